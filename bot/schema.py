@@ -1,0 +1,217 @@
+"""The YAML flow language, as strict pydantic models.
+
+This module is the single definition of what a flow file may contain. Every model forbids
+unknown keys, so a typo such as ``buton:`` is reported with its path instead of being
+ignored. The loader (``bot.loader``) turns these parsed documents into the frozen runtime
+model (``bot.model``) after checking every cross-reference.
+
+A flow file looks like this::
+
+    flow: hip                 # id, lower case letters, digits and _
+    version: 3                # bump when steps change; sessions record it
+    start: welcome
+    resume: menu              # where people land when their step no longer exists
+    moved: {old_step: new_step}
+    routes:                   # available from every step: /menu, /help, /urgent ...
+      - command: menu
+        go: menu
+        description: Main menu
+    steps:
+      welcome:
+        say: "Hello! <b>Welcome.</b>"          # or a list of messages
+        buttons:
+          - {label: "Learn", go: learn_1}
+      pain_now:
+        say: "How bad is the pain right now, from 0 to 10?"
+        ask: {type: integer, min: 0, max: 10, save: pain_now,
+              reask: "Please type a whole number from 0 to 10."}
+        next: summary
+      summary:
+        branch:
+          - if: {answer: pain_now, at_least: 7}
+            go: high_pain
+          - go: low_pain                        # the last branch has no `if`
+      goodbye:
+        say: "Take care."
+        end: true
+
+Every text may be a plain string (English) or a mapping of language codes to strings, with
+``en`` required: ``{en: "Hello", de: "Hallo"}``.
+
+A target (``go``, ``next``, ``resume``, ``moved``) is a step id in the same flow, or
+``other_flow:step`` / ``other_flow:`` (its start) in another flow.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+Ident = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+Target = Annotated[str, StringConstraints(pattern=r"^([a-z][a-z0-9_]*:)?([a-z][a-z0-9_]*)?$")]
+Command = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,32}$")]
+TimeOfDay = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+
+# A user-facing text: "plain English" or {en: ..., de: ...}.
+Text = str | dict[str, str]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class IfText(Strict):
+    """A message said only when its condition holds (handy for summaries)."""
+
+    text: Text
+    if_: Condition = Field(alias="if")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+Texts = Text | IfText | list[Text | IfText]
+
+
+# ---------------------------------------------------------------- conditions
+
+
+class AnswerTest(Strict):
+    """A test on one saved answer. Exactly one comparison is given."""
+
+    answer: Ident
+    equals: str | int | bool | None = None
+    not_equals: str | int | bool | None = None
+    in_: list[str | int] | None = Field(default=None, alias="in")
+    has: str | None = None  # a several-choice answer includes this value
+    has_any: list[str] | None = None
+    at_least: int | None = None
+    at_most: int | None = None
+    answered: bool | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class AllOf(Strict):
+    all: list[Condition] = Field(min_length=1)
+
+
+class AnyOf(Strict):
+    any: list[Condition] = Field(min_length=1)
+
+
+class NotOf(Strict):
+    not_: Condition = Field(alias="not")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+Condition = AnswerTest | AllOf | AnyOf | NotOf
+
+
+# ---------------------------------------------------------------- steps
+
+
+class Option(Strict):
+    """One choice of a one-choice or several-choice question."""
+
+    value: Ident
+    label: Text
+
+
+class Ask(Strict):
+    """A question whose answer is saved under ``save``."""
+
+    type: Literal["choice", "multi", "yes_no", "integer", "time"]
+    save: Ident
+    options: list[Option] | None = None  # choice and multi
+    min: int | None = None  # integer
+    max: int | None = None  # integer
+    reask: Texts | None = None  # said when the answer is not valid
+    done_label: Text | None = None  # multi: the button that finishes the choice
+    none_label: Text | None = None  # multi: a "none of these" button
+
+
+class Button(Strict):
+    label: Text
+    go: Target
+
+
+class Branch(Strict):
+    if_: Condition | None = Field(default=None, alias="if")
+    go: Target
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ActionCall(Strict):
+    run: Ident
+    with_: dict[str, Any] = Field(default_factory=dict, alias="with")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class TipsRef(Strict):
+    """Show the tips of a catalog whose tags fit the saved answers."""
+
+    catalog: Ident
+    limit: int = Field(default=8, ge=1, le=30)
+    intro: Texts | None = None
+    none: Texts | None = None  # said when no tip fits
+
+
+class StepDoc(Strict):
+    say: Texts | None = None
+    ask: Ask | None = None
+    buttons: list[Button] | None = None
+    next: Target | None = None
+    branch: list[Branch] | None = None
+    do: list[Ident | ActionCall] | None = None
+    tips: TipsRef | None = None
+    end: bool = False
+    topic: str | None = None  # groups messages for the reading-level lint
+    note: str | None = None  # for editors; never shown
+
+    @field_validator("do", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, (str, dict)) else value
+
+
+class RouteDoc(Strict):
+    command: Command
+    go: Target
+    description: Text | None = None  # shown in Telegram's command menu
+    aliases: list[str] = Field(default_factory=list)  # words that also trigger it
+
+
+class FlowDoc(Strict):
+    flow: Ident
+    version: int = Field(ge=1)
+    start: Ident
+    entry: bool = False  # the flow /start opens (needed when there are several flows)
+    resume: Ident | None = None
+    title: Text | None = None
+    moved: dict[str, Target] = Field(default_factory=dict)
+    routes: list[RouteDoc] = Field(default_factory=list)
+    steps: dict[Ident, StepDoc] = Field(min_length=1)
+
+
+# ---------------------------------------------------------------- tip catalogs
+
+
+class TipDoc(Strict):
+    id: Ident
+    tags: list[Ident] = Field(min_length=1)
+    text: Text
+    source: str | None = None  # where the fact comes from, for reviewers
+
+
+class CatalogDoc(Strict):
+    catalog: Ident
+    tags: dict[Ident, Condition | bool]  # a tag fits when its condition holds; true: always
+    tips: list[TipDoc] = Field(min_length=1)
+
+
+for _model in (IfText, AllOf, AnyOf, NotOf, Branch, Ask, TipsRef, StepDoc, CatalogDoc):
+    _model.model_rebuild()
