@@ -46,7 +46,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    field_validator,
+)
 
 Ident = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 Target = Annotated[str, StringConstraints(pattern=r"^([a-z][a-z0-9_]*:)?([a-z][a-z0-9_]*)?$")]
@@ -55,6 +63,26 @@ TimeOfDay = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$
 
 # A user-facing text: "plain English" or {en: ..., de: ...}.
 Text = str | dict[str, str]
+
+
+def _shape(value: Any) -> str:
+    """Pick the one union member a value is meant to be, so errors speak of that member."""
+    if isinstance(value, str):
+        return "Str"
+    if isinstance(value, list):
+        return "List"
+    if isinstance(value, bool):
+        return "Bool"
+    if isinstance(value, dict):
+        for key, tag in (("all", "AllOf"), ("any", "AnyOf"), ("not", "NotOf"), ("text", "IfText")):
+            if key in value:
+                return tag
+        if "run" in value:
+            return "ActionCall"
+        if "answer" in value:
+            return "AnswerTest"
+        return "Dict"
+    return "Str"
 
 
 class Strict(BaseModel):
@@ -70,7 +98,19 @@ class IfText(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-Texts = Text | IfText | list[Text | IfText]
+Said = Annotated[
+    Annotated[str, Tag("Str")]
+    | Annotated[dict[str, str], Tag("Dict")]
+    | Annotated[IfText, Tag("IfText")],
+    Discriminator(_shape),
+]
+Texts = Annotated[
+    Annotated[str, Tag("Str")]
+    | Annotated[dict[str, str], Tag("Dict")]
+    | Annotated[IfText, Tag("IfText")]
+    | Annotated[list[Said], Tag("List")],
+    Discriminator(_shape),
+]
 
 
 # ---------------------------------------------------------------- conditions
@@ -106,7 +146,27 @@ class NotOf(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-Condition = AnswerTest | AllOf | AnyOf | NotOf
+Condition = Annotated[
+    Annotated[AnswerTest, Tag("AnswerTest")]
+    | Annotated[AllOf, Tag("AllOf")]
+    | Annotated[AnyOf, Tag("AnyOf")]
+    | Annotated[NotOf, Tag("NotOf")]
+    | Annotated[AnswerTest, Tag("Dict")]
+    | Annotated[AnswerTest, Tag("Str")]
+    | Annotated[AnswerTest, Tag("List")],
+    Discriminator(_shape),
+]
+TagCondition = Annotated[
+    Annotated[bool, Tag("Bool")]
+    | Annotated[AnswerTest, Tag("AnswerTest")]
+    | Annotated[AllOf, Tag("AllOf")]
+    | Annotated[AnyOf, Tag("AnyOf")]
+    | Annotated[NotOf, Tag("NotOf")]
+    | Annotated[AnswerTest, Tag("Dict")]
+    | Annotated[AnswerTest, Tag("Str")]
+    | Annotated[AnswerTest, Tag("List")],
+    Discriminator(_shape),
+]
 
 
 # ---------------------------------------------------------------- steps
@@ -166,7 +226,17 @@ class StepDoc(Strict):
     buttons: list[Button] | None = None
     next: Target | None = None
     branch: list[Branch] | None = None
-    do: list[Ident | ActionCall] | None = None
+    do: (
+        list[
+            Annotated[
+                Annotated[Ident, Tag("Str")]
+                | Annotated[ActionCall, Tag("ActionCall")]
+                | Annotated[ActionCall, Tag("Dict")],
+                Discriminator(_shape),
+            ]
+        ]
+        | None
+    ) = None
     tips: TipsRef | None = None
     end: bool = False
     topic: str | None = None  # groups messages for the reading-level lint
@@ -209,7 +279,7 @@ class TipDoc(Strict):
 
 class CatalogDoc(Strict):
     catalog: Ident
-    tags: dict[Ident, Condition | bool]  # a tag fits when its condition holds; true: always
+    tags: dict[Ident, TagCondition]  # a tag fits when its condition holds; true: always
     tips: list[TipDoc] = Field(min_length=1)
 
 

@@ -49,7 +49,7 @@ class _Checker(HTMLParser):
             if name not in ALLOWED_TAGS[tag]:
                 raise HtmlProblem(f"attribute '{name}' is not allowed on <{tag}>")
         if tag == "span" and dict(attrs).get("class") != "tg-spoiler":
-            raise HtmlProblem("<span> needs class=\"tg-spoiler\"")
+            raise HtmlProblem('<span> needs class="tg-spoiler"')
         if tag == "a" and not dict(attrs).get("href"):
             raise HtmlProblem("<a> needs an href")
         self.stack.append(tag)

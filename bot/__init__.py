@@ -1,0 +1,1 @@
+"""hipbot: conversation flows in YAML for people with hip impingement, on Telegram."""

@@ -1,0 +1,51 @@
+"""Compact, versioned button data: what a button press means, in at most 64 bytes.
+
+``1:hip:3:pain_now:o2`` is format 1, flow ``hip`` version 3, step ``pain_now``, option 2.
+Kinds: ``b`` a step button, ``o`` a question option, ``d`` done (several choices), ``n``
+none of these. ``1:r:menu`` is a global route (valid from anywhere, at any version).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FORMAT = "1"
+MAX_BYTES = 64
+STEP_KINDS = frozenset("bodn")
+
+
+@dataclass(frozen=True, slots=True)
+class StepPress:
+    flow: str
+    version: int
+    step: str
+    kind: str
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class RoutePress:
+    command: str
+
+
+def encode_step(flow: str, version: int, step: str, kind: str, index: int = 0) -> str:
+    return f"{FORMAT}:{flow}:{version}:{step}:{kind}{index}"
+
+
+def encode_route(command: str) -> str:
+    return f"{FORMAT}:r:{command}"
+
+
+def decode(data: str) -> StepPress | RoutePress | None:
+    """The press a button's data stands for, or None when it does not parse."""
+    parts = data.split(":")
+    if len(data.encode()) > MAX_BYTES or not parts or parts[0] != FORMAT:
+        return None
+    if len(parts) == 3 and parts[1] == "r" and parts[2]:
+        return RoutePress(parts[2])
+    if len(parts) != 5:
+        return None
+    _, flow, version, step, press = parts
+    if not (version.isdigit() and press[:1] in STEP_KINDS and press[1:].isdigit()):
+        return None
+    return StepPress(flow, int(version), step, press[0], int(press[1:]))

@@ -1,0 +1,609 @@
+"""The conversation engine: ``Engine.handle(session, event) -> Outcome``. Pure.
+
+One ``transitions.Machine`` is built per flow, once, with no model bound to it. Each event
+moves a throw-away cursor (the session's step and answers) through that machine, so the
+cost per event does not grow with the number of people (see design.md). Everything the
+engine needs comes in as arguments: no clock, no database, no Telegram.
+
+Triggers on each flow's machine:
+  ``advance``   from a step that goes on by itself or after an answer (next, or branches
+                whose conditions transitions checks in order)
+  ``b<i>``      the step's i-th button
+  ``r:<cmd>``   a global route, from any step
+Targets in another flow become exit states named ``@flow:step``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from transitions import EventData, Machine
+
+from bot import callbacks, texts
+from bot.actions import ACTIONS, Action
+from bot.loader import PLACEHOLDER
+from bot.model import (
+    AnswerValue,
+    Bundle,
+    Condition,
+    Effect,
+    Event,
+    Flow,
+    Input,
+    Message,
+    Outcome,
+    Reply,
+    ReplyButton,
+    Route,
+    Session,
+    Step,
+    Target,
+    Text,
+)
+from bot.telegram_html import escape
+
+MAX_AUTO_HOPS = 25
+WAY_OUT_AFTER = 3  # invalid answers in a row before the person is offered a way out
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_SPLIT = re.compile(r"\s*(?:,|;|\band\b|\s)\s*")
+_YES = {"yes", "y", "yeah", "yep", "yes please", "sure", "ok", "okay", "true", "ja", "si"}
+_NO = {"no", "n", "nope", "no thanks", "false", "nein"}
+_TIME = re.compile(r"^(\d{1,2})(?:[:.h ](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?$")
+_NUMBER = re.compile(r"^([+-]?\d+)(?:\s*(?:/|out of)\s*10)?$")
+
+
+class _Cursor:
+    """The only model transitions ever sees: a step and the answers, for one event."""
+
+    __slots__ = ("answers", "state")
+
+    def __init__(self, state: str, answers: Mapping[str, AnswerValue]) -> None:
+        self.state = state
+        self.answers = answers
+
+
+def _exit_state(target: Target) -> str:
+    return f"@{target.flow}:{target.step}"
+
+
+def _condition_check(condition: Condition) -> Callable[[EventData], bool]:
+    def check(event: EventData) -> bool:
+        return condition.holds(event.model.answers)
+
+    return check
+
+
+def build_machine(flow: Flow) -> Machine:
+    """The state machine of one flow: built once, shared by every conversation."""
+
+    def dest(target: Target) -> str:
+        return target.step if target.flow == flow.id else _exit_state(target)
+
+    states = set(flow.steps)
+    moves: list[dict[str, Any]] = []
+    for step in flow.steps.values():
+        for index, button in enumerate(step.buttons):
+            moves.append({"trigger": f"b{index}", "source": step.id, "dest": dest(button.go)})
+        if step.next is not None:
+            moves.append({"trigger": "advance", "source": step.id, "dest": dest(step.next)})
+        for branch in step.branches:
+            move = {"trigger": "advance", "source": step.id, "dest": dest(branch.go)}
+            if branch.condition is not None:
+                move["conditions"] = [_condition_check(branch.condition)]
+            moves.append(move)
+    for route in flow.routes:
+        moves.append({"trigger": f"r:{route.command}", "source": "*", "dest": dest(route.go)})
+    states |= {move["dest"] for move in moves}
+    return Machine(
+        model=None,
+        states=sorted(states),
+        transitions=moves,
+        initial=flow.start,
+        auto_transitions=False,
+        ignore_invalid_triggers=True,
+        send_event=True,
+    )
+
+
+@dataclass
+class _Turn:
+    """What one event does, gathered while the engine works."""
+
+    session: Session
+    replies: list[Reply] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
+    chosen: str | None = None
+    visited: list[str] = field(default_factory=list)
+
+    def outcome(self) -> Outcome:
+        changed = replace(self.session, revision=self.session.revision + 1)
+        return Outcome(
+            changed, tuple(self.replies), tuple(self.effects), self.chosen, tuple(self.visited)
+        )
+
+
+class Engine:
+    """Runs validated flows. Safe to share between conversations and threads."""
+
+    def __init__(
+        self,
+        bundle: Bundle,
+        config: Mapping[str, str] | None = None,
+        actions: Mapping[str, Action] | None = None,
+    ) -> None:
+        self.bundle = bundle
+        self.config = {"emergency_number": "112", **(config or {})}
+        self.actions = dict(ACTIONS if actions is None else actions)
+        self.machines = {flow_id: build_machine(flow) for flow_id, flow in bundle.flows.items()}
+        self.routes = bundle.routes()
+        self.aliases = {alias: r for r in self.routes.values() for alias in r.aliases}
+        self.questions = {
+            step.input.save: step.input
+            for flow in bundle.flows.values()
+            for step in flow.steps.values()
+            if step.input is not None
+        }
+
+    # ------------------------------------------------------------ public
+
+    def new_session(self, user_id: str, language: str = "en") -> Session:
+        flow = self.bundle.flows[self.bundle.entry]
+        return Session(user_id, flow.id, flow.version, flow.start, language=language)
+
+    def handle(self, session: Session | None, event: Event, user_id: str = "") -> Outcome:
+        """Apply one event to a session and say what follows. Never raises for bad input."""
+        if session is None:
+            turn = _Turn(self.new_session(user_id))
+            if event.kind not in ("start", "command"):
+                event = Event.start()
+        else:
+            turn = _Turn(session)
+            if self._migrate(turn):
+                return turn.outcome()
+        match event.kind:
+            case "start":
+                self._start(turn, event.text)
+            case "command":
+                self._command(turn, event.name, event.text)
+            case "button":
+                self._button(turn, event.name)
+            case "text":
+                self._text(turn, event.text)
+            case "timer":
+                self._timer(turn, event.name)
+        return turn.outcome()
+
+    def repeat(self, session: Session) -> Outcome:
+        """Show the current step again (for someone coming back), changing nothing else."""
+        turn = _Turn(session)
+        if not self._migrate(turn):
+            self._prompt_again(turn, count_failure=False)
+        return turn.outcome()
+
+    def step_of(self, session: Session) -> Step:
+        return self.bundle.flows[session.flow].steps[session.step]
+
+    # ------------------------------------------------------------ events
+
+    def _start(self, turn: Turn, payload: str) -> None:
+        turn.effects.append(Effect("started", {"payload": payload}))
+        entry = self.bundle.flows[self.bundle.entry]
+        self._go(turn, Target(entry.id, entry.start))
+
+    def _command(self, turn: Turn, name: str, args: str) -> None:
+        name = name.casefold()
+        if name == "start":
+            self._start(turn, args)
+        elif name in self.routes:
+            self._route(turn, self.routes[name])
+        else:
+            turn.replies.append(self._note(turn, texts.UNKNOWN_COMMAND))
+            self._prompt_again(turn)
+
+    def _route(self, turn: Turn, route: Route) -> None:
+        flow = self.bundle.flows[turn.session.flow]
+        target = self._fire(turn, flow, f"r:{route.command}")
+        self._go(turn, target or route.go)
+
+    def _timer(self, turn: Turn, name: str) -> None:
+        flow_id, _, step_id = name.partition(":")
+        flow = self.bundle.flows.get(flow_id)
+        if flow is not None and step_id in flow.steps:
+            self._go(turn, Target(flow_id, step_id))
+
+    def _button(self, turn: Turn, data: str) -> None:
+        press = callbacks.decode(data)
+        session = turn.session
+        if isinstance(press, callbacks.RoutePress) and press.command in self.routes:
+            self._route(turn, self.routes[press.command])
+            return
+        step = self.step_of(session)
+        if (
+            not isinstance(press, callbacks.StepPress)
+            or (press.flow, press.version, press.step)
+            != (session.flow, session.version, session.step)
+            or not self._press(turn, step, press.kind, press.index)
+        ):
+            turn.replies.append(self._note(turn, texts.STALE_BUTTON))
+            self._prompt_again(turn, count_failure=False)
+
+    def _press(self, turn: Turn, step: Step, kind: str, index: int) -> bool:
+        """Act on a press of the current step's button; False if there is no such button."""
+        question = step.input
+        if kind == "b" and 0 <= index < len(step.buttons):
+            turn.chosen = step.buttons[index].label.get(turn.session.language)
+            flow = self.bundle.flows[turn.session.flow]
+            self._go(turn, self._fire(turn, flow, f"b{index}") or step.buttons[index].go)
+            return True
+        if question is None:
+            return False
+        if question.kind == "multi":
+            return self._press_multi(turn, question, kind, index)
+        values = _button_values(question)
+        if kind == "o" and 0 <= index < len(values):
+            turn.chosen = self._display(question, values[index], turn.session.language)
+            self._answer(turn, question, values[index])
+            return True
+        return False
+
+    def _press_multi(self, turn: Turn, question: Input, kind: str, index: int) -> bool:
+        picked = list(turn.session.picked)
+        language = turn.session.language
+        if kind == "o" and 0 <= index < len(question.options):
+            value = question.options[index].value
+            picked = [v for v in picked if v != value] if value in picked else [*picked, value]
+            turn.session = replace(turn.session, picked=tuple(picked))
+            turn.replies.append(replace(self._question_reply(turn, question), edit=True))
+            return True
+        if kind == "d":
+            turn.chosen = self._display(question, picked, language)
+            self._answer(turn, question, picked)
+            return True
+        if kind == "n":
+            turn.chosen = (question.none_label or texts.NONE_OF_THESE).get(language)
+            self._answer(turn, question, [])
+            return True
+        return False
+
+    def _text(self, turn: Turn, raw: str) -> None:
+        text = _INVISIBLE.sub("", raw).strip()
+        step = self.step_of(turn.session)
+        question = step.input
+        if question is not None:
+            value = self._parse(question, text)
+            if value is not None:
+                self._answer(turn, question, value)
+                return
+        index = _match_label(text, [b.label.get(turn.session.language) for b in step.buttons])
+        if index is not None:
+            self._press(turn, step, "b", index)
+            return
+        alias = self.aliases.get(text.casefold())
+        if alias is not None:
+            self._route(turn, alias)
+            return
+        if not step.waits:
+            turn.replies.append(self._note(turn, texts.AT_END, self._way_out_buttons()))
+            return
+        self._prompt_again(turn)
+
+    # ------------------------------------------------------------ moving
+
+    def _answer(self, turn: Turn, question: Input, value: AnswerValue) -> None:
+        turn.session = replace(
+            turn.session.with_answer(question.save, value), failures=0, picked=()
+        )
+        flow = self.bundle.flows[turn.session.flow]
+        target = self._fire(turn, flow, "advance")
+        if target is not None:
+            self._go(turn, target)
+
+    def _fire(self, turn: Turn, flow: Flow, trigger: str) -> Target | None:
+        """Let transitions pick the next state from the current step; None if none fits."""
+        event = self.machines[flow.id].events.get(trigger)
+        if event is None:
+            return None
+        cursor = _Cursor(turn.session.step, turn.session.answers)
+        if not event.trigger(cursor):
+            return None
+        state: str = cursor.state
+        if state.startswith("@"):
+            other, _, step = state[1:].partition(":")
+            return Target(other, step)
+        return Target(flow.id, state)
+
+    def _go(self, turn: Turn, target: Target) -> None:
+        for _ in range(MAX_AUTO_HOPS):
+            flow = self.bundle.flows[target.flow]
+            step = flow.steps[target.step or flow.start]
+            turn.session = replace(
+                turn.session,
+                flow=flow.id,
+                version=flow.version,
+                step=step.id,
+                failures=0,
+                picked=(),
+            )
+            turn.visited.append(f"{flow.id}:{step.id}")
+            self._enter(turn, step)
+            if step.waits or step.end:
+                return
+            following = self._fire(turn, flow, "advance")
+            if following is None:
+                return
+            target = following
+
+    def _enter(self, turn: Turn, step: Step) -> None:
+        for call in step.actions:
+            result = self.actions[call.name](turn.session, call.args)
+            turn.session = result.session
+            turn.effects.extend(
+                replace(e, args={**e.args, "step": step.id}) for e in result.effects
+            )
+        replies = [Reply(text, step=step.id) for text in self._say(turn, step.say)]
+        if step.tips is not None:
+            replies += [Reply(text, step=step.id) for text in self._tips(turn, step)]
+        if step.waits:
+            buttons = self._buttons(turn, step)
+            if replies:
+                replies[-1] = replace(replies[-1], buttons=buttons)
+            else:
+                replies.append(
+                    Reply(texts.PICK_A_BUTTON.get(turn.session.language), buttons, step.id)
+                )
+        turn.replies.extend(replies)
+
+    def _migrate(self, turn: Turn) -> bool:
+        """Bring a session onto the current flow version. True if the event is used up."""
+        session = turn.session
+        flow = self.bundle.flows.get(session.flow)
+        if flow is not None and session.step in flow.steps:
+            if session.version != flow.version:
+                turn.session = replace(session, version=flow.version)
+            return False
+        moved = flow.moved.get(session.step) if flow is not None else None
+        if moved is not None:
+            other = self.bundle.flows[moved.flow]
+            step = moved.step or other.start
+            turn.session = replace(session, flow=other.id, version=other.version, step=step)
+            return False
+        home = flow or self.bundle.flows[self.bundle.entry]
+        turn.replies.append(self._note(turn, texts.FLOW_CHANGED))
+        self._go(turn, Target(home.id, home.resume))
+        return True
+
+    # ------------------------------------------------------------ rendering
+
+    def _render(self, text: Text, session: Session) -> str:
+        raw = text.get(session.language)
+        if "{" not in raw:
+            return raw
+        return PLACEHOLDER.sub(lambda m: self._placeholder(m.group(1), session), raw)
+
+    def _placeholder(self, name: str, session: Session) -> str:
+        language = session.language
+        if name in self.config:
+            return escape(self.config[name])
+        value = session.answers.get(name)
+        question = self.questions.get(name)
+        if value is None or question is None:
+            return texts.NOT_ANSWERED.get(language)
+        return self._display(question, value, language)
+
+    def _display(self, question: Input, value: AnswerValue, language: str) -> str:
+        labels = {option.value: option.label.get(language) for option in question.options}
+        if isinstance(value, bool):
+            return (texts.YES if value else texts.NO).get(language)
+        if isinstance(value, list):
+            if not value:
+                return (question.none_label or texts.NONE_OF_THESE).get(language)
+            return ", ".join(labels.get(v, escape(v)) for v in value)
+        if isinstance(value, str) and value in labels:
+            return labels[value]
+        return escape(value)
+
+    def _say(self, turn: Turn, messages: Iterable[Message]) -> list[str]:
+        return [
+            self._render(m.text, turn.session)
+            for m in messages
+            if m.condition is None or m.condition.holds(turn.session.answers)
+        ]
+
+    def _tips(self, turn: Turn, step: Step) -> list[str]:
+        assert step.tips is not None
+        catalog = self.bundle.catalogs[step.tips.catalog]
+        fitting = catalog.fitting(turn.session.answers)[: step.tips.limit]
+        if not fitting:
+            return self._say(turn, step.tips.none)
+        lines = [f"• {self._render(tip.text, turn.session)}" for tip in fitting]
+        head = self._say(turn, step.tips.intro)
+        return [*head[:-1], "\n\n".join(head[-1:] + lines)]
+
+    def _buttons(self, turn: Turn, step: Step) -> tuple[tuple[ReplyButton, ...], ...]:
+        session = turn.session
+        language = session.language
+
+        def data(kind: str, index: int) -> str:
+            return callbacks.encode_step(session.flow, session.version, step.id, kind, index)
+
+        rows: list[tuple[ReplyButton, ...]] = []
+        question = step.input
+        if question is not None:
+            labels = self._option_labels(question, session)
+            one_row = question.kind == "yes_no" or question.kind == "integer"
+            buttons = [ReplyButton(label, data("o", i)) for i, label in enumerate(labels)]
+            size = 6 if question.kind == "integer" else (2 if one_row else 1)
+            rows += [tuple(buttons[i : i + size]) for i in range(0, len(buttons), size)]
+            if question.kind == "multi":
+                rows.append(
+                    (ReplyButton((question.done_label or texts.DONE).get(language), data("d", 0)),)
+                )
+                if question.none_label is not None:
+                    rows.append((ReplyButton(question.none_label.get(language), data("n", 0)),))
+        rows += [
+            (ReplyButton(button.label.get(language), data("b", i)),)
+            for i, button in enumerate(step.buttons)
+        ]
+        return tuple(rows)
+
+    def _option_labels(self, question: Input, session: Session) -> list[str]:
+        language = session.language
+        if question.kind == "yes_no":
+            return [texts.YES.get(language), texts.NO.get(language)]
+        if question.kind == "integer":
+            return [str(v) for v in _button_values(question)]
+        labels = [option.label.get(language) for option in question.options]
+        if question.kind == "multi":
+            picked = set(session.picked)
+            return [
+                f"✅ {label}" if option.value in picked else label
+                for option, label in zip(question.options, labels, strict=True)
+            ]
+        return labels
+
+    def _question_reply(self, turn: Turn, question: Input) -> Reply:
+        step = self.step_of(turn.session)
+        said = self._say(turn, step.say)
+        text = said[-1] if said else texts.PICK_A_BUTTON.get(turn.session.language)
+        return Reply(text, self._buttons(turn, step), step.id)
+
+    def _prompt_again(self, turn: Turn, count_failure: bool = True) -> None:
+        """Re-ask the current step: its own re-ask text and its buttons again."""
+        step = self.step_of(turn.session)
+        language = turn.session.language
+        if count_failure:
+            turn.session = replace(turn.session, failures=turn.session.failures + 1)
+        if not step.waits:
+            turn.replies.append(self._note(turn, texts.AT_END, self._way_out_buttons()))
+            return
+        question = step.input
+        said = self._say(turn, question.reask) if question is not None and count_failure else []
+        if not said and count_failure:
+            said = [self._default_reask(question, language)]
+        if not count_failure:
+            said = self._say(turn, step.say)[-1:] or [texts.PICK_A_BUTTON.get(language)]
+        turn.replies.append(Reply("\n\n".join(said), self._buttons(turn, step), step.id))
+        if turn.session.failures >= WAY_OUT_AFTER:
+            turn.replies.append(self._note(turn, texts.WAY_OUT, self._way_out_buttons()))
+
+    def _default_reask(self, question: Input | None, language: str) -> str:
+        if question is None:
+            return texts.PICK_A_BUTTON.get(language)
+        match question.kind:
+            case "integer":
+                template = texts.REASK_INTEGER.get(language)
+                return template.format(min=question.minimum, max=question.maximum)
+            case "time":
+                return texts.REASK_TIME.get(language)
+            case "yes_no":
+                return texts.REASK_YES_NO.get(language)
+            case "multi":
+                return texts.REASK_MULTI.get(language)
+        return texts.REASK_CHOICE.get(language)
+
+    def _way_out_buttons(self) -> tuple[tuple[ReplyButton, ...], ...]:
+        rows = []
+        for command, default in (("menu", texts.MENU), ("help", texts.HELP)):
+            route = self.routes.get(command)
+            if route is not None:
+                rows.append((ReplyButton(default.get("en"), callbacks.encode_route(command)),))
+        return tuple(rows)
+
+    def _note(
+        self, turn: Turn, text: Text, buttons: tuple[tuple[ReplyButton, ...], ...] = ()
+    ) -> Reply:
+        return Reply(text.get(turn.session.language), buttons, turn.session.step)
+
+    # ------------------------------------------------------------ parsing typed answers
+
+    def _parse(self, question: Input, text: str) -> AnswerValue | None:
+        folded = text.casefold().strip(" .!")
+        match question.kind:
+            case "integer":
+                match = _NUMBER.match(folded)
+                if match is None:
+                    return None
+                number = int(match.group(1))
+                low, high = question.minimum, question.maximum
+                inside = (low is None or number >= low) and (high is None or number <= high)
+                return number if inside else None
+            case "yes_no":
+                if folded in _YES or folded == "1":
+                    return True
+                if folded in _NO or folded == "2":
+                    return False
+                return None
+            case "time":
+                return _parse_time(folded)
+            case "choice":
+                index = _match_label(text, [o.label.get("en") for o in question.options])
+                if index is None:
+                    index = _match_label(text, [o.value for o in question.options])
+                return question.options[index].value if index is not None else None
+            case "multi":
+                return self._parse_multi(question, folded)
+        return None  # pragma: no cover
+
+    def _parse_multi(self, question: Input, folded: str) -> list[str] | None:
+        if folded in ("0", "none", "nothing", "none of these", "no"):
+            return []
+        picked: list[str] = []
+        labels = [o.label.get("en").casefold() for o in question.options]
+        whole = _match_label(folded, labels)
+        parts = [folded] if whole is not None else [p for p in _SPLIT.split(folded) if p]
+        for part in parts:
+            index = _match_label(part, labels)
+            if index is None:
+                return None
+            value = question.options[index].value
+            if value not in picked:
+                picked.append(value)
+        return picked or None
+
+
+Turn = _Turn
+
+
+def _button_values(question: Input) -> list[AnswerValue]:
+    if question.kind == "yes_no":
+        return [True, False]
+    if question.kind == "integer":
+        low, high = question.minimum, question.maximum
+        if low is not None and high is not None and high - low <= 10:
+            return list(range(low, high + 1))
+        return []
+    return [option.value for option in question.options]
+
+
+def _match_label(text: str, labels: list[str]) -> int | None:
+    """Index of the label a typed text names: its number (1-based) or the label itself."""
+    folded = _INVISIBLE.sub("", text).casefold().strip(" .!")
+    if folded.isdigit():
+        number = int(folded)
+        return number - 1 if 1 <= number <= len(labels) else None
+    for index, label in enumerate(labels):
+        if folded == _strip_markup(label).casefold():
+            return index
+    return None
+
+
+def _strip_markup(label: str) -> str:
+    return label.removeprefix("✅ ").strip()
+
+
+def _parse_time(folded: str) -> str | None:
+    match = _TIME.match(folded.replace(" ", "") if ":" in folded else folded)
+    if match is None:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    suffix = (match.group(3) or "").replace(".", "")
+    if suffix:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    if hour > 23 or minute > 59:
+        return None
+    return f"{hour:02d}:{minute:02d}"
