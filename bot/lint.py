@@ -393,11 +393,12 @@ def format_table(report: LintReport) -> str:
             f"{s.topic:<14}{s.messages:>5}{s.words:>7}{s.fk_grade:>7.1f}{s.smog:>7.1f}"
             f"{s.reading_ease:>7.1f}{s.worst_fk:>10.1f}  {_mark(failed)}"
         )
+    lines.append("")
+    lines.extend(f"hardest message in {s.topic}: {s.worst_where}" for s in report.topics)
+    lines.append("")
     if report.problems:
-        lines.append("")
         lines.extend(f"FAIL {problem}" for problem in report.problems)
     else:
-        lines.append("")
         lines.append("All topics are within the reading-level targets.")
     return "\n".join(lines)
 

@@ -528,7 +528,7 @@ class _Checker:
                 path,
                 f"step {what} no way on: add 'next', 'branch' or buttons, or mark it 'end: true'",
             )
-        if step.waits and not step.say:
+        if step.waits and not step.say and step.tips is None:
             self.problem(
                 flow,
                 path,

@@ -6,6 +6,8 @@ Every wrong value fails with a sentence that names the variable and what it acce
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,3 +56,101 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         return cls(default_flows_dir(), default_database_url(), emergency_number())
+
+
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+BOTFATHER_HELP = (
+    "TELEGRAM_BOT_TOKEN is not set. To get one: open Telegram, talk to @BotFather, send "
+    "/newbot and follow the steps; it answers with a token like 123456:ABC-DEF. Put it in a "
+    ".env file (TELEGRAM_BOT_TOKEN=...) or the environment. To try the bot without Telegram, "
+    "run: hipbot chat"
+)
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything ``hipbot run`` needs, read from the environment and checked at start."""
+
+    token: str
+    api_base_url: str
+    database_url: str
+    flows_dir: str
+    emergency_number: str
+    mode: str  # polling | webhook
+    listen: str
+    port: int
+    webhook_path: str
+    public_url: str
+    webhook_secret: str
+    rate_limit: float  # messages a second to Telegram, all chats together
+    log_format: str  # json | text
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> RunSettings:
+        env = os.environ if env is None else env
+        token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
+        if not token:
+            raise ConfigError(BOTFATHER_HELP)
+        if ":" not in token:
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN does not look like a bot token (expected '123456:ABC...' "
+                "as @BotFather gives it)"
+            )
+        base = env.get("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot").strip()
+        if not base.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"TELEGRAM_API_BASE_URL={base!r} must start with http:// or https:// "
+                "(e.g. https://api.telegram.org/bot)"
+            )
+        mode = env.get("HIPBOT_MODE", "polling").strip().lower()
+        if mode not in ("polling", "webhook"):
+            raise ConfigError(f"HIPBOT_MODE={mode!r} is not accepted: use 'polling' or 'webhook'")
+        port_text = env.get("HIPBOT_WEBHOOK_PORT", "8080").strip()
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise ConfigError(
+                f"HIPBOT_WEBHOOK_PORT={port_text!r} is not a port: use a number from 1 to 65535"
+            )
+        path = env.get("HIPBOT_WEBHOOK_PATH", "/telegram").strip() or "/telegram"
+        if not path.startswith("/"):
+            raise ConfigError(f"HIPBOT_WEBHOOK_PATH={path!r} must start with '/'")
+        public = env.get("HIPBOT_WEBHOOK_URL", "").strip()
+        secret = env.get("HIPBOT_WEBHOOK_SECRET", "").strip()
+        if mode == "webhook":
+            if not public.startswith("https://") and not public.startswith("http://127."):
+                raise ConfigError(
+                    f"HIPBOT_WEBHOOK_URL={public!r}: webhook mode needs the public https:// "
+                    "address Telegram will post to"
+                )
+            if not _SECRET.match(secret):
+                raise ConfigError(
+                    "HIPBOT_WEBHOOK_SECRET must be set in webhook mode: 1-256 characters of "
+                    "A-Z a-z 0-9 _ -"
+                )
+        rate_text = env.get("HIPBOT_RATE_LIMIT", "30").strip()
+        try:
+            rate = float(rate_text)
+        except ValueError:
+            rate = -1.0
+        if not 0 < rate <= 1000:
+            raise ConfigError(
+                f"HIPBOT_RATE_LIMIT={rate_text!r} is not accepted: messages a second, "
+                "more than 0 and at most 1000 (30 is Telegram's free limit)"
+            )
+        log_format = env.get("HIPBOT_LOG_FORMAT", "text").strip().lower()
+        if log_format not in ("json", "text"):
+            raise ConfigError(f"HIPBOT_LOG_FORMAT={log_format!r}: use 'json' or 'text'")
+        return cls(
+            token=token,
+            api_base_url=base,
+            database_url=default_database_url(),
+            flows_dir=default_flows_dir(),
+            emergency_number=emergency_number(),
+            mode=mode,
+            listen=env.get("HIPBOT_WEBHOOK_LISTEN", "0.0.0.0").strip(),
+            port=int(port_text),
+            webhook_path=path,
+            public_url=public,
+            webhook_secret=secret,
+            rate_limit=rate,
+            log_format=log_format,
+        )

@@ -117,3 +117,42 @@ def visible_length(text: str) -> int:
 def escape(value: object) -> str:
     """Escape a value that comes from a person before it goes into an HTML message."""
     return html.escape(str(value), quote=False)
+
+
+def split_html(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split a message Telegram would find too long, at paragraph, line or word breaks,
+    never inside a tag: each part is valid on its own."""
+    if len(check_html(text)) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for piece in _pieces(text, limit):
+        candidate = f"{current}{piece}" if current else piece.lstrip()
+        if current and len(check_html(candidate)) > limit:
+            parts.append(current.rstrip())
+            current = piece.lstrip()
+        else:
+            current = candidate
+    if current.strip():
+        parts.append(current.rstrip())
+    return parts
+
+
+def _pieces(text: str, limit: int) -> list[str]:
+    """Chunks that end at a break where no tag is open, each short enough on its own."""
+    for separator in ("\n\n", "\n", " "):
+        chunks = text.split(separator)
+        pieces = [c + separator for c in chunks[:-1]] + [chunks[-1]]
+        if _all_balanced(pieces) and all(len(check_html(p)) <= limit for p in pieces if p.strip()):
+            return pieces
+    plain = escape(check_html(text))  # last resort: drop the markup rather than fail
+    return [plain[i : i + limit] for i in range(0, len(plain), limit)]
+
+
+def _all_balanced(pieces: list[str]) -> bool:
+    try:
+        for piece in pieces:
+            check_html(piece)
+    except HtmlProblem:
+        return False
+    return True

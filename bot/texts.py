@@ -26,3 +26,20 @@ AT_END = Text({"en": "You can go back to the menu at any time."})
 MENU = Text({"en": "Menu"})
 HELP = Text({"en": "Help"})
 NOT_ANSWERED = Text({"en": "not answered"})
+ONLY_TEXT = Text({"en": "I can only read text and button taps here. Let's carry on:"})
+NO_EDITS = Text(
+    {"en": "I saw you edited a message. I only read new messages, so please send it again."}
+)
+PRIVATE_ONLY = Text(
+    {
+        "en": "Hello! I only talk in private chats, to keep health questions private. "
+        "Please open a chat with me directly."
+    }
+)
+STOPPED = Text(
+    {
+        "en": "Done. I will not send you any messages unless you write to me first. "
+        "Send /start whenever you want to begin again."
+    }
+)
+ALREADY_CHOSEN = Text({"en": "Already chosen ✓"})

@@ -43,6 +43,12 @@ class Storage(Protocol):
         (``session.revision - 1``), so two workers never interleave one conversation.
         """
 
+    def commit_outbox(self, outbox: Sequence[tuple[int, str, dict[str, Any]]], now: float) -> None:
+        """Queue messages that go with no change of session (notes, /stop's answer)."""
+
+    def release_claims(self) -> None:
+        """Forget every claim: at start, when no other process can be sending."""
+
     def journal(self, user_id: str) -> list[tuple[str, dict[str, Any]]]:
         """Effects recorded for a person (consents, red flags, ...), oldest first."""
 

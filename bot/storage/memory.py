@@ -47,10 +47,18 @@ class MemoryStorage:
             self._sessions[session.user_id] = session
             log = self._journal.setdefault(session.user_id, [])
             log += [(effect.name, dict(effect.args)) for effect in effects]
+        self.commit_outbox(outbox, now)
+
+    def commit_outbox(self, outbox: Sequence[tuple[int, str, dict[str, Any]]], now: float) -> None:
+        with self._lock:
             for chat_id, method, params in outbox:
                 row = OutboxRow(self._next_id, chat_id, method, dict(params))
                 self._outbox[row.id] = _Outgoing(row, now)
                 self._next_id += 1
+
+    def release_claims(self) -> None:
+        for item in self._outbox.values():
+            item.claimed_until = 0.0
 
     def journal(self, user_id: str) -> list[tuple[str, dict[str, Any]]]:
         return list(self._journal.get(user_id, []))

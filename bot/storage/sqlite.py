@@ -83,11 +83,24 @@ class SqliteStorage:
                 "INSERT INTO journal (user_id, kind, data, at) VALUES (?, ?, ?, ?)",
                 [(session.user_id, e.name, json.dumps(dict(e.args)), now) for e in effects],
             )
-            db.executemany(
-                "INSERT INTO outbox (chat_id, method, params, due_at, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [(chat, method, json.dumps(params), now, now) for chat, method, params in outbox],
-            )
+            self._insert_outbox(db, outbox, now)
+
+    def commit_outbox(self, outbox: Sequence[tuple[int, str, dict[str, Any]]], now: float) -> None:
+        with self._write() as db:
+            self._insert_outbox(db, outbox, now or time.time())
+
+    @staticmethod
+    def _insert_outbox(
+        db: sqlite3.Connection, outbox: Sequence[tuple[int, str, dict[str, Any]]], now: float
+    ) -> None:
+        db.executemany(
+            "INSERT INTO outbox (chat_id, method, params, due_at, created_at) VALUES (?, ?, ?, ?, ?)",
+            [(chat, method, json.dumps(params), now, now) for chat, method, params in outbox],
+        )
+
+    def release_claims(self) -> None:
+        with self._write() as db:
+            db.execute("UPDATE outbox SET claimed_until = 0 WHERE state = 'pending'")
 
     def journal(self, user_id: str) -> list[tuple[str, dict[str, Any]]]:
         with self._lock:

