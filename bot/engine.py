@@ -51,7 +51,7 @@ _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _SPLIT = re.compile(r"\s*(?:,|;|\band\b|\s)\s*")
 _YES = {"yes", "y", "yeah", "yep", "yes please", "sure", "ok", "okay", "true", "ja", "si"}
 _NO = {"no", "n", "nope", "no thanks", "false", "nein"}
-_TIME = re.compile(r"^(\d{1,2})(?:[:.h ](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?$")
+_TIME = re.compile(r"^(\d{1,2})(?:[:.h ](\d{2}))?\s*(am|pm|a\.m\.?|p\.m\.?)?$")
 _NUMBER = re.compile(r"^([+-]?\d+)(?:\s*(?:/|out of)\s*10)?$")
 
 
@@ -157,11 +157,13 @@ class Engine:
         """Apply one event to a session and say what follows. Never raises for bad input."""
         if session is None:
             turn = _Turn(self.new_session(user_id))
-            if event.kind not in ("start", "command"):
+            if not self._opens_chat(event):
                 event = Event.start()
         else:
             turn = _Turn(session)
-            if self._migrate(turn):
+            # a press or a text was meant for the old step; start, commands and timers name
+            # where they go, so they still count after the move
+            if self._migrate(turn, show=event.kind in ("button", "text")):
                 return turn.outcome()
         match event.kind:
             case "start":
@@ -179,9 +181,16 @@ class Engine:
     def repeat(self, session: Session) -> Outcome:
         """Show the current step again (for someone coming back), changing nothing else."""
         turn = _Turn(session)
-        if not self._migrate(turn):
+        if not self._migrate(turn, show=True):
             self._prompt_again(turn, count_failure=False)
         return turn.outcome()
+
+    def _opens_chat(self, event: Event) -> bool:
+        """Whether a new person's first event can be taken as it is (else it starts the chat)."""
+        if event.kind == "start":
+            return True
+        name = event.name.casefold()
+        return event.kind == "command" and (name == "start" or name in self.routes)
 
     def step_of(self, session: Session) -> Step:
         return self.bundle.flows[session.flow].steps[session.step]
@@ -272,8 +281,13 @@ class Engine:
         text = _INVISIBLE.sub("", raw).strip()
         step = self.step_of(turn.session)
         question = step.input
+        if question is not None and question.kind == "multi":
+            kind = _multi_word(question, text, turn.session.language)
+            if kind is not None:
+                self._press_multi(turn, question, kind, 0)
+                return
         if question is not None:
-            value = self._parse(question, text)
+            value = self._parse(question, text, turn.session.language)
             if value is not None:
                 self._answer(turn, question, value)
                 return
@@ -286,7 +300,9 @@ class Engine:
             self._route(turn, alias)
             return
         if not step.waits:
-            turn.replies.append(self._note(turn, texts.AT_END, self._way_out_buttons()))
+            turn.replies.append(
+                self._note(turn, texts.AT_END, self._way_out_buttons(turn.session.language))
+            )
             return
         self._prompt_again(turn)
 
@@ -356,8 +372,13 @@ class Engine:
                 )
         turn.replies.extend(replies)
 
-    def _migrate(self, turn: Turn) -> bool:
-        """Bring a session onto the current flow version. True if the event is used up."""
+    def _migrate(self, turn: Turn, show: bool) -> bool:
+        """Bring a session onto the current flow version. True if the event is used up.
+
+        When the step is gone and no ``moved:`` entry covers it, the person lands on the
+        flow's resume step; with ``show`` they are told so and shown it (the event is used
+        up), else only the session moves and the event goes on from there.
+        """
         session = turn.session
         flow = self.bundle.flows.get(session.flow)
         if flow is not None and session.step in flow.steps:
@@ -371,6 +392,11 @@ class Engine:
             turn.session = replace(session, flow=other.id, version=other.version, step=step)
             return False
         home = flow or self.bundle.flows[self.bundle.entry]
+        if not show:
+            turn.session = replace(
+                session, flow=home.id, version=home.version, step=home.resume, failures=0, picked=()
+            )
+            return False
         turn.replies.append(self._note(turn, texts.FLOW_CHANGED))
         self._go(turn, Target(home.id, home.resume))
         return True
@@ -391,19 +417,20 @@ class Engine:
         question = self.questions.get(name)
         if value is None or question is None:
             return texts.NOT_ANSWERED.get(language)
-        return self._display(question, value, language)
+        return escape(self._display(question, value, language))
 
     def _display(self, question: Input, value: AnswerValue, language: str) -> str:
+        """An answer as plain text, in the words of its labels (escape it for HTML)."""
         labels = {option.value: option.label.get(language) for option in question.options}
         if isinstance(value, bool):
             return (texts.YES if value else texts.NO).get(language)
         if isinstance(value, list):
             if not value:
                 return (question.none_label or texts.NONE_OF_THESE).get(language)
-            return ", ".join(labels.get(v, escape(v)) for v in value)
+            return ", ".join(labels.get(v, v) for v in value)
         if isinstance(value, str) and value in labels:
             return labels[value]
-        return escape(value)
+        return str(value)
 
     def _say(self, turn: Turn, messages: Iterable[Message]) -> list[str]:
         return [
@@ -477,7 +504,9 @@ class Engine:
         if count_failure:
             turn.session = replace(turn.session, failures=turn.session.failures + 1)
         if not step.waits:
-            turn.replies.append(self._note(turn, texts.AT_END, self._way_out_buttons()))
+            turn.replies.append(
+                self._note(turn, texts.AT_END, self._way_out_buttons(turn.session.language))
+            )
             return
         question = step.input
         said = self._say(turn, question.reask) if question is not None and count_failure else []
@@ -487,7 +516,9 @@ class Engine:
             said = self._say(turn, step.say)[-1:] or [texts.PICK_A_BUTTON.get(language)]
         turn.replies.append(Reply("\n\n".join(said), self._buttons(turn, step), step.id))
         if turn.session.failures >= WAY_OUT_AFTER:
-            turn.replies.append(self._note(turn, texts.WAY_OUT, self._way_out_buttons()))
+            turn.replies.append(
+                self._note(turn, texts.WAY_OUT, self._way_out_buttons(turn.session.language))
+            )
 
     def _default_reask(self, question: Input | None, language: str) -> str:
         if question is None:
@@ -504,12 +535,12 @@ class Engine:
                 return texts.REASK_MULTI.get(language)
         return texts.REASK_CHOICE.get(language)
 
-    def _way_out_buttons(self) -> tuple[tuple[ReplyButton, ...], ...]:
+    def _way_out_buttons(self, language: str) -> tuple[tuple[ReplyButton, ...], ...]:
         rows = []
         for command, default in (("menu", texts.MENU), ("help", texts.HELP)):
             route = self.routes.get(command)
             if route is not None:
-                rows.append((ReplyButton(default.get("en"), callbacks.encode_route(command)),))
+                rows.append((ReplyButton(default.get(language), callbacks.encode_route(command)),))
         return tuple(rows)
 
     def _note(
@@ -519,7 +550,7 @@ class Engine:
 
     # ------------------------------------------------------------ parsing typed answers
 
-    def _parse(self, question: Input, text: str) -> AnswerValue | None:
+    def _parse(self, question: Input, text: str, language: str) -> AnswerValue | None:
         folded = text.casefold().strip(" .!")
         match question.kind:
             case "integer":
@@ -539,19 +570,19 @@ class Engine:
             case "time":
                 return _parse_time(folded)
             case "choice":
-                index = _match_label(text, [o.label.get("en") for o in question.options])
+                index = _match_label(text, [o.label.get(language) for o in question.options])
                 if index is None:
                     index = _match_label(text, [o.value for o in question.options])
                 return question.options[index].value if index is not None else None
             case "multi":
-                return self._parse_multi(question, folded)
+                return self._parse_multi(question, folded, language)
         return None  # pragma: no cover
 
-    def _parse_multi(self, question: Input, folded: str) -> list[str] | None:
+    def _parse_multi(self, question: Input, folded: str, language: str) -> list[str] | None:
         if folded in ("0", "none", "nothing", "none of these", "no"):
             return []
         picked: list[str] = []
-        labels = [o.label.get("en").casefold() for o in question.options]
+        labels = [o.label.get(language).casefold() for o in question.options]
         whole = _match_label(folded, labels)
         parts = [folded] if whole is not None else [p for p in _SPLIT.split(folded) if p]
         for part in parts:
@@ -576,6 +607,16 @@ def _button_values(question: Input) -> list[AnswerValue]:
             return list(range(low, high + 1))
         return []
     return [option.value for option in question.options]
+
+
+def _multi_word(question: Input, text: str, language: str) -> str | None:
+    """'d' or 'n' when a person types the Done or None-of-these button's words."""
+    folded = text.casefold().strip(" .!")
+    if folded == (question.done_label or texts.DONE).get(language).casefold():
+        return "d"
+    if question.none_label is not None and folded == question.none_label.get(language).casefold():
+        return "n"
+    return None
 
 
 def _match_label(text: str, labels: list[str]) -> int | None:

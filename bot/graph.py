@@ -8,6 +8,11 @@ from bot.model import Flow, Target
 
 _TAG = re.compile(r"<[^>]+>")
 _UNSAFE = re.compile(r"[:;#{}\[\]<>\"`]")
+# Words Mermaid's state diagram grammar reads as keywords; a step with such an id is drawn
+# under another node name (found with Mermaid's own parser, see tests/mermaid/).
+_KEYWORDS = frozenset(
+    {"note", "state", "class", "classdef", "style", "click", "default", "scale", "href", "end"}
+)
 
 
 def _label(text: str, limit: int = 40) -> str:
@@ -16,14 +21,24 @@ def _label(text: str, limit: int = 40) -> str:
     return plain if len(plain) <= limit else plain[: limit - 1] + "…"
 
 
+def _name(step_id: str) -> str:
+    return f"step_{step_id}" if step_id.casefold() in _KEYWORDS else step_id
+
+
 def _node(flow: Flow, target: Target) -> str:
-    step = target.step or "start"
-    return step if target.flow == flow.id else f"{target.flow}__{step}"
+    if target.flow == flow.id:
+        return _name(target.step or flow.start)
+    return f"{target.flow}__{target.step or 'start'}"
 
 
 def mermaid(flow: Flow) -> str:
     lines = ["stateDiagram-v2", f"    %% flow {flow.id} version {flow.version}"]
-    lines.append(f"    [*] --> {flow.start}")
+    lines += [
+        f'    state "{step_id}" as {_name(step_id)}'
+        for step_id in flow.steps
+        if _name(step_id) != step_id
+    ]
+    lines.append(f"    [*] --> {_name(flow.start)}")
     outside: set[str] = set()
     for step in flow.steps.values():
         edges: list[tuple[Target, str]] = []
@@ -41,14 +56,14 @@ def mermaid(flow: Flow) -> str:
             if target.flow != flow.id:
                 outside.add(node)
             text = _label(label)
-            lines.append(f"    {step.id} --> {node}" + (f" : {text}" if text else ""))
+            lines.append(f"    {_name(step.id)} --> {node}" + (f" : {text}" if text else ""))
         if step.end:
-            lines.append(f"    {step.id} --> [*]")
+            lines.append(f"    {_name(step.id)} --> [*]")
     for route in flow.routes:
         name = f"route_{route.command}"
         lines.append(f'    state "any step /{route.command}" as {name}')
         lines.append(f"    {name} --> {_node(flow, route.go)}")
     for node in sorted(outside):
-        other, _, step = node.partition("__")
-        lines.append(f'    state "{other} flow, {step}" as {node}')
+        other, _, step_id = node.partition("__")
+        lines.append(f'    state "{other} flow, {step_id}" as {node}')
     return "\n".join(lines) + "\n"

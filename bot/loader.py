@@ -44,7 +44,7 @@ from bot.model import Branch as BranchModel
 from bot.model import Button as ButtonModel
 from bot.model import Option as OptionModel
 from bot.model import TipsRef as TipsRefModel
-from bot.telegram_html import MAX_TEXT, HtmlProblem, check_html
+from bot.telegram_html import ALLOWED_TAGS, MAX_TEXT, HtmlProblem, check_html
 
 MAX_BUTTONS = 100  # python-telegram-bot's assumption; Telegram documents none
 MAX_LABEL = 64  # longer labels are cut off in Telegram's clients
@@ -67,12 +67,11 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
         if key in seen:
-            line = key_node.start_mark.line + 1
             raise yaml.constructor.ConstructorError(
                 None,
                 None,
-                f"duplicate key '{key}' on line {line} (first on line {seen[key]}): "
-                "each id may appear once; rename or merge one of them",
+                f"'{key}' appears twice (first on line {seen[key]}): "
+                "each step id or key may be used once; rename or merge one of them",
                 key_node.start_mark,
             )
         seen[key] = key_node.start_mark.line + 1
@@ -97,10 +96,25 @@ def read_yaml(path: Path) -> Any:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(error, "problem", None) or str(error)
-        hint = ""
-        if "mapping values are not allowed" in str(problem):
-            hint = " (a text with ': ' in it needs quotes around it)"
-        raise FlowError(str(path), "", f"{where}{problem}{hint}") from error
+        raise FlowError(str(path), "", f"{where}{problem}{_yaml_hint(error)}") from error
+
+
+def _yaml_hint(error: yaml.YAMLError) -> str:
+    """A sentence an editor can act on, for the YAML mistakes people make most."""
+    problem = str(getattr(error, "problem", None) or error)
+    context = str(getattr(error, "context", None) or "")
+    opened = getattr(error, "context_mark", None)
+    if "mapping values are not allowed" in problem:
+        return " (a text with ': ' in it needs quotes around it)"
+    if "'\\t'" in problem:
+        return " (indent with spaces, not tabs)"
+    if "quoted scalar" in context and opened is not None:
+        return f" (the quote opened on line {opened.line + 1} is never closed)"
+    if "expected <block end>" in problem or "expected <block end>" in context:
+        return " (check the indentation: keys of the same step must start in the same column)"
+    if "flow sequence" in context or "flow mapping" in context:
+        return " (a list in [ ] or a mapping in { } is not closed, or a text in it needs quotes)"
+    return ""
 
 
 def yaml_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -159,6 +173,20 @@ _ALL_KEYS = set().union(
 )
 
 
+_EXPECTED = {
+    "int_parsing": "a whole number, like 3",
+    "int_type": "a whole number, like 3",
+    "int_from_float": "a whole number, like 3",
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+    "string_type": "a text in quotes",
+    "list_type": "a list: one '- ' item per line, or [a, b]",
+    "dict_type": "a mapping of names to values, like {label: Yes, go: next_step}",
+    "model_type": "a mapping of names to values, like {answer: pain, at_least: 7}",
+    "model_attributes_type": "a mapping of names to values, like {answer: pain, at_least: 7}",
+}
+
+
 def _from_validation(file: str, error: ValidationError) -> list[FlowError]:
     problems = []
     for item in error.errors():
@@ -177,8 +205,11 @@ def _from_validation(file: str, error: ValidationError) -> list[FlowError]:
                 )
             case "union_tag_invalid" | "union_tag_not_found":
                 message = f"{value!r} has the wrong shape here"
+            case kind if kind in _EXPECTED:
+                message = f"should be {_EXPECTED[kind]} (got {value!r})"
             case _:
-                message = f"{item['msg'].rstrip('.').lower()} (got {value!r})"
+                said = item["msg"].rstrip(".").removeprefix("Input ")
+                message = f"{said[:1].lower()}{said[1:]} (got {value!r})"
         problems.append(FlowError(file, breadcrumb(location), message))
     return problems
 
@@ -193,11 +224,18 @@ class _Builder:
     file: str
     problems: list[FlowError] = field(default_factory=list)
     texts: list[tuple[str, Text]] = field(default_factory=list)  # (path, text) for checks
+    labels: list[tuple[str, Text]] = field(default_factory=list)  # plain-text ones
 
     def problem(self, path: Sequence[str | int], message: str) -> None:
         self.problems.append(FlowError(self.file, breadcrumb(path), message))
 
-    def text(self, raw: schema.Text, path: Sequence[str | int]) -> Text:
+    def label(self, raw: schema.Text, path: Sequence[str | int]) -> Text:
+        """A button label or command description: Telegram shows these as plain text."""
+        text = self.text(raw, path, plain=True)
+        self.labels.append((breadcrumb(path), text))
+        return text
+
+    def text(self, raw: schema.Text, path: Sequence[str | int], plain: bool = False) -> Text:
         variants = {"en": raw} if isinstance(raw, str) else dict(raw)
         if "en" not in variants:
             self.problem(path, f"missing the 'en' text (found only {sorted(variants)})")
@@ -206,7 +244,8 @@ class _Builder:
             if not LANGUAGE.match(language):
                 self.problem(path, f"'{language}' is not a language code like 'en' or 'de'")
         text = Text(variants)
-        self.texts.append((breadcrumb(path), text))
+        if not plain:
+            self.texts.append((breadcrumb(path), text))
         return text
 
     def messages(self, raw: Any, path: Sequence[str | int]) -> tuple[Message, ...]:
@@ -280,7 +319,7 @@ def _build_flow(doc: schema.FlowDoc, b: _Builder) -> Flow:
             Route(
                 route.command,
                 b.target(route.go, doc.flow),
-                b.text(description, ["routes", index, "description"]) if description else None,
+                b.label(description, ["routes", index, "description"]) if description else None,
                 tuple(alias.casefold() for alias in route.aliases),
             )
         )
@@ -329,7 +368,7 @@ def _build_step(
         input=_build_input(raw.ask, [*path, "ask"], b) if raw.ask else None,
         buttons=tuple(
             ButtonModel(
-                b.text(button.label, [*path, "buttons", i, "label"]), b.target(button.go, flow)
+                b.label(button.label, [*path, "buttons", i, "label"]), b.target(button.go, flow)
             )
             for i, button in enumerate(raw.buttons or [])
         ),
@@ -344,7 +383,7 @@ def _build_step(
 
 def _build_input(raw: schema.Ask, path: list[str | int], b: _Builder) -> Input:
     options = tuple(
-        OptionModel(option.value, b.text(option.label, [*path, "options", i, "label"]))
+        OptionModel(option.value, b.label(option.label, [*path, "options", i, "label"]))
         for i, option in enumerate(raw.options or [])
     )
     if raw.type in ("choice", "multi") and not options:
@@ -370,8 +409,8 @@ def _build_input(raw: schema.Ask, path: list[str | int], b: _Builder) -> Input:
         minimum=raw.min,
         maximum=raw.max,
         reask=b.messages(raw.reask, [*path, "reask"]),
-        done_label=b.text(raw.done_label, [*path, "done_label"]) if raw.done_label else None,
-        none_label=b.text(raw.none_label, [*path, "none_label"]) if raw.none_label else None,
+        done_label=b.label(raw.done_label, [*path, "done_label"]) if raw.done_label else None,
+        none_label=b.label(raw.none_label, [*path, "none_label"]) if raw.none_label else None,
     )
 
 
@@ -511,10 +550,15 @@ class _Checker:
                 )
         if step.tips is not None and step.tips.catalog not in self.catalogs:
             hint = did_you_mean(step.tips.catalog, self.catalogs)
+            known = (
+                f"catalogs: {', '.join(sorted(self.catalogs))}"
+                if self.catalogs
+                else "no file here starts with 'catalog:'"
+            )
             self.problem(
                 flow,
                 [*path, "tips", "catalog"],
-                f"unknown tips catalog '{step.tips.catalog}'{hint}",
+                f"unknown tips catalog '{step.tips.catalog}'{hint}; {known}",
             )
         goes_on = step.next is not None or bool(step.branches)
         if step.end and (goes_on or step.input):
@@ -526,7 +570,7 @@ class _Checker:
             self.problem(
                 flow,
                 path,
-                f"step {what} no way on: add 'next', 'branch' or buttons, or mark it 'end: true'",
+                f"this step {what} no way on: add 'next', 'branch' or buttons, or mark it 'end: true'",
             )
         if step.waits and not step.say and step.tips is None:
             self.problem(
@@ -543,7 +587,11 @@ class _Checker:
             count += len(step.input.options) + (2 if step.input.kind == "multi" else 0)
             labels += [option.label for option in step.input.options]
         if count > MAX_BUTTONS:
-            self.problem(flow, path, f"{count} buttons is more than Telegram's {MAX_BUTTONS}")
+            self.problem(
+                flow,
+                path,
+                f"{count} buttons is more than Telegram's {MAX_BUTTONS}: split them over several steps",
+            )
         for label in labels:
             for language, text in label.variants.items():
                 if len(text) > MAX_LABEL:
@@ -576,7 +624,7 @@ class _Checker:
         todo = [step for step in entries if step in flow.steps]
         while todo:
             current = todo.pop()
-            if current in seen:
+            if current in seen or current not in flow.steps:  # unknown targets: reported above
                 continue
             seen.add(current)
             todo += [t.step for t in flow.steps[current].targets() if t.flow == flow.id]
@@ -589,9 +637,10 @@ class _Checker:
                 )
 
     def check_auto_loops(self, flow: Flow) -> None:
-        """Steps that go on by themselves must not go round in a circle."""
+        """Steps that go on by themselves must not go round in a circle (reported once)."""
+        circling: set[str] = set()
         for start in flow.steps.values():
-            if start.waits:
+            if start.waits or start.id in circling:
                 continue
             seen: list[str] = [start.id]
             todo = list(start.targets())
@@ -607,6 +656,7 @@ class _Checker:
                         f"goes round in a circle without waiting for the person: "
                         f"{' -> '.join([*seen, start.id])}",
                     )
+                    circling.update(seen)
                     break
                 if step.id not in seen:
                     seen.append(step.id)
@@ -648,6 +698,40 @@ def _check_texts(file: str, texts: list[tuple[str, Text]], saved: set[str]) -> l
                         file,
                         where,
                         f"text is {len(visible)} characters; Telegram allows {MAX_TEXT}: split it into steps",
+                    )
+                )
+    return problems
+
+
+_TAG_NAMES = "|".join([*ALLOWED_TAGS, "br", "p", "div"])
+_MARKUP = re.compile(rf"</?(?:{_TAG_NAMES})\b[^>]*>|&[a-zA-Z]+;|&#\d+;", re.IGNORECASE)
+
+
+def _check_labels(file: str, labels: list[tuple[str, Text]]) -> list[FlowError]:
+    """Button labels and command descriptions are plain text: no HTML, no placeholders."""
+    problems = []
+    for path, text in labels:
+        for language, value in text.variants.items():
+            where = f"{path} ({language})" if len(text.variants) > 1 else path
+            if not value.strip():
+                problems.append(FlowError(file, where, "the label is empty"))
+            markup = _MARKUP.search(value)
+            if markup:
+                problems.append(
+                    FlowError(
+                        file,
+                        where,
+                        f"{markup.group(0)!r}: button labels are plain text and Telegram would "
+                        "show it as typed; write the label without HTML (& and < are fine)",
+                    )
+                )
+            for name in PLACEHOLDER.findall(value):
+                problems.append(
+                    FlowError(
+                        file,
+                        where,
+                        f"placeholder '{{{name}}}' is not filled in on buttons; "
+                        "put it in the message above the buttons",
                     )
                 )
     return problems
@@ -712,6 +796,7 @@ def load_bundle(paths: Iterable[str | Path], actions: Iterable[str] | None = Non
             catalogs[catalog.id] = catalog
         problems += builder.problems
         texts.append((file, builder.texts))
+        problems += _check_labels(file, builder.labels)
     checker = _Checker(flows, catalogs, known_actions)
     checker.run()
     problems += checker.problems

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import re
 import signal
 import time
@@ -52,6 +53,7 @@ from bot.storage import Storage, open_storage
 from bot.telegram_html import escape, split_html
 
 log = logging.getLogger("hipbot.telegram")
+os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as a timedelta, no warning
 DEEP_LINK = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SYSTEM_COMMANDS = {"start": "Start again", "stop": "No more messages from me"}
 Row = tuple[int, str, dict[str, Any]]
@@ -65,8 +67,7 @@ class ChatOrder(BaseUpdateProcessor):
         self._locks: dict[int, asyncio.Lock] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat = update.effective_chat if isinstance(update, Update) else None
-        key = chat.id if chat is not None else 0
+        key = chat_key(update) if isinstance(update, Update) else 0
         lock = self._locks.setdefault(key, asyncio.Lock())
         try:
             async with lock:
@@ -80,6 +81,14 @@ class ChatOrder(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to tear down."""
+
+
+def chat_key(update: Update) -> int:
+    """The private chat an update belongs to (for a button under an old or inline message,
+    the person's id, which is their private chat's id)."""
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    return update.effective_user.id if update.effective_user is not None else 0
 
 
 def hashed(user_id: object) -> str:
@@ -166,9 +175,8 @@ class HipBot:
 
     async def on_stop(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/stop: no proactive messages until /start."""
-        chat_id = self._chat(update)
         self.storage.set_flag(self._user(update), "stopped", True)
-        self._enqueue([_send(chat_id, texts.STOPPED.get(self._language(update)))])
+        self._note_once(update, texts.STOPPED.get(self._language(update)))
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Any other command: a flow route (/menu, /help, /urgent ...) or a friendly 'unknown'."""
@@ -199,7 +207,7 @@ class HipBot:
 
     async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Edits are not read; say so once, kindly."""
-        self._enqueue([_send(self._chat(update), texts.NO_EDITS.get(self._language(update)))])
+        self._note_once(update, texts.NO_EDITS.get(self._language(update)))
 
     async def on_other_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos, voice, files, locations, contacts, polls: ask again in words."""
@@ -207,6 +215,8 @@ class HipBot:
         session = self.storage.load_session(user)
         if session is None:
             await self._turn(update, Event.start())
+            return
+        if self._repeated(update, session):
             return
         note = Reply(texts.ONLY_TEXT.get(session.language), step=session.step)
         await self._commit(update, session, self.engine.repeat(session), prefix=[note])
@@ -226,12 +236,33 @@ class HipBot:
         self, update: Update, event: Event, pressed: int | None = None
     ) -> Outcome | None:
         session = self.storage.load_session(self._user(update))
-        if session is not None and update.update_id <= session.last_update:
-            log.info("repeated update ignored", extra={"event": "duplicate_update"})
+        if self._repeated(update, session):
             return None
         outcome = self.engine.handle(session, event, self._user(update))
         await self._commit(update, session, outcome, pressed=pressed)
         return outcome
+
+    @staticmethod
+    def _repeated(update: Update, session: Session | None) -> bool:
+        """A redelivered update (killed before its offset was confirmed): it acted already."""
+        if session is not None and update.update_id <= session.last_update:
+            log.info("repeated update ignored", extra={"event": "duplicate_update"})
+            return True
+        return False
+
+    def _note_once(self, update: Update, text: str) -> None:
+        """A note that changes nothing else; stored with the update id when the person has a
+        session, so a redelivered update does not say it twice."""
+        rows = [_send(self._chat(update), text)]
+        session = self.storage.load_session(self._user(update))
+        if session is None:
+            self._enqueue(rows)
+            return
+        if self._repeated(update, session):
+            return
+        marked = replace(session, revision=session.revision + 1, last_update=update.update_id)
+        self.storage.commit_turn(marked, (), rows, self.clock())
+        self._enqueue([])
 
     async def _commit(
         self,
@@ -312,8 +343,7 @@ class HipBot:
 
     @staticmethod
     def _chat(update: Update) -> int:
-        chat = update.effective_chat
-        return chat.id if chat is not None else 0
+        return chat_key(update)
 
     def _user(self, update: Update) -> str:
         return str(self._chat(update))

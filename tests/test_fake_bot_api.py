@@ -12,7 +12,14 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    Bot,
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -84,13 +91,13 @@ async def test_send_message_returns_realistic_message(fake: FakeBotApi, bot: Bot
 
 async def test_text_limit_counts_visible_characters(fake: FakeBotApi, bot: Bot) -> None:
     await bot.send_message(CHAT, "a" * 4096)
-    with pytest.raises(BadRequest, match="(?i)message is too long"):
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
         await bot.send_message(CHAT, "a" * 4097)
     # Tags do not count, entities count as one character.
     await bot.send_message(CHAT, "<b>" + "a" * 4095 + "</b>&amp;", parse_mode=ParseMode.HTML)
-    with pytest.raises(BadRequest, match="(?i)message is too long"):
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
         await bot.send_message(CHAT, "<b>" + "a" * 4096 + "</b>&amp;", parse_mode="HTML")
-    with pytest.raises(BadRequest, match="(?i)message text is empty"):
+    with pytest.raises(BadRequest, match=r"(?i)message text is empty"):
         await bot.send_message(CHAT, "<b> </b>", parse_mode="HTML")
     assert len(fake.messages(CHAT)) == 2
     assert fake.messages(CHAT)[1].text == "a" * 4095 + "&"
@@ -98,7 +105,7 @@ async def test_text_limit_counts_visible_characters(fake: FakeBotApi, bot: Bot) 
 
 async def test_html_is_checked(fake: FakeBotApi, bot: Bot) -> None:
     for broken in ("<b>unclosed", "<div>x</div>", "1 < 2", "Q&A", "<b><i>x</b></i>"):
-        with pytest.raises(BadRequest, match="(?i)can't parse entities"):
+        with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
             await bot.send_message(CHAT, broken, parse_mode="HTML")
     sent = await bot.send_message(
         CHAT, '<b>bold</b> &amp; <a href="https://example.org">link</a>', parse_mode="HTML"
@@ -113,7 +120,7 @@ async def test_html_is_checked(fake: FakeBotApi, bot: Bot) -> None:
 async def test_callback_data_limit_is_64_bytes(fake: FakeBotApi, bot: Bot) -> None:
     await bot.send_message(CHAT, "ok", reply_markup=keyboard(("A", "x" * 64), ("B", "é" * 32)))
     for data in ("x" * 65, "é" * 33):  # 33 characters but 66 bytes
-        with pytest.raises(BadRequest, match="(?i)BUTTON_DATA_INVALID"):
+        with pytest.raises(BadRequest, match=r"(?i)BUTTON_DATA_INVALID"):
             await bot.send_message(CHAT, "no", reply_markup=keyboard(("A", data)))
     status, body = await raw_post(
         fake,
@@ -132,7 +139,7 @@ async def test_callback_data_limit_is_64_bytes(fake: FakeBotApi, bot: Bot) -> No
 
 
 async def test_unknown_field_is_rejected_unless_relaxed(fake: FakeBotApi, bot: Bot) -> None:
-    with pytest.raises(BadRequest, match='(?i)unknown parameter "colour"'):
+    with pytest.raises(BadRequest, match=r'(?i)unknown parameter "colour"'):
         await bot.send_message(CHAT, "hi", api_kwargs={"colour": "red"})
     assert fake.messages(CHAT) == []
     async with (
@@ -146,7 +153,11 @@ async def test_unknown_field_is_rejected_unless_relaxed(fake: FakeBotApi, bot: B
 async def test_missing_field_and_bad_types(fake: FakeBotApi) -> None:
     status, body = await raw_post(fake, "sendMessage", data={"chat_id": "5"})
     assert status == 400
-    assert body == {"ok": False, "error_code": 400, "description": "Bad Request: message text is empty"}
+    assert body == {
+        "ok": False,
+        "error_code": 400,
+        "description": "Bad Request: message text is empty",
+    }
     status, body = await raw_post(fake, "sendMessage", data={"text": "hi"})
     assert (status, body["description"]) == (400, "Bad Request: chat_id is empty")
     status, body = await raw_post(fake, "answerCallbackQuery", data={})
@@ -163,9 +174,11 @@ async def test_missing_field_and_bad_types(fake: FakeBotApi) -> None:
     # JSON bodies and GET query strings work, method names are case-insensitive.
     status, body = await raw_post(fake, "SENDMESSAGE", json={"chat_id": 5, "text": "json"})
     assert status == 200 and body["ok"] is True and body["result"]["text"] == "json"
-    async with aiohttp.ClientSession() as session:
-        async with session.get(fake.method_url("getMe")) as response:
-            me = await response.json()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(fake.method_url("getMe")) as response,
+    ):
+        me = await response.json()
     assert me["ok"] and me["result"]["is_bot"] is True
 
 
@@ -202,7 +215,7 @@ async def test_fault_injection_5xx_drop_and_delay(fake: FakeBotApi) -> None:
     async with Bot(DEFAULT_TOKEN, base_url=fake.base_url, request=request) as bot:
         fake.fail_next("sendMessage", 502, chat_id=CHAT)
         await bot.send_message(CHAT + 1, "other chat is fine")
-        with pytest.raises(NetworkError, match="(?i)Bad Gateway"):
+        with pytest.raises(NetworkError, match=r"(?i)Bad Gateway"):
             await bot.send_message(CHAT, "x")
         fake.drop_connection_next("sendmessage")
         with pytest.raises(NetworkError):
@@ -218,7 +231,7 @@ async def test_fault_injection_5xx_drop_and_delay(fake: FakeBotApi) -> None:
 async def test_blocked_user_gives_forbidden_and_my_chat_member(fake: FakeBotApi, bot: Bot) -> None:
     fake.user(CHAT, "Ada")
     fake.block(CHAT)
-    with pytest.raises(Forbidden, match="(?i)bot was blocked by the user"):
+    with pytest.raises(Forbidden, match=r"(?i)bot was blocked by the user"):
         await bot.send_message(CHAT, "hi")
     updates = await bot.get_updates(timeout=0)
     assert updates[0].my_chat_member is not None
@@ -263,7 +276,7 @@ async def test_competing_get_updates_conflict(fake: FakeBotApi) -> None:
         first = asyncio.create_task(one.get_updates(timeout=3))
         await asyncio.sleep(0.1)
         second = asyncio.create_task(two.get_updates(timeout=3))
-        with pytest.raises(Conflict, match="(?i)terminated by other getUpdates"):
+        with pytest.raises(Conflict, match=r"(?i)terminated by other getUpdates"):
             await asyncio.wait_for(first, 2)
         fake.user(CHAT).send_text("x")
         assert len(await asyncio.wait_for(second, 2)) == 1
@@ -278,31 +291,36 @@ async def test_click_makes_a_callback_query_ptb_parses(fake: FakeBotApi, bot: Bo
     assert query is not None and query.data == "hip:l" and query.from_user.id == CHAT
     assert query.message is not None and query.message.message_id == sent.message_id
     assert query.id == pushed["callback_query"]["id"]
-    with pytest.raises(BadRequest, match="(?i)MESSAGE_TOO_LONG"):
+    with pytest.raises(BadRequest, match=r"(?i)MESSAGE_TOO_LONG"):
         await query.answer("x" * 201)
     assert fake.unanswered_callback_queries() != []
     assert await query.answer("Saved")
-    with pytest.raises(BadRequest, match="(?i)query is too old"):
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
         await query.answer()
-    with pytest.raises(BadRequest, match="(?i)query ID is invalid"):
+    with pytest.raises(BadRequest, match=r"(?i)query ID is invalid"):
         await bot.answer_callback_query("12345")
     assert fake.unanswered_callback_queries() == []
-    with pytest.raises(LookupError, match="(?i)no button"):
+    with pytest.raises(LookupError, match=r"(?i)no button"):
         user.click("Right")
 
 
 async def test_edits_follow_telegram_rules(fake: FakeBotApi, bot: Bot) -> None:
     sent = await bot.send_message(CHAT, "Pick", reply_markup=keyboard(("A", "a")))
-    with pytest.raises(BadRequest, match="(?i)message is not modified"):
-        await bot.edit_message_text("Pick", CHAT, sent.message_id, reply_markup=keyboard(("A", "a")))
-    with pytest.raises(BadRequest, match="(?i)message to edit not found"):
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
+        await bot.edit_message_text(
+            "Pick", CHAT, sent.message_id, reply_markup=keyboard(("A", "a"))
+        )
+    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
         await bot.edit_message_text("Picked", CHAT, 999)
     # Editing the text without reply_markup removes the keyboard, as Telegram does.
     edited = await bot.edit_message_text("Picked: A", CHAT, sent.message_id)
-    assert isinstance(edited, object) and fake.messages(CHAT)[0].reply_markup is None
+    assert isinstance(edited, Message) and edited.text == "Picked: A"
+    assert edited.reply_markup is None and fake.messages(CHAT)[0].reply_markup is None
     await bot.edit_message_reply_markup(CHAT, sent.message_id, reply_markup=keyboard(("B", "b")))
-    with pytest.raises(BadRequest, match="(?i)message is not modified"):
-        await bot.edit_message_reply_markup(CHAT, sent.message_id, reply_markup=keyboard(("B", "b")))
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
+        await bot.edit_message_reply_markup(
+            CHAT, sent.message_id, reply_markup=keyboard(("B", "b"))
+        )
     (message,) = fake.messages(CHAT)
     assert (message.text, message.button_texts, message.edits) == ("Picked: A", ["B"], 2)
     assert message.history[0] == ("Pick", keyboard(("A", "a")).to_dict())
@@ -359,9 +377,9 @@ async def test_files_commands_and_chat(fake: FakeBotApi, bot: Bot) -> None:
     assert doc.document is not None and doc.document.file_name == "plan.pdf"
     photo = await bot.send_photo(CHAT, PNG, caption="c" * 1024)
     assert photo.photo and photo.caption == "c" * 1024
-    with pytest.raises(BadRequest, match="(?i)caption is too long"):
+    with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
         await bot.send_photo(CHAT, PNG, caption="c" * 1025)
-    with pytest.raises(BadRequest, match="(?i)IMAGE_PROCESS_FAILED"):
+    with pytest.raises(BadRequest, match=r"(?i)IMAGE_PROCESS_FAILED"):
         await bot.send_photo(CHAT, b"not an image")
     assert [m.kind for m in fake.messages(CHAT)] == ["document", "photo"]
     upload = fake.messages(CHAT)[0].file
@@ -371,9 +389,9 @@ async def test_files_commands_and_chat(fake: FakeBotApi, bot: Bot) -> None:
     assert await bot.set_my_commands(commands)
     assert [c["command"] for c in fake.commands] == ["start", "help_me"]
     assert await bot.get_my_commands() == tuple(commands)
-    with pytest.raises(BadRequest, match="(?i)BOT_COMMAND_INVALID"):
+    with pytest.raises(BadRequest, match=r"(?i)BOT_COMMAND_INVALID"):
         await bot.set_my_commands([BotCommand("Start", "Start")])
-    with pytest.raises(BadRequest, match="(?i)BOT_COMMANDS_TOO_MUCH"):
+    with pytest.raises(BadRequest, match=r"(?i)BOT_COMMANDS_TOO_MUCH"):
         await bot.set_my_commands([BotCommand(f"c{i}", "x") for i in range(101)])
     await bot.set_my_commands([BotCommand("hilfe", "Hilfe")], language_code="de")
     assert fake.commands_for(language_code="de") == [{"command": "hilfe", "description": "Hilfe"}]
@@ -390,7 +408,10 @@ async def test_files_commands_and_chat(fake: FakeBotApi, bot: Bot) -> None:
 
 async def test_flood_limits_produce_real_429s() -> None:
     limits = RateLimits(global_per_second=5, global_burst=5, chat_per_second=1, chat_burst=2)
-    async with FakeBotApi(rate_limits=limits) as fake, Bot(DEFAULT_TOKEN, base_url=fake.base_url) as bot:
+    async with (
+        FakeBotApi(rate_limits=limits) as fake,
+        Bot(DEFAULT_TOKEN, base_url=fake.base_url) as bot,
+    ):
         await bot.send_message(1, "a")
         await bot.send_message(1, "b")
         with pytest.raises(RetryAfter) as caught:
@@ -443,7 +464,7 @@ async def test_webhook_push_with_secret_retry_and_round_robin(fake: FakeBotApi, 
         assert await bot.set_webhook(urls[0], secret_token="s3cr3t")
         info = await bot.get_webhook_info()
         assert info.url == urls[0]
-        with pytest.raises(Conflict, match="(?i)webhook is active"):
+        with pytest.raises(Conflict, match=r"(?i)webhook is active"):
             await bot.get_updates(timeout=0)
         user = fake.user(CHAT)
         user.send_text("one")
@@ -487,5 +508,5 @@ def test_in_thread_for_synchronous_callers() -> None:
             assert json.load(response)["result"]["chat"]["first_name"] == "Sync"
         message = fake.wait_for_message_sync(7, contains="thread", timeout=2)
         assert message.message_id == 1
-        with pytest.raises(TimeoutError, match="(?i)from a thread"):
+        with pytest.raises(TimeoutError, match=r"(?i)from a thread"):
             fake.wait_for_message_sync(7, contains="never", timeout=0.2)

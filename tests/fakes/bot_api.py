@@ -1034,7 +1034,7 @@ class FakeBotApi:
                 self._record(method, params, started, 0, "connection dropped", None)
                 return web.Response(status=500)
             params = self._validate(spec, params)
-            result = await self._dispatch(spec, params)
+            result = await self._dispatch(spec, params, request)
         except ApiError as err:
             status, description, retry_after = err.status, err.description, err.retry_after
         self._record(method, params, started, status, description, result)
@@ -1247,10 +1247,10 @@ class FakeBotApi:
 
     # ---------------------------------------------------------------- dispatch
 
-    async def _dispatch(self, spec: MethodSpec, params: JSONDict) -> Any:
+    async def _dispatch(self, spec: MethodSpec, params: JSONDict, request: web.Request) -> Any:
         name = spec.name.lower()
         if name == "getupdates":
-            return await self._get_updates(params)
+            return await self._get_updates(params, request)
         handler = getattr(self, f"_m_{name}", None)
         with self._lock:
             chat_id = params.get("chat_id")
@@ -1828,7 +1828,7 @@ class FakeBotApi:
         self._pending = [u for u in self._pending if _update_kind(u) in allowed]
         return copy.deepcopy(self._pending[:limit])
 
-    async def _get_updates(self, params: JSONDict) -> list[JSONDict]:
+    async def _get_updates(self, params: JSONDict, request: web.Request) -> list[JSONDict]:
         offset = int(params.get("offset") or 0)
         limit = min(max(int(params.get("limit") or 100), 1), 100)
         timeout = min(max(float(params.get("timeout") or 0), 0.0), self.max_poll_timeout)
@@ -1853,6 +1853,9 @@ class FakeBotApi:
             with self._lock:
                 version = self._version
                 if generation != self._poll_generation:
+                    transport = request.transport
+                    if transport is None or transport.is_closing():
+                        return []  # the client gave up on this poll (PTB does on stop)
                     raise ApiError(
                         409,
                         "Conflict: terminated by other getUpdates request; make sure that only "
