@@ -179,7 +179,6 @@ _EXPECTED = {
     "int_from_float": "a whole number, like 3",
     "bool_parsing": "true or false",
     "bool_type": "true or false",
-    "string_type": "a text in quotes",
     "list_type": "a list: one '- ' item per line, or [a, b]",
     "dict_type": "a mapping of names to values, like {label: Yes, go: next_step}",
     "model_type": "a mapping of names to values, like {answer: pain, at_least: 7}",
@@ -187,10 +186,31 @@ _EXPECTED = {
 }
 
 
+# pydantic names the members of a plain union in the error location ("str", "dict[str,str]")
+_UNION_MEMBER = re.compile(r"^(str|int|bool|float)$|\[")
+
+
+def _unquoted(value: Any) -> str:
+    """Why a value that was meant as text is not text: YAML read it as something else."""
+    if isinstance(value, bool):
+        return ": YAML reads yes, no, on and off without quotes as true or false"
+    if isinstance(value, (int, float)):
+        return ": YAML reads it as a number without quotes"
+    return ""
+
+
 def _from_validation(file: str, error: ValidationError) -> list[FlowError]:
     problems = []
+    located: set[str] = set()
     for item in error.errors():
-        location = [part for part in item["loc"] if isinstance(part, int) or part[:1].islower()]
+        location = [
+            part
+            for part in item["loc"]
+            if isinstance(part, int) or (part[:1].islower() and not _UNION_MEMBER.search(part))
+        ]
+        if breadcrumb(location) in located:
+            continue  # the same value failed each member of a union: say it once
+        located.add(breadcrumb(location))
         key = str(location[-1]) if location else ""
         value = item.get("input")
         match item["type"]:
@@ -205,6 +225,8 @@ def _from_validation(file: str, error: ValidationError) -> list[FlowError]:
                 )
             case "union_tag_invalid" | "union_tag_not_found":
                 message = f"{value!r} has the wrong shape here"
+            case "string_type":
+                message = f"should be a text in quotes (got {value!r}{_unquoted(value)})"
             case kind if kind in _EXPECTED:
                 message = f"should be {_EXPECTED[kind]} (got {value!r})"
             case _:

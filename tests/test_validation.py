@@ -92,6 +92,10 @@ PINNED: dict[str, list[str]] = {
         "steps.learn: goes round in a circle without waiting for the person: "
         "learn -> more -> learn",
     ],
+    "unquoted_yes.yaml": [
+        "steps.ready > buttons[0].label: should be a text in quotes "
+        "(got True: YAML reads yes, no, on and off without quotes as true or false)",
+    ],
     "label_with_html.yaml": [
         "steps.welcome > buttons[0].label: '<b>': button labels are plain text and Telegram "
         "would show it as typed; write the label without HTML (& and < are fine)",
