@@ -33,17 +33,25 @@ def _chat(args: argparse.Namespace) -> int:
     from bot import console
     from bot.conversation import Conversation
     from bot.engine import Engine
+    from bot.features import load_features
     from bot.loader import load_bundle
-    from bot.settings import Settings, load_dotenv_file
-    from bot.storage import open_storage
+    from bot.settings import Settings, default_data_dir, load_dotenv_file
+    from bot.storage import SqliteStorage, open_storage
 
     load_dotenv_file()
     settings = Settings.from_env()
     bundle = load_bundle([args.flows or settings.flows_dir])
     storage = open_storage(args.db or settings.database_url)
+    features = load_features()
+    if isinstance(storage, SqliteStorage):
+        features.setup(storage)
     engine = Engine(bundle, {"emergency_number": settings.emergency_number})
+    chat_id = console.console_chat_id(args.user)
+    conversation = Conversation(engine, storage, str(chat_id))
     try:
-        return console.main(Conversation(engine, storage, f"console:{args.user}"))
+        return console.main(
+            console.Console(conversation, features, chat_id, sys.stdout, files=default_data_dir())
+        )
     finally:
         storage.close()
 
@@ -121,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     test = commands.add_parser("test", help="run transcript tests, show step coverage")
     test.add_argument("paths", nargs="*", help="files or folders (default: flows/)")
     test.set_defaults(func=_test)
+
+    from bot.features import load_features
+
+    load_features().add_cli(commands)
     return parser
 
 

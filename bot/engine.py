@@ -71,7 +71,8 @@ def _exit_state(target: Target) -> str:
 
 def _condition_check(condition: Condition) -> Callable[[EventData], bool]:
     def check(event: EventData) -> bool:
-        return condition.holds(event.model.answers)
+        cursor: _Cursor = event.model  # type: ignore[assignment]
+        return condition.holds(cursor.answers)
 
     return check
 
@@ -90,7 +91,11 @@ def build_machine(flow: Flow) -> Machine:
         if step.next is not None:
             moves.append({"trigger": "advance", "source": step.id, "dest": dest(step.next)})
         for branch in step.branches:
-            move = {"trigger": "advance", "source": step.id, "dest": dest(branch.go)}
+            move: dict[str, Any] = {
+                "trigger": "advance",
+                "source": step.id,
+                "dest": dest(branch.go),
+            }
             if branch.condition is not None:
                 move["conditions"] = [_condition_check(branch.condition)]
             moves.append(move)

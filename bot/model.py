@@ -60,9 +60,9 @@ class AnswerTest:
             case "has_any":
                 return isinstance(given, list) and any(v in given for v in self.value)
             case "at_least":
-                return _is_number(given) and given >= self.value  # type: ignore[operator]
+                return _is_number(given) and given >= self.value
             case "at_most":
-                return _is_number(given) and given <= self.value  # type: ignore[operator]
+                return _is_number(given) and given <= self.value
         return False  # pragma: no cover - every Comparison is matched above
 
 

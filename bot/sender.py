@@ -18,6 +18,7 @@ lose it.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import time
@@ -26,7 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aiolimiter import AsyncLimiter
-from telegram import Bot
+from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBUserWarning
 
@@ -101,6 +102,10 @@ class OutboxSender:
     async def _send(self, row: OutboxRow) -> float | None:
         """Send one row. None when the chat may go on; else seconds the chat must wait."""
         params = {k: v for k, v in row.params.items() if not k.startswith("_")}
+        document = row.params.get("_document")
+        if document is not None:
+            content = base64.b64decode(document["content"])
+            params["document"] = InputFile(content, filename=document["filename"])
         step = row.params.get("_step", "")
         try:
             async with self.limiter:

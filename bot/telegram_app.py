@@ -11,6 +11,7 @@ its id (``Session.last_update``) and acts once.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import json
@@ -45,11 +46,13 @@ from telegram.ext import (
 from bot import texts
 from bot.engine import Engine
 from bot.errors import ConfigError, FlowErrors
+from bot.features import Context, Features, Response, load_features
 from bot.loader import load_bundle
 from bot.model import Event, Outcome, Reply, Session, Text
 from bot.sender import OutboxSender, seconds
 from bot.settings import RunSettings, load_dotenv_file
 from bot.storage import Storage, open_storage
+from bot.storage.sqlite import SqliteStorage
 from bot.telegram_html import escape, split_html
 
 log = logging.getLogger("hipbot.telegram")
@@ -109,12 +112,14 @@ class HipBot:
     def __init__(
         self,
         engine: Engine,
-        storage: Storage,
+        storage: SqliteStorage,
         clock: Callable[[], float] = time.time,
+        features: Features | None = None,
     ) -> None:
         self.engine = engine
         self.storage = storage
         self.clock = clock
+        self.features = features or Features([])
         self.sender: OutboxSender | None = None
         self._acted: dict[int, deque[int]] = OrderedDict()  # messages whose buttons acted
 
@@ -134,7 +139,7 @@ class HipBot:
         application.add_error_handler(self.on_error)
 
     def commands(self) -> list[BotCommand]:
-        found = {name: text for name, text in SYSTEM_COMMANDS.items()}
+        found = {**SYSTEM_COMMANDS, **self.features.descriptions}
         for command, route in self.engine.routes.items():
             found[command] = route.description.get("en") if route.description else command
         order = ["start", "menu", "help", "urgent"]
@@ -183,7 +188,13 @@ class HipBot:
         message = update.effective_message
         text = message.text if message and message.text else "/"
         name, _, args = text[1:].partition(" ")
-        await self._turn(update, Event.command(name.split("@", 1)[0][:32], args[:200]))
+        name = name.split("@", 1)[0][:32].casefold()
+        command = self.features.commands.get(name)
+        if command is not None:
+            response = command(self._context(update, args[:200]))
+            await self._respond(update, response)
+            return
+        await self._turn(update, Event.command(name, args[:200]))
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Typed text: an answer, a button's words, or something to re-ask."""
@@ -201,6 +212,12 @@ class HipBot:
             await _answer(query, texts.ALREADY_CHOSEN.get(self._language(update)))
             return
         await _answer(query)
+        response = self.features.press(self._context(update), query.data or "")
+        if response is not None:
+            await self._respond(update, response, pressed=message_id)
+            if message_id is not None and response.edit is None:
+                self._remember_acted(chat_id, message_id)
+            return
         outcome = await self._turn(update, Event.button(query.data or ""), pressed=message_id)
         if outcome is not None and outcome.chosen is not None and message_id is not None:
             self._remember_acted(chat_id, message_id)
@@ -229,6 +246,57 @@ class HipBot:
             extra={"event": "handler_error", "error": type(error).__name__},
             exc_info=error if not isinstance(error, TelegramError) else None,
         )
+
+    # ------------------------------------------------------------ features
+
+    def _context(self, update: Update, args: str = "") -> Context:
+        user = self._user(update)
+        return Context(
+            user_id=user,
+            chat_id=self._chat(update),
+            storage=self.storage,
+            engine=self.engine,
+            now=self.clock(),
+            args=args,
+            language=self._language(update),
+            session=self.storage.load_session(user),
+        )
+
+    async def _respond(
+        self, update: Update, response: Response, pressed: int | None = None
+    ) -> None:
+        """Send a feature's answer through the outbox, then run its engine event if any."""
+        chat_id = self._chat(update)
+        rows: list[Row] = []
+        if response.edit is not None and pressed is not None:
+            params: dict[str, Any] = {
+                "chat_id": chat_id,
+                "message_id": pressed,
+                "text": response.edit.text,
+                "parse_mode": ParseMode.HTML,
+            }
+            markup = keyboard(response.edit)
+            if markup:
+                params["reply_markup"] = markup
+            rows.append((chat_id, "editMessageText", params))
+        for reply in response.replies:
+            rows += _sends(chat_id, reply)
+        for document in response.documents:
+            content = base64.b64encode(document.content).decode()
+            rows.append(
+                (
+                    chat_id,
+                    "sendDocument",
+                    {
+                        "chat_id": chat_id,
+                        "caption": document.caption,
+                        "_document": {"filename": document.filename, "content": content},
+                    },
+                )
+            )
+        self._enqueue(rows)
+        if response.then is not None:
+            await self._turn(update, response.then)
 
     # ------------------------------------------------------------ turns
 
@@ -398,16 +466,21 @@ async def serve(settings: RunSettings, stop: asyncio.Event) -> None:
     """Run the bot until ``stop`` is set: polling or webhook, plus the outbox sender."""
     bundle = load_bundle([settings.flows_dir])
     storage = open_storage(settings.database_url)
+    if not isinstance(storage, SqliteStorage):
+        raise ConfigError("hipbot run needs a database: set DATABASE_URL to sqlite:///path/file.db")
+    features = load_features()
+    features.setup(storage)
     storage.release_claims()
     engine = Engine(bundle, {"emergency_number": settings.emergency_number})
     processor = ChatOrder()
     application = build_application(settings, processor)
-    hipbot = HipBot(engine, storage)
+    hipbot = HipBot(engine, storage, features=features)
     hipbot.install(application)
     await application.initialize()
     sender = OutboxSender(storage, application.bot, settings.rate_limit)
     hipbot.sender = sender
     sending = asyncio.create_task(sender.run())
+    jobs = asyncio.create_task(_run_jobs(features, storage, sender, stop))
     try:
         await application.bot.set_my_commands(hipbot.commands())
         log.info("started", extra={"event": "started", "mode": settings.mode})
@@ -417,10 +490,28 @@ async def serve(settings: RunSettings, stop: asyncio.Event) -> None:
             await _poll(application, processor, stop)
     finally:
         sender.stop()
+        jobs.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(sending, 10)
         await application.shutdown()
         storage.close()
+
+
+JOB_INTERVAL = 2.0  # seconds between sweeps of reminders, follow-ups and broadcasts
+
+
+async def _run_jobs(
+    features: Features, storage: SqliteStorage, sender: OutboxSender, stop: asyncio.Event
+) -> None:
+    """Run every feature's sweep every few seconds; wake the sender when they queued work."""
+    while not stop.is_set():
+        try:
+            if features.run_jobs(storage, time.time()):
+                sender.notify()
+        except Exception:
+            log.exception("a sweep failed", extra={"event": "job_error"})
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), JOB_INTERVAL)
 
 
 async def _poll(

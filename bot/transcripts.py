@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from bot.conversation import ButtonNotOffered, Conversation
 from bot.engine import Engine
@@ -63,6 +64,27 @@ class TranscriptDoc(_Strict):
     config: dict[str, str] = Field(default_factory=dict)
     user: str = "transcript"
     steps: list[Line] = Field(min_length=1)
+    _lines: list[int] = PrivateAttr(default_factory=list)  # file line of each step
+
+    def where(self, index: int) -> str:
+        """'line 12' (the file line of the index-th step, from 0), or 'step 3' if unknown."""
+        if index < len(self._lines):
+            return f"line {self._lines[index]}"
+        return f"step {index + 1}"
+
+
+def _step_lines(path: Path) -> list[int]:
+    """The file line each item of ``steps:`` starts on, so failures point into the file."""
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    for key, value in root.value:
+        if key.value == "steps" and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
 
 
 @dataclass
@@ -84,8 +106,8 @@ def run_transcript(
     storage = storage or MemoryStorage()
     result = Result(doc.transcript, file)
     chat = Conversation(engine, storage, doc.user)
-    for number, line in enumerate(doc.steps, start=1):
-        where = f"line {number}"
+    for index, line in enumerate(doc.steps):
+        where = doc.where(index)
         try:
             if line.send is not None:
                 chat.send(line.send)
@@ -148,9 +170,12 @@ def load_transcripts(paths: Iterable[str | Path]) -> list[tuple[str, TranscriptD
         if document_kind(document) != "transcript":
             continue
         try:
-            found.append((str(path), TranscriptDoc.model_validate(document)))
+            doc = TranscriptDoc.model_validate(document)
         except ValidationError as error:
             problems += _from_validation(str(path), error)
+            continue
+        doc._lines = _step_lines(path)
+        found.append((str(path), doc))
     if problems:
         raise FlowErrors(problems)
     return found

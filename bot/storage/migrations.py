@@ -1,22 +1,26 @@
-"""Schema migrations, applied in order. Never edit a released step: add a new one."""
+"""Migrations of the core store (sessions, journal, flags, outbox), applied in order.
+
+Never edit a released step: add a new one. ``{id}`` and ``{real}`` are dialect words
+(see ``bot.storage.db``).
+"""
 
 from __future__ import annotations
 
-SQLITE: list[str] = [
+CORE: list[str] = [
     # 1: sessions, the effects journal, per-person flags and the outbox
     """
     CREATE TABLE sessions (
         user_id    TEXT PRIMARY KEY,
         data       TEXT NOT NULL,
         revision   INTEGER NOT NULL,
-        updated_at REAL NOT NULL
+        updated_at {real} NOT NULL
     );
     CREATE TABLE journal (
-        id      INTEGER PRIMARY KEY AUTOINCREMENT,
+        id      {id},
         user_id TEXT NOT NULL,
         kind    TEXT NOT NULL,
         data    TEXT NOT NULL,
-        at      REAL NOT NULL
+        at      {real} NOT NULL
     );
     CREATE INDEX journal_user ON journal (user_id, id);
     CREATE TABLE flags (
@@ -26,19 +30,23 @@ SQLITE: list[str] = [
         PRIMARY KEY (user_id, name)
     );
     CREATE TABLE outbox (
-        id            INTEGER PRIMARY KEY AUTOINCREMENT,
-        chat_id       INTEGER NOT NULL,
+        id            {id},
+        chat_id       BIGINT NOT NULL,
+        priority      INTEGER NOT NULL DEFAULT 0,
         method        TEXT NOT NULL,
         params        TEXT NOT NULL,
         state         TEXT NOT NULL DEFAULT 'pending',
         attempts      INTEGER NOT NULL DEFAULT 0,
-        due_at        REAL NOT NULL,
-        claimed_until REAL NOT NULL DEFAULT 0,
-        created_at    REAL NOT NULL,
-        sent_at       REAL,
+        due_at        {real} NOT NULL,
+        claimed_until {real} NOT NULL DEFAULT 0,
+        created_at    {real} NOT NULL,
+        sent_at       {real},
         error         TEXT
     );
-    CREATE INDEX outbox_due ON outbox (state, due_at, id);
+    CREATE INDEX outbox_due ON outbox (state, priority, due_at, id);
     CREATE INDEX outbox_chat ON outbox (chat_id);
     """,
 ]
+
+
+SQLITE = CORE  # earlier name, kept for tests written against it

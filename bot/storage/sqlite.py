@@ -1,76 +1,83 @@
-"""SQLite storage: the embedded default. WAL mode, one transaction per turn."""
+"""The core store on SQL: sessions, effects journal, per-person flags and the outbox.
+
+SQLite (WAL mode) is the embedded default. Other stores (reminders, clinics, ...) share its
+``Database`` (``storage.db``) and join its transactions, and they register:
+
+* ``effect_handlers[name]``: applied to an engine effect inside the turn's transaction;
+* ``erasers``: called inside ``delete_user``'s transaction, so one erasure covers every table;
+* ``exporters[name]``: what ``export_user`` (``/mydata``) includes under ``name``;
+* ``outcome_hooks``: told inside the same transaction when an outbox row is sent, parked
+  (Telegram refused it) or blocked, with the row's params (e.g. a broadcast's delivery id).
+"""
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.model import Effect, Session
 from bot.storage.base import ConflictError, OutboxRow, session_from_json, session_to_json
-from bot.storage.migrations import SQLITE
+from bot.storage.db import Database
+from bot.storage.migrations import CORE
+
+EffectHandler = Callable[[Database, Session, Effect, float], None]
+Eraser = Callable[[Database, str], None]
+Exporter = Callable[[Database, str], Any]
+OutcomeHook = Callable[
+    [Database, int, dict[str, Any], str, str], None
+]  # chat, params, state, error
+OutboxItem = tuple[int, str, dict[str, Any]]
+
+
+def insert_outbox(
+    db: Database, outbox: Sequence[OutboxItem], now: float, priority: int = 0, due: float = 0.0
+) -> None:
+    """Queue API calls; call inside a transaction to commit them with the state they follow."""
+    db.executemany(
+        "INSERT INTO outbox (chat_id, method, params, priority, due_at, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (chat, method, json.dumps(params), priority, due or now, now)
+            for chat, method, params in outbox
+        ],
+    )
 
 
 class SqliteStorage:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, db: Database | None = None) -> None:
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._lock = threading.RLock()
-        self._db.execute("PRAGMA busy_timeout = 30000")
-        if path != ":memory:":
-            self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = NORMAL")
-        self._db.execute("PRAGMA foreign_keys = ON")
+        self.db = db or Database(path)
+        self.effect_handlers: dict[str, EffectHandler] = {}
+        self.erasers: list[Eraser] = []
+        self.exporters: dict[str, Exporter] = {}
+        self.outcome_hooks: list[OutcomeHook] = []
         self.migrate()
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; BEGIN IMMEDIATE so concurrent writers queue, not fail."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
     def schema_version(self) -> int:
-        with self._lock:
-            return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        row = self.db.one("SELECT max(version) FROM schema_migrations WHERE store = 'core'")
+        return int(row[0] or 0)
 
     def migrate(self) -> None:
-        with self._write() as db:
-            version = int(db.execute("PRAGMA user_version").fetchone()[0])
-            for number, script in enumerate(SQLITE[version:], start=version + 1):
-                for statement in script.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(f"PRAGMA user_version = {number}")
+        version = self.db.migrate("core", CORE)
+        if self.db.dialect == "sqlite":
+            self.db.execute(f"PRAGMA user_version = {version}")
 
     def load_session(self, user_id: str) -> Session | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT data FROM sessions WHERE user_id = ?", (user_id,)
-            ).fetchone()
+        row = self.db.one("SELECT data FROM sessions WHERE user_id = ?", (user_id,))
         return session_from_json(row[0]) if row else None
 
     def commit_turn(
         self,
         session: Session,
         effects: Sequence[Effect] = (),
-        outbox: Sequence[tuple[int, str, dict[str, Any]]] = (),
+        outbox: Sequence[OutboxItem] = (),
         now: float = 0.0,
     ) -> None:
         now = now or time.time()
-        with self._write() as db:
-            row = db.execute(
-                "SELECT revision FROM sessions WHERE user_id = ?", (session.user_id,)
-            ).fetchone()
+        with self.db.transaction() as db:
+            row = db.one("SELECT revision FROM sessions WHERE user_id = ?", (session.user_id,))
             if session.revision - 1 != (row[0] if row else 0):
                 raise ConflictError(f"session of {session.user_id} changed meanwhile")
             db.execute(
@@ -83,40 +90,37 @@ class SqliteStorage:
                 "INSERT INTO journal (user_id, kind, data, at) VALUES (?, ?, ?, ?)",
                 [(session.user_id, e.name, json.dumps(dict(e.args)), now) for e in effects],
             )
-            self._insert_outbox(db, outbox, now)
+            for effect in effects:
+                handler = self.effect_handlers.get(effect.name)
+                if handler is not None:
+                    handler(db, session, effect, now)
+            insert_outbox(db, outbox, now)
 
-    def commit_outbox(self, outbox: Sequence[tuple[int, str, dict[str, Any]]], now: float) -> None:
-        with self._write() as db:
-            self._insert_outbox(db, outbox, now or time.time())
-
-    @staticmethod
-    def _insert_outbox(
-        db: sqlite3.Connection, outbox: Sequence[tuple[int, str, dict[str, Any]]], now: float
-    ) -> None:
-        db.executemany(
-            "INSERT INTO outbox (chat_id, method, params, due_at, created_at) VALUES (?, ?, ?, ?, ?)",
-            [(chat, method, json.dumps(params), now, now) for chat, method, params in outbox],
-        )
-
-    def release_claims(self) -> None:
-        with self._write() as db:
-            db.execute("UPDATE outbox SET claimed_until = 0 WHERE state = 'pending'")
+    def commit_outbox(self, outbox: Sequence[OutboxItem], now: float) -> None:
+        with self.db.transaction() as db:
+            insert_outbox(db, outbox, now or time.time())
 
     def journal(self, user_id: str) -> list[tuple[str, dict[str, Any]]]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT kind, data FROM journal WHERE user_id = ? ORDER BY id", (user_id,)
-            ).fetchall()
+        rows = self.db.all(
+            "SELECT kind, data FROM journal WHERE user_id = ? ORDER BY id", (user_id,)
+        )
         return [(kind, json.loads(data)) for kind, data in rows]
 
-    def claim_outbox(self, limit: int, now: float, lease: float = 60.0) -> list[OutboxRow]:
-        with self._write() as db:
-            rows = db.execute(
+    def claim_outbox(
+        self, limit: int, now: float, lease: float = 60.0, chat_id: int | None = None
+    ) -> list[OutboxRow]:
+        """Due rows, replies before bulk messages, oldest first; claimed for ``lease`` s.
+        ``chat_id`` limits the claim to one chat (the console serves one person)."""
+        only = "" if chat_id is None else " AND chat_id = ?"
+        extra = () if chat_id is None else (chat_id,)
+        with self.db.transaction() as db:
+            rows = db.all(
                 "SELECT id, chat_id, method, params, attempts FROM outbox"
                 " WHERE state = 'pending' AND due_at <= ? AND claimed_until <= ?"
-                " ORDER BY id LIMIT ?",
-                (now, now, limit),
-            ).fetchall()
+                + only
+                + " ORDER BY priority, id LIMIT ? {skip_locked}",
+                (now, now, *extra, limit),
+            )
             db.executemany(
                 "UPDATE outbox SET claimed_until = ? WHERE id = ?",
                 [(now + lease, row[0]) for row in rows],
@@ -124,11 +128,22 @@ class SqliteStorage:
         return [OutboxRow(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
 
     def mark_sent(self, row_id: int, now: float) -> None:
-        with self._write() as db:
+        with self.db.transaction() as db:
             db.execute("UPDATE outbox SET state = 'sent', sent_at = ? WHERE id = ?", (now, row_id))
+            self._tell_hooks(db, row_id, "sent", "")
+
+    def _tell_hooks(self, db: Database, row_id: int, state: str, error: str) -> None:
+        if not self.outcome_hooks:
+            return
+        row = db.one("SELECT chat_id, params FROM outbox WHERE id = ?", (row_id,))
+        if row is None:
+            return
+        params = json.loads(row[1])
+        for hook in self.outcome_hooks:
+            hook(db, int(row[0]), params, state, error)
 
     def retry_later(self, row_id: int, at: float, error: str) -> None:
-        with self._write() as db:
+        with self.db.transaction() as db:
             db.execute(
                 "UPDATE outbox SET due_at = ?, claimed_until = 0, attempts = attempts + 1,"
                 " error = ? WHERE id = ?",
@@ -136,18 +151,21 @@ class SqliteStorage:
             )
 
     def park(self, row_id: int, error: str) -> None:
-        with self._write() as db:
+        with self.db.transaction() as db:
             db.execute(
                 "UPDATE outbox SET state = 'parked', error = ? WHERE id = ?", (error, row_id)
             )
 
+    def release_claims(self) -> None:
+        with self.db.transaction() as db:
+            db.execute("UPDATE outbox SET claimed_until = 0 WHERE state = 'pending'")
+
     def pending_outbox(self) -> int:
-        with self._lock:
-            row = self._db.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()
+        row = self.db.one("SELECT count(*) FROM outbox WHERE state = 'pending'")
         return int(row[0])
 
     def set_flag(self, user_id: str, name: str, value: bool) -> None:
-        with self._write() as db:
+        with self.db.transaction() as db:
             db.execute(
                 "INSERT INTO flags (user_id, name, value) VALUES (?, ?, ?)"
                 " ON CONFLICT (user_id, name) DO UPDATE SET value = excluded.value",
@@ -155,19 +173,34 @@ class SqliteStorage:
             )
 
     def get_flag(self, user_id: str, name: str) -> bool:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT value FROM flags WHERE user_id = ? AND name = ?", (user_id, name)
-            ).fetchone()
+        row = self.db.one("SELECT value FROM flags WHERE user_id = ? AND name = ?", (user_id, name))
         return bool(row and row[0])
 
     def delete_user(self, user_id: str) -> None:
         chat = int(user_id) if user_id.lstrip("-").isdigit() else None
-        with self._write() as db:
+        with self.db.transaction() as db:
             for table in ("sessions", "journal", "flags"):
                 db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
             db.execute("DELETE FROM outbox WHERE chat_id = ?", (chat,))
+            for eraser in self.erasers:
+                eraser(db, user_id)
+
+    def export_user(self, user_id: str) -> dict[str, Any]:
+        """Everything stored about a person, as plain data (for /mydata)."""
+        session = self.load_session(user_id)
+        data: dict[str, Any] = {
+            "session": json.loads(session_to_json(session)) if session else None,
+            "journal": [{"kind": k, "data": d} for k, d in self.journal(user_id)],
+            "flags": {
+                name: bool(value)
+                for name, value in self.db.all(
+                    "SELECT name, value FROM flags WHERE user_id = ?", (user_id,)
+                )
+            },
+        }
+        for name, exporter in self.exporters.items():
+            data[name] = exporter(self.db, user_id)
+        return data
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.db.close()

@@ -1,0 +1,137 @@
+"""Features beyond the flow engine (reminders, clinics, privacy), wired the same way into
+every adapter.
+
+A feature is a ``Feature`` value built by a module listed in ``FEATURE_MODULES``. It may add:
+
+* ``setup(storage)``: its tables (``storage.db.migrate(...)``), effect handlers and erasers;
+* ``commands``: ``/name`` handlers, pure over a ``Context``, answering with a ``Response``;
+* ``buttons``: handlers for its own buttons, whose data is ``x:<key>:<argument>``;
+* ``jobs``: periodic work (sweeps) run by ``hipbot run`` every few seconds and by the console;
+* ``cli``: subcommands of ``hipbot``.
+
+The Telegram adapter and the console turn a ``Response`` into messages: replies (with
+buttons), documents (Telegram's sendDocument; a file in the console) and optionally an engine
+event to run afterwards (for example: go to the reminders flow).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.model import Event, Reply, ReplyButton, Session
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+    from bot.storage.sqlite import SqliteStorage
+
+FEATURE_MODULES: list[str] = []
+BUTTON_PREFIX = "x:"
+
+
+@dataclass(frozen=True)
+class Document:
+    filename: str
+    content: bytes
+    caption: str = ""
+
+
+@dataclass
+class Context:
+    """What a command or button handler may use. ``now`` is injected (UTC seconds)."""
+
+    user_id: str
+    chat_id: int
+    storage: SqliteStorage
+    engine: Engine
+    now: float
+    args: str = ""
+    language: str = "en"
+    session: Session | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Response:
+    replies: list[Reply] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+    then: Event | None = None  # an engine event to handle after the replies
+    edit: Reply | None = None  # for a button: replace the pressed message with this
+
+
+Command = Callable[[Context], Response]
+ButtonHandler = Callable[[Context, str], Response]
+Job = Callable[["SqliteStorage", float], int]
+
+
+@dataclass
+class Feature:
+    name: str
+    setup: Callable[[SqliteStorage], None] | None = None
+    commands: dict[str, Command] = field(default_factory=dict)
+    descriptions: dict[str, str] = field(default_factory=dict)  # for Telegram's command menu
+    buttons: dict[str, ButtonHandler] = field(default_factory=dict)
+    jobs: list[Job] = field(default_factory=list)
+    cli: Callable[[Any], None] | None = None  # gets argparse's subparsers
+
+
+def button(key: str, argument: str, label: str) -> ReplyButton:
+    """A feature's button: ``x:<key>:<argument>`` (at most 64 bytes in all)."""
+    data = f"{BUTTON_PREFIX}{key}:{argument}"
+    if len(data.encode()) > 64:
+        raise ValueError(f"button data {data!r} is over Telegram's 64 bytes")
+    return ReplyButton(label, data)
+
+
+def parse_button(data: str) -> tuple[str, str] | None:
+    if not data.startswith(BUTTON_PREFIX):
+        return None
+    key, _, argument = data[len(BUTTON_PREFIX) :].partition(":")
+    return key, argument
+
+
+class Features:
+    """Every feature, merged: what adapters look things up in."""
+
+    def __init__(self, features: list[Feature]) -> None:
+        self.features = features
+        self.commands: dict[str, Command] = {}
+        self.descriptions: dict[str, str] = {}
+        self.buttons: dict[str, ButtonHandler] = {}
+        self.jobs: list[Job] = []
+        for feature in features:
+            self.commands.update(feature.commands)
+            self.descriptions.update(feature.descriptions)
+            self.buttons.update(feature.buttons)
+            self.jobs += feature.jobs
+
+    def setup(self, storage: SqliteStorage) -> None:
+        for feature in self.features:
+            if feature.setup is not None:
+                feature.setup(storage)
+
+    def add_cli(self, subparsers: argparse._SubParsersAction[Any]) -> None:
+        for feature in self.features:
+            if feature.cli is not None:
+                feature.cli(subparsers)
+
+    def run_jobs(self, storage: SqliteStorage, now: float) -> int:
+        return sum(job(storage, now) for job in self.jobs)
+
+    def press(self, context: Context, data: str) -> Response | None:
+        parsed = parse_button(data)
+        if parsed is None or parsed[0] not in self.buttons:
+            return None
+        return self.buttons[parsed[0]](context, parsed[1])
+
+
+def load_features(modules: list[str] | None = None) -> Features:
+    """Import each feature module and call its ``feature()``."""
+    found = []
+    for name in FEATURE_MODULES if modules is None else modules:
+        module = importlib.import_module(name)
+        found.append(module.feature())
+    return Features(found)
