@@ -8,6 +8,7 @@ none of these. ``1:r:menu`` is a global route (valid from anywhere, at any versi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 FORMAT = "1"
 MAX_BYTES = 64
@@ -36,6 +37,7 @@ def encode_route(command: str) -> str:
     return f"{FORMAT}:r:{command}"
 
 
+@lru_cache(maxsize=4096)  # the same few hundred buttons are pressed over and over
 def decode(data: str) -> StepPress | RoutePress | None:
     """The press a button's data stands for, or None when it does not parse."""
     parts = data.split(":")

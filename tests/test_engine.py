@@ -745,3 +745,23 @@ def test_machine_has_no_automatic_transitions(engine: Engine) -> None:
     events = set(engine.machines["mini"].events)
     assert not [name for name in events if name.startswith("to_")]
     assert {"advance", "b0", "r:menu", "r:help"} <= events
+
+
+def test_fast_session_copy_is_the_same_as_replace() -> None:
+    """The engine copies sessions without dataclasses.replace (it is on every event)."""
+    from dataclasses import fields, replace
+
+    session = Session("u", "mini", 2, "pain", {"pain": 3}, "de", 2, ("a",), 7)
+    changes: dict[str, Any] = {
+        "step": "hurts",
+        "answers": {"pain": 4},
+        "failures": 0,
+        "picked": (),
+        "revision": 8,
+    }
+    copied = bot.engine._evolve(session, **changes)
+    assert copied == replace(session, **changes)
+    assert type(copied) is Session
+    assert not hasattr(Session, "__post_init__")  # else _evolve would skip it
+    for item in fields(Session):
+        assert getattr(bot.engine._evolve(session), item.name) == getattr(session, item.name)

@@ -24,7 +24,12 @@ __all__ = [
 
 
 def open_storage(url: str) -> Storage:
-    """``sqlite:///path/to/file.db``, ``sqlite://:memory:`` or ``memory://``."""
+    """``sqlite:///path/to/file.db``, ``sqlite://:memory:``, ``memory://`` or
+    ``postgresql://user:password@host:port/database``."""
+    if url.startswith(("postgresql://", "postgres://")):
+        from bot.storage.postgres import PostgresDatabase
+
+        return SqliteStorage(url, PostgresDatabase(url))
     if url.startswith("memory://"):
         return MemoryStorage()
     if url.startswith("sqlite://"):
@@ -38,5 +43,5 @@ def open_storage(url: str) -> Storage:
     from bot.errors import ConfigError
 
     raise ConfigError(
-        f"DATABASE_URL {url.split('://')[0]!r} is not supported: use sqlite:///path/to/hipbot.db"
+        f"DATABASE_URL {url.split('://')[0]!r} is not supported: use sqlite:///path/to/hipbot.db or postgresql://user@host/db"
     )

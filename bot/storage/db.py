@@ -97,6 +97,10 @@ class Database:
         with self.lock:
             return self.connection.execute(self.sql(statement), params).fetchall()
 
+    def lock_key(self, name: str, value: int = 0) -> None:
+        """Serialise work on one key inside a transaction. SQLite's BEGIN IMMEDIATE already
+        lets one writer in at a time, so there is nothing more to do here."""
+
     def tables(self) -> list[str]:
         rows = self.all("SELECT name FROM sqlite_master WHERE type = 'table'")
         return sorted(r[0] for r in rows if not r[0].startswith("sqlite_"))
