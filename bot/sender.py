@@ -59,6 +59,10 @@ class OutboxSender:
         self.sent = 0
         self._stopping = False
 
+    def _leader(self) -> bool:
+        db = getattr(self.storage, "db", None)
+        return db is None or bool(db.try_leader("outbox-sender"))
+
     def notify(self) -> None:
         """New rows are waiting: send them now rather than at the next poll."""
         self.wake.set()
@@ -66,6 +70,9 @@ class OutboxSender:
     async def run(self, idle_poll: float = 1.0) -> None:
         """Send until ``stop()``; sleeps on ``wake`` (or ``idle_poll`` s) when idle."""
         while not self._stopping:
+            if not self._leader():
+                await asyncio.sleep(idle_poll)  # another replica sends; take over if it dies
+                continue
             sent_any = await self.send_due()
             if not sent_any:
                 with contextlib.suppress(TimeoutError):

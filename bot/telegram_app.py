@@ -229,14 +229,17 @@ class HipBot:
     async def on_other_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos, voice, files, locations, contacts, polls: ask again in words."""
         user = self._user(update)
-        session = self.storage.load_session(user)
-        if session is None:
+        if self.storage.load_session(user) is None:
             await self._turn(update, Event.start())
             return
-        if self._repeated(update, session):
-            return
-        note = Reply(texts.ONLY_TEXT.get(session.language), step=session.step)
-        await self._commit(update, session, self.engine.repeat(session), prefix=[note])
+        with self.storage.db.transaction() as db:
+            db.lock_key("chat", self._chat(update))
+            session = self.storage.load_session(user)
+            if session is None or self._repeated(update, session):
+                return
+            note = Reply(texts.ONLY_TEXT.get(session.language), step=session.step)
+            self._commit(update, session, self.engine.repeat(session), prefix=[note])
+        self._enqueue([])
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log what went wrong (no message text, no ids) and keep serving."""
@@ -303,11 +306,16 @@ class HipBot:
     async def _turn(
         self, update: Update, event: Event, pressed: int | None = None
     ) -> Outcome | None:
-        session = self.storage.load_session(self._user(update))
-        if self._repeated(update, session):
-            return None
-        outcome = self.engine.handle(session, event, self._user(update))
-        await self._commit(update, session, outcome, pressed=pressed)
+        # One transaction per turn, holding the chat's lock: replicas sharing a PostgreSQL
+        # database never interleave one person's conversation (SQLite: one writer anyway).
+        with self.storage.db.transaction() as db:
+            db.lock_key("chat", self._chat(update))
+            session = self.storage.load_session(self._user(update))
+            if self._repeated(update, session):
+                return None
+            outcome = self.engine.handle(session, event, self._user(update))
+            self._commit(update, session, outcome, pressed=pressed)
+        self._enqueue([])
         return outcome
 
     @staticmethod
@@ -332,7 +340,7 @@ class HipBot:
         self.storage.commit_turn(marked, (), rows, self.clock())
         self._enqueue([])
 
-    async def _commit(
+    def _commit(
         self,
         update: Update,
         before: Session | None,

@@ -101,6 +101,11 @@ class Database:
         """Serialise work on one key inside a transaction. SQLite's BEGIN IMMEDIATE already
         lets one writer in at a time, so there is nothing more to do here."""
 
+    def try_leader(self, name: str) -> bool:
+        """Whether this process may do the work only one process should do (send the outbox
+        within the global rate limit). One process per SQLite file: always."""
+        return True
+
     def tables(self) -> list[str]:
         rows = self.all("SELECT name FROM sqlite_master WHERE type = 'table'")
         return sorted(r[0] for r in rows if not r[0].startswith("sqlite_"))

@@ -85,6 +85,12 @@ class PostgresDatabase(Database):
             (zlib.crc32(name.encode()) & 0x7FFFFFFF, value & 0x7FFFFFFF),
         )
 
+    def try_leader(self, name: str) -> bool:
+        """One replica at a time holds this session-level advisory lock; when it dies, its
+        connection closes, the lock is freed and another replica takes over."""
+        key = zlib.crc32(f"leader:{name}".encode()) & 0x7FFFFFFF
+        return bool(self.one("SELECT pg_try_advisory_lock(?)", (key,))[0])
+
     def migrate(self, store: str, scripts: Sequence[str]) -> int:
         with self.transaction():
             self.lock_key("migrate")  # replicas starting together migrate one at a time
