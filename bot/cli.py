@@ -6,8 +6,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.errors import ConfigError, FlowErrors
+from bot.errors import ConfigError, FlowErrors, StorageError
+
+if TYPE_CHECKING:
+    from bot.storage import SqliteStorage
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -93,6 +97,45 @@ def _run(args: argparse.Namespace) -> int:
     return telegram_app.main()
 
 
+def _open_all(url: str) -> SqliteStorage:
+    """A storage with every feature's tables migrated."""
+    from bot.features import load_features
+    from bot.storage import SqliteStorage, open_storage
+
+    storage = open_storage(url)
+    if not isinstance(storage, SqliteStorage):
+        raise ConfigError(
+            f"{url!r} is not a database URL: use sqlite:///file.db or postgresql://..."
+        )
+    load_features().setup(storage)
+    return storage
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from bot.settings import default_database_url
+
+    url = args.url or default_database_url()
+    storage = _open_all(url)
+    versions = storage.db.all("SELECT store, max(version) FROM schema_migrations GROUP BY store")
+    storage.close()
+    print("up to date: " + ", ".join(f"{store} v{version}" for store, version in sorted(versions)))
+    return 0
+
+
+def _db_copy(args: argparse.Namespace) -> int:
+    from bot.storage.copy import copy_database
+
+    source = _open_all(args.source)
+    target = _open_all(args.target)
+    try:
+        counts = copy_database(source, target, lambda t, n: print(f"  {t}: {n} rows"))
+    finally:
+        source.close()
+        target.close()
+    print(f"copied {sum(counts.values())} rows in {len(counts)} tables")
+    return 0
+
+
 def _flows() -> str:
     from bot.settings import default_flows_dir
 
@@ -130,6 +173,16 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("paths", nargs="*", help="files or folders (default: flows/)")
     test.set_defaults(func=_test)
 
+    db = commands.add_parser("db", help="database: upgrade, copy")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = db_commands.add_parser("upgrade", help="apply every migration")
+    upgrade.add_argument("url", nargs="?", help="database URL (default: $DATABASE_URL)")
+    upgrade.set_defaults(func=_db_upgrade)
+    copy = db_commands.add_parser("copy", help="copy all data into a new, empty database")
+    copy.add_argument("source", help="e.g. sqlite:///data/hipbot.db")
+    copy.add_argument("target", help="e.g. postgresql://hipbot@db.example/hipbot")
+    copy.set_defaults(func=_db_copy)
+
     from bot.features import load_features
 
     load_features().add_cli(commands)
@@ -140,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
-    except ConfigError as error:
+    except (ConfigError, StorageError) as error:
         print(f"hipbot: {error}", file=sys.stderr)
         return 2
     except FlowErrors as errors:

@@ -16,11 +16,22 @@ from bot.storage.migrations import SQLITE
 Factory = Callable[[], Storage]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
-    store: Storage = (
-        MemoryStorage() if request.param == "memory" else SqliteStorage(str(tmp_path / "s.db"))
-    )
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def storage(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Storage]:
+    if request.param == "postgres":
+        from bot.crypto import new_key
+        from tests.fakes.postgres import fresh_database
+
+        monkeypatch.setenv("HIPBOT_DATA_KEY", new_key())
+        databases = fresh_database()
+        store: Storage = open_storage(next(databases))
+        yield store
+        store.close()
+        databases.close()
+        return
+    store = MemoryStorage() if request.param == "memory" else SqliteStorage(str(tmp_path / "s.db"))
     yield store
     store.close()
 
