@@ -16,20 +16,24 @@ from bot.errors import ConfigError
 REPO_FLOWS = Path(__file__).resolve().parent.parent / "flows"
 
 
-def default_flows_dir() -> str:
+def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if env is None else env
+
+
+def default_flows_dir(env: Mapping[str, str] | None = None) -> str:
     """``$HIPBOT_FLOWS``, else ./flows, else the flows shipped beside the package."""
-    if os.environ.get("HIPBOT_FLOWS"):
-        return os.environ["HIPBOT_FLOWS"]
+    if _env(env).get("HIPBOT_FLOWS"):
+        return _env(env)["HIPBOT_FLOWS"]
     return "flows" if Path("flows").is_dir() else str(REPO_FLOWS)
 
 
-def default_data_dir() -> Path:
-    return Path(os.environ.get("HIPBOT_DATA_DIR", "data"))
+def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
+    return Path(_env(env).get("HIPBOT_DATA_DIR", "data"))
 
 
-def default_database_url() -> str:
+def default_database_url(env: Mapping[str, str] | None = None) -> str:
     """``$DATABASE_URL``, else a SQLite file in the data directory (``./data/hipbot.db``)."""
-    return os.environ.get("DATABASE_URL") or f"sqlite:///{default_data_dir() / 'hipbot.db'}"
+    return _env(env).get("DATABASE_URL") or f"sqlite:///{default_data_dir(env) / 'hipbot.db'}"
 
 
 def load_dotenv_file() -> None:
@@ -38,8 +42,8 @@ def load_dotenv_file() -> None:
     load_dotenv(Path.cwd() / ".env", override=False)
 
 
-def emergency_number() -> str:
-    value = os.environ.get("HIPBOT_EMERGENCY_NUMBER", "112").strip()
+def emergency_number(env: Mapping[str, str] | None = None) -> str:
+    value = _env(env).get("HIPBOT_EMERGENCY_NUMBER", "112").strip()
     if not value or not value.replace(" ", "").isdigit() or len(value) > 6:
         raise ConfigError(
             f"HIPBOT_EMERGENCY_NUMBER={value!r} is not a phone number: use digits, e.g. 112, 911 or 999"
@@ -142,9 +146,9 @@ class RunSettings:
         return cls(
             token=token,
             api_base_url=base,
-            database_url=default_database_url(),
-            flows_dir=default_flows_dir(),
-            emergency_number=emergency_number(),
+            database_url=default_database_url(env),
+            flows_dir=default_flows_dir(env),
+            emergency_number=emergency_number(env),
             mode=mode,
             listen=env.get("HIPBOT_WEBHOOK_LISTEN", "0.0.0.0").strip(),
             port=int(port_text),

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -21,7 +20,7 @@ import re
 import signal
 import time
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -48,12 +47,14 @@ from bot.engine import Engine
 from bot.errors import ConfigError, FlowErrors
 from bot.features import Context, Features, Response, load_features
 from bot.loader import load_bundle
+from bot.logs import hash_id
 from bot.model import Event, Outcome, Reply, Session, Text
 from bot.sender import OutboxSender, seconds
 from bot.settings import RunSettings, load_dotenv_file
 from bot.storage import Storage, open_storage
 from bot.storage.sqlite import SqliteStorage
 from bot.telegram_html import escape, split_html
+from bot.telegram_request import AiohttpRequest
 
 log = logging.getLogger("hipbot.telegram")
 os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as a timedelta, no warning
@@ -95,8 +96,8 @@ def chat_key(update: Update) -> int:
 
 
 def hashed(user_id: object) -> str:
-    """A stable, non-reversible id for logs: raw ids never appear there."""
-    return hashlib.sha256(f"hipbot:{user_id}".encode()).hexdigest()[:12]
+    """A stable, non-reversible id for logs: raw ids never appear there (keyed, bot.logs)."""
+    return hash_id(user_id)
 
 
 def keyboard(reply: Reply) -> dict[str, Any] | None:
@@ -191,7 +192,8 @@ class HipBot:
         name = name.split("@", 1)[0][:32].casefold()
         command = self.features.commands.get(name)
         if command is not None:
-            response = command(self._context(update, args[:200]))
+            with self._chat_locked(update):
+                response = command(self._context(update, args[:200]))
             await self._respond(update, response)
             return
         await self._turn(update, Event.command(name, args[:200]))
@@ -199,7 +201,13 @@ class HipBot:
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Typed text: an answer, a button's words, or something to re-ask."""
         message = update.effective_message
-        await self._turn(update, Event.message((message.text or "") if message else ""))
+        text = (message.text or "") if message else ""
+        if self.features.text_handlers:  # a feature waiting for typed text (a wizard)
+            response = self.features.read_text(self._context(update), text)
+            if response is not None:
+                await self._respond(update, response)
+                return
+        await self._turn(update, Event.message(text))
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button press: answered at once; acts once even when tapped twice."""
@@ -212,7 +220,8 @@ class HipBot:
             await _answer(query, texts.ALREADY_CHOSEN.get(self._language(update)))
             return
         await _answer(query)
-        response = self.features.press(self._context(update), query.data or "")
+        with self._chat_locked(update):
+            response = self.features.press(self._context(update), query.data or "")
         if response is not None:
             await self._respond(update, response, pressed=message_id)
             if message_id is not None and response.edit is None:
@@ -251,6 +260,14 @@ class HipBot:
         )
 
     # ------------------------------------------------------------ features
+
+    @contextlib.contextmanager
+    def _chat_locked(self, update: Update) -> Iterator[None]:
+        """A feature's work under the chat's lock, like a turn: /delete on one replica and a
+        turn on another never interleave."""
+        with self.storage.db.transaction() as db:
+            db.lock_key("chat", self._chat(update))
+            yield
 
     def _context(self, update: Update, args: str = "") -> Context:
         user = self._user(update)
@@ -464,7 +481,8 @@ def build_application(
         .token(settings.token)
         .base_url(settings.api_base_url)
         .concurrent_updates(processor)
-        .connection_pool_size(64)
+        .request(AiohttpRequest(connections=64))  # see bot/telegram_request.py
+        .get_updates_request(AiohttpRequest(connections=1))
         .updater(None)
         .build()
     )
