@@ -15,6 +15,11 @@ from typing import Any
 
 BENCHES: dict[str, str] = {
     "engine": "bench.engine",
+    "telegram": "bench.telegram",
+    "broadcast": "bench.broadcast",
+    "reminders": "bench.reminders",
+    "privacy": "bench.privacy",
+    "replicas": "bench.replicas",
 }
 
 

@@ -31,9 +31,25 @@ def _effect_only(name: str) -> Action:
     return run
 
 
+# The policy version a person agreed to (``record_consent``), kept with the answers so that
+# clearing them (withdrawal, under 16, "no thanks") also ends the consent. Not a valid
+# answer name in a flow, so no flow can save or test it (the engine does, see bot.privacy).
+CONSENT_ANSWER = "_consent"
+
+
+def record_consent(session: Session, args: Mapping[str, Any]) -> ActionResult:
+    """Remember which policy version the person agreed to; the adapter stores it with the
+    time (``with: {policy_version: N}``)."""
+    version = args.get("policy_version")
+    agreed = session.with_answer(CONSENT_ANSWER, version if isinstance(version, int) else 0)
+    return ActionResult(agreed, (Effect("consent_given", dict(args)),))
+
+
 def clear_answers(session: Session, args: Mapping[str, Any]) -> ActionResult:
-    """Forget every saved answer (for example for someone under 16)."""
-    return ActionResult(replace(session, answers={}, picked=()), (Effect("answers_cleared"),))
+    """Forget every saved answer (for example for someone under 16). With
+    ``with: {erase: everything}`` the adapter also erases every record of the person."""
+    cleared = replace(session, answers={}, picked=())
+    return ActionResult(cleared, (Effect("answers_cleared", dict(args)),))
 
 
 def withdraw_consent(session: Session, args: Mapping[str, Any]) -> ActionResult:
@@ -43,10 +59,11 @@ def withdraw_consent(session: Session, args: Mapping[str, Any]) -> ActionResult:
 
 
 ACTIONS: dict[str, Action] = {
-    "record_consent": _effect_only("consent_given"),
+    "record_consent": record_consent,
     "withdraw_consent": withdraw_consent,
     "record_red_flag": _effect_only("red_flag"),
     "clear_answers": clear_answers,
     "finish_check": _effect_only("check_finished"),
     "schedule_reminder": _effect_only("schedule_reminder"),
+    "record_checkin": _effect_only("checkin_recorded"),  # kept over time (bot.reminders_feature)
 }

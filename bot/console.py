@@ -61,6 +61,7 @@ def render(replies: list[Reply], out: TextIO, color: bool) -> dict[str, str]:
             for button in row:
                 number += 1
                 keys[str(number)] = button.data
+                keys.setdefault(button.label.casefold(), button.data)  # its words press it too
                 out.write(f"  [{number}] {button.label}\n")
     out.flush()
     return keys
@@ -104,11 +105,15 @@ class Console:
                     return
                 self.show(self.chat.send(text))
                 return
-            data = self.keys.get(stripped)
+            data = self.keys.get(stripped) or self.keys.get(stripped.casefold())
             if data is None:
                 with contextlib.suppress(ButtonNotOffered):
                     data = self.chat.button_event(stripped).name
             if data is None:
+                waiting = self.features.read_text(self._context(), text)
+                if waiting is not None:  # a feature waiting for typed text (a wizard)
+                    self._respond(waiting)
+                    return
                 self.show(self.chat.send(text))
                 return
             response = self.features.press(self._context(), data)

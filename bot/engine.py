@@ -23,7 +23,7 @@ from typing import Any
 from transitions import EventData, Machine
 
 from bot import callbacks, texts
-from bot.actions import ACTIONS, Action
+from bot.actions import ACTIONS, CONSENT_ANSWER, Action
 from bot.loader import PLACEHOLDER
 from bot.model import (
     AnswerValue,
@@ -43,6 +43,7 @@ from bot.model import (
     Target,
     Text,
 )
+from bot.reminders import match_timezone, timezone_label
 from bot.telegram_html import escape
 
 MAX_AUTO_HOPS = 25
@@ -161,6 +162,8 @@ class Engine:
         self.actions = dict(ACTIONS if actions is None else actions)
         self.machines = {flow_id: build_machine(flow) for flow_id, flow in bundle.flows.items()}
         self.routes = bundle.routes()
+        self.consent = bundle.policy.consent if bundle.policy is not None else None
+        self._needs_consent = self._consent_steps()  # (flow, step) of gated questions
         # (flow, version, step, language) -> keyboard; bounded by the steps and languages
         self._keyboards: dict[tuple[str, int, str, str], tuple[tuple[ReplyButton, ...], ...]] = {}
         self.aliases = {alias: r for r in self.routes.values() for alias in r.aliases}
@@ -334,6 +337,9 @@ class Engine:
 
     def _answer(self, turn: Turn, question: Input, value: AnswerValue) -> None:
         session = turn.session
+        if (session.flow, session.step) in self._needs_consent and not self._consented(session):
+            self._go(turn, Target(session.flow, session.step))  # asked before the policy
+            return  # changed: the gate takes them to agree again first
         answers = {**session.answers, question.save: value}
         turn.session = _evolve(session, answers=answers, failures=0, picked=())
         flow = self.bundle.flows[turn.session.flow]
@@ -357,6 +363,8 @@ class Engine:
 
     def _go(self, turn: Turn, target: Target) -> None:
         for _ in range(MAX_AUTO_HOPS):
+            if self._needs_consent:
+                target = self._consent_gate(turn.session, target)
             flow = self.bundle.flows[target.flow]
             step = flow.steps[target.step or flow.start]
             turn.session = _evolve(
@@ -375,6 +383,37 @@ class Engine:
             if following is None:
                 return
             target = following
+
+    # ------------------------------------------------------------ consent (bot.privacy)
+
+    def _consent_steps(self) -> frozenset[tuple[str, str]]:
+        """Steps whose question needs consent: their topic is one of the privacy policy's
+        consent topics. A flow's start is also listed under the step name ''."""
+        rule = self.consent
+        if rule is None:
+            return frozenset()
+        found = set()
+        for flow in self.bundle.flows.values():
+            for step in flow.steps.values():
+                if step.input is not None and step.topic in rule.topics:
+                    found.add((flow.id, step.id))
+                    if step.id == flow.start:
+                        found.add((flow.id, ""))
+        return frozenset(found)
+
+    def _consented(self, session: Session) -> bool:
+        """Whether the person agreed to the current policy version (``record_consent``)."""
+        agreed = session.answers.get(CONSENT_ANSWER)
+        rule = self.consent
+        return rule is not None and isinstance(agreed, int) and agreed >= rule.version
+
+    def _consent_gate(self, session: Session, target: Target) -> Target:
+        """The policy's consent step instead of a question that needs consent, when the
+        person has not agreed to this version; else ``target`` itself."""
+        if (target.flow, target.step) not in self._needs_consent or self._consented(session):
+            return target
+        assert self.consent is not None
+        return self.consent.ask
 
     def _enter(self, turn: Turn, step: Step) -> None:
         for call in step.actions:
@@ -444,6 +483,8 @@ class Engine:
     def _display(self, question: Input, value: AnswerValue, language: str) -> str:
         """An answer as plain text, in the words of its labels (escape it for HTML)."""
         labels = {option.value: option.label.get(language) for option in question.options}
+        if question.kind == "timezone" and isinstance(value, str):
+            return timezone_label(match_timezone(value) or value)
         if isinstance(value, bool):
             return (texts.YES if value else texts.NO).get(language)
         if isinstance(value, list):
@@ -603,6 +644,9 @@ class Engine:
                 return None
             case "time":
                 return _parse_time(folded)
+            case "timezone":  # an option, or a city / IANA name / UTC offset as an IANA name
+                index = _match_label(text, [o.label.get(language) for o in question.options])
+                return question.options[index].value if index is not None else match_timezone(text)
             case "choice":
                 index = _match_label(text, [o.label.get(language) for o in question.options])
                 if index is None:

@@ -7,6 +7,7 @@ A feature is a ``Feature`` value built by a module listed in ``FEATURE_MODULES``
 * ``commands``: ``/name`` handlers, pure over a ``Context``, answering with a ``Response``;
 * ``buttons``: handlers for its own buttons, whose data is ``x:<key>:<argument>``;
 * ``jobs``: periodic work (sweeps) run by ``hipbot run`` every few seconds and by the console;
+* ``text``: typed text it is waiting for (a wizard's next answer), offered before the engine;
 * ``cli``: subcommands of ``hipbot``.
 
 The Telegram adapter and the console turn a ``Response`` into messages: replies (with
@@ -28,7 +29,11 @@ if TYPE_CHECKING:
     from bot.engine import Engine
     from bot.storage.sqlite import SqliteStorage
 
-FEATURE_MODULES: list[str] = []
+FEATURE_MODULES: list[str] = [
+    "bot.clinics_feature",
+    "bot.privacy_feature",
+    "bot.reminders_feature",
+]
 BUTTON_PREFIX = "x:"
 
 
@@ -65,6 +70,7 @@ class Response:
 Command = Callable[[Context], Response]
 ButtonHandler = Callable[[Context, str], Response]
 Job = Callable[["SqliteStorage", float], int]
+TextHandler = Callable[[Context, str], "Response | None"]
 
 
 @dataclass
@@ -76,6 +82,8 @@ class Feature:
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)
     jobs: list[Job] = field(default_factory=list)
     cli: Callable[[Any], None] | None = None  # gets argparse's subparsers
+    # typed text the feature is waiting for (a wizard's answer); None lets the engine have it
+    text: TextHandler | None = None
 
 
 def button(key: str, argument: str, label: str) -> ReplyButton:
@@ -107,6 +115,7 @@ class Features:
             self.descriptions.update(feature.descriptions)
             self.buttons.update(feature.buttons)
             self.jobs += feature.jobs
+        self.text_handlers = [f.text for f in features if f.text is not None]
 
     def setup(self, storage: SqliteStorage) -> None:
         for feature in self.features:
@@ -117,6 +126,14 @@ class Features:
         for feature in self.features:
             if feature.cli is not None:
                 feature.cli(subparsers)
+
+    def read_text(self, context: Context, text: str) -> Response | None:
+        """A feature's answer to typed text it is waiting for, else None (the engine's turn)."""
+        for handler in self.text_handlers:
+            response = handler(context, text)
+            if response is not None:
+                return response
+        return None
 
     def run_jobs(self, storage: SqliteStorage, now: float) -> int:
         return sum(job(storage, now) for job in self.jobs)

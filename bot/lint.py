@@ -264,6 +264,18 @@ def _document_messages(doc: Any, name: str) -> Iterator[Message]:
             label = tip.get("id", index)
             for where, text in _texts(tip.get("text"), f"{name} > tips[{label}]"):
                 yield Message(CATALOG_TOPIC, where, plain_text(text))
+    elif "policy" in doc:  # the privacy policy (bot.privacy): one topic of its own
+        from bot.privacy import policy_texts
+
+        topic = str(doc.get("topic") or "privacy_policy")
+        for where, text in policy_texts(doc, name):
+            yield Message(topic, where, plain_text(text))
+    elif "followups" in doc and isinstance(doc.get("messages"), list):  # bot.reminders
+        for index, item in enumerate(doc["messages"]):
+            if isinstance(item, dict):
+                topic = str(item.get("topic") or "followups")
+                for where, text in _texts(item.get("say"), f"{name} > messages[{index}].say"):
+                    yield Message(topic, where, plain_text(text))
 
 
 def yaml_files(paths: Iterable[str | Path]) -> list[Path]:

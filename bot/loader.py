@@ -53,6 +53,9 @@ PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 CONFIG_PLACEHOLDERS = frozenset({"emergency_number"})
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 KINDS = {"flow": "a flow", "catalog": "a tips catalog", "transcript": "a transcript test"}
+KINDS["audiences"] = "clinic audiences"  # checked by bot.clinics, after the flows
+KINDS["followups"] = "a follow-up sequence"  # checked by bot.reminders, after the flows
+KINDS["policy"] = "the privacy policy"  # built by bot.privacy, cross-checked with the flows
 
 
 # ---------------------------------------------------------------- reading files
@@ -410,7 +413,7 @@ def _build_input(raw: schema.Ask, path: list[str | int], b: _Builder) -> Input:
     )
     if raw.type in ("choice", "multi") and not options:
         b.problem(path, f"a '{raw.type}' question needs 'options' (a list of value and label)")
-    if raw.type not in ("choice", "multi") and raw.options:
+    if raw.type not in ("choice", "multi", "timezone") and raw.options:
         b.problem([*path, "options"], f"a '{raw.type}' question takes no options")
     if raw.type == "integer" and (raw.min is None or raw.max is None):
         b.problem(path, "an 'integer' question needs both 'min' and 'max'")
@@ -771,6 +774,9 @@ def load_bundle(paths: Iterable[str | Path], actions: Iterable[str] | None = Non
     flows: dict[str, Flow] = {}
     catalogs: dict[str, Catalog] = {}
     texts: list[tuple[str, list[tuple[str, Text]]]] = []
+    audience_docs: list[tuple[str, Any]] = []
+    followup_docs: list[tuple[str, Any]] = []
+    policies: list[Any] = []  # bot.privacy.Policy
     files = yaml_files(paths)
     if not files:
         raise FlowErrors([FlowError(", ".join(map(str, paths)), "", "no .yaml files found")])
@@ -792,6 +798,19 @@ def load_bundle(paths: Iterable[str | Path], actions: Iterable[str] | None = Non
             )
             continue
         if kind == "transcript":
+            continue
+        if kind == "audiences":
+            audience_docs.append((file, document))
+            continue
+        if kind == "followups":
+            followup_docs.append((file, document))
+            continue
+        if kind == "policy":
+            from bot.privacy import build_policy
+
+            policy, found = build_policy(file, document)
+            problems += found
+            policies += [policy] if policy is not None else []
             continue
         builder = _Builder(file)
         model_type: type[BaseModel] = schema.FlowDoc if kind == "flow" else schema.CatalogDoc
@@ -825,10 +844,28 @@ def load_bundle(paths: Iterable[str | Path], actions: Iterable[str] | None = Non
     saved = {s.input.save for f in flows.values() for s in f.steps.values() if s.input}
     for file, file_texts in texts:
         problems += _check_texts(file, file_texts, saved)
+    if audience_docs:
+        from bot.clinics import check_audiences_document  # clinics builds on this module
+
+        for file, document in audience_docs:
+            problems += check_audiences_document(file, document, saved)
+    if followup_docs:
+        from bot.reminders import build_followups  # reminders builds on this module
+
+        for file, document in followup_docs:
+            problems += build_followups(file, document, saved)[1]
+    from bot.privacy import check_policy
+
+    problems += check_policy(policies[0] if policies else None, flows)
+    problems += [
+        FlowError(p.source, "policy", "only one privacy policy may be given") for p in policies[1:]
+    ]
     entry = _entry_flow(flows, problems)
     if problems:
         raise FlowErrors(problems)
-    return Bundle(flows=flows, catalogs=catalogs, entry=entry)
+    return Bundle(
+        flows=flows, catalogs=catalogs, entry=entry, policy=policies[0] if policies else None
+    )
 
 
 def _entry_flow(flows: Mapping[str, Flow], problems: list[FlowError]) -> str:

@@ -6,6 +6,8 @@ Handlers log an ``event`` type, step and flow ids and a hashed user id (``extra=
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import sys
@@ -22,7 +24,23 @@ _FIELDS = (
     "method",
     "wait",
     "retry_after",
+    "count",
 )
+
+
+_pepper = b"hipbot: no data key yet"
+
+
+def set_pepper(secret: bytes) -> None:
+    """The secret that keys hashed ids (derived from the data key, see bot.crypto). Without
+    one, a hash of a Telegram id could be undone by hashing every possible id."""
+    global _pepper
+    _pepper = secret
+
+
+def hash_id(value: object) -> str:
+    """A stable id for logs that cannot be turned back into the raw id without the key."""
+    return hmac.new(_pepper, str(value).encode(), hashlib.sha256).hexdigest()[:16]
 
 
 class JsonFormatter(logging.Formatter):

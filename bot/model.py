@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+
+if TYPE_CHECKING:
+    from bot.privacy import Policy
 
 DEFAULT_LANGUAGE = "en"
 
@@ -147,7 +150,7 @@ class Option:
     label: Text
 
 
-InputKind = Literal["choice", "multi", "yes_no", "integer", "time"]
+InputKind = Literal["choice", "multi", "yes_no", "integer", "time", "timezone"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +258,7 @@ class Bundle:
     flows: Mapping[str, Flow]
     catalogs: Mapping[str, Catalog]
     entry: str
+    policy: Policy | None = None  # the privacy policy (a ``policy:`` file), with its consent rule
 
     def routes(self) -> dict[str, Route]:
         """Global routes of every flow; the entry flow's win on a clash."""

@@ -182,7 +182,7 @@ class Option(Strict):
 class Ask(Strict):
     """A question whose answer is saved under ``save``."""
 
-    type: Literal["choice", "multi", "yes_no", "integer", "time"]
+    type: Literal["choice", "multi", "yes_no", "integer", "time", "timezone"]
     save: Ident
     options: list[Option] | None = None  # choice and multi
     min: int | None = None  # integer
@@ -285,3 +285,101 @@ class CatalogDoc(Strict):
 
 for _model in (IfText, AllOf, AnyOf, NotOf, Branch, Ask, TipsRef, StepDoc, CatalogDoc):
     _model.model_rebuild()
+
+
+# ---------------------------------------------------------------- clinic audiences
+
+
+class WeeksDoc(Strict):
+    """Whole weeks since the patient joined the clinic's messages."""
+
+    at_least: int | None = Field(default=None, ge=0)
+    at_most: int | None = Field(default=None, ge=0)
+
+
+class AudienceDoc(Strict):
+    """Who a clinic broadcast goes to; every part given must hold (see ``bot.clinics``)."""
+
+    label: Annotated[str, StringConstraints(min_length=1, max_length=60)]  # staff's button
+    if_: Condition | None = Field(default=None, alias="if")
+    weeks_since_joining: WeeksDoc | None = None
+    language: list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]] | None = None
+    note: str | None = None  # for editors; never shown
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class AudiencesDoc(Strict):
+    audiences: dict[Ident, AudienceDoc] = Field(min_length=1)
+
+
+# ---------------------------------------------------------------- follow-up sequences
+
+
+class FollowupMessageDoc(Strict):
+    """One message of a follow-up sequence: sent ``day`` days after the start day, in the
+    person's local daytime, if its condition on the saved answers holds (see bot.reminders)."""
+
+    id: Ident
+    day: int = Field(ge=0, le=3650)
+    at: TimeOfDay | None = None  # local time of day; default: the sequence's send_at
+    if_: Condition | None = Field(default=None, alias="if")
+    say: Text
+    topic: str | None = None  # groups messages for the reading-level lint
+    note: str | None = None  # for editors; never shown
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class FollowupsDoc(Strict):
+    followups: Ident  # the sequence's id
+    title: Text | None = None  # shown in /reminders
+    send_at: TimeOfDay = "10:00"  # local time of day messages go out
+    messages: list[FollowupMessageDoc] = Field(min_length=1)
+
+
+FollowupMessageDoc.model_rebuild()
+
+
+# ---------------------------------------------------------------- the privacy policy
+
+FlowStep = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$")]
+Day = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")]
+
+
+class PolicyItemDoc(Strict):
+    """One kind of data the bot keeps, in four plain sentences (see ``bot.privacy``)."""
+
+    what: Text  # what is kept
+    why: Text  # what it is used for
+    kept: Text  # how long
+    seen_by: Text  # who can see it
+
+
+class PolicyRightDoc(Strict):
+    """A right, and the command that uses it."""
+
+    command: Command
+    text: Text
+
+
+class PolicyConsentDoc(Strict):
+    """Questions in steps of these topics need consent to the current policy version;
+    without it the person is taken to ``ask`` first."""
+
+    ask: FlowStep
+    topics: list[Ident] = Field(min_length=1)
+
+
+class PolicyDoc(Strict):
+    policy: Ident
+    version: int = Field(ge=1)  # bump on any change of substance: people are asked again
+    updated: Day
+    topic: Ident = "privacy_policy"  # for the reading-level lint
+    title: Text
+    intro: list[Text] = Field(default_factory=list)
+    data: list[PolicyItemDoc] = Field(min_length=1)
+    rights_intro: Text
+    rights: list[PolicyRightDoc] = Field(min_length=1)
+    outro: list[Text] = Field(default_factory=list)
+    consent: PolicyConsentDoc

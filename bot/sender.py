@@ -21,6 +21,7 @@ import asyncio
 import base64
 import contextlib
 import logging
+import math
 import time
 import warnings
 from collections.abc import Callable
@@ -53,7 +54,14 @@ class OutboxSender:
         self.bot = bot
         self.clock = clock
         self.user_of = user_of
-        self.limiter = AsyncLimiter(max_rate=rate, time_period=1.0)
+        # A leaky bucket a tenth of a second deep (not a whole second): it absorbs the short
+        # pauses between claims, yet never lets a burst run ahead of Telegram's own bucket,
+        # so network jitter cannot earn 429s at full rate.
+        burst = max(1.0, rate / 10)
+        self.limiter = AsyncLimiter(max_rate=burst, time_period=burst / rate)
+        # About a quarter of a second of sending per claim: a reply that comes in during a
+        # long broadcast waits for that much bulk at most, not for a whole batch.
+        self.batch = max(1, min(BATCH, math.ceil(rate / 4)))
         self.wake = asyncio.Event()
         self.paused_until = 0.0
         self.sent = 0
@@ -88,7 +96,7 @@ class OutboxSender:
         wait = self.paused_until - self.clock()
         if wait > 0:
             await asyncio.sleep(wait)
-        rows = self.storage.claim_outbox(BATCH, self.clock())
+        rows = self.storage.claim_outbox(self.batch, self.clock())
         if not rows:
             return False
         by_chat: dict[int, list[OutboxRow]] = {}

@@ -288,7 +288,9 @@ def test_a_failing_transcript_exits_1_and_names_the_line(tmp_path: Path) -> None
         "      line 6 (click 'Check'): expected 'Are you over 18?' in the reply, "
         "got: Are you 16 or older?\n"
     ) in out
-    assert "      line 8 (click 'Maybe'): no button 'Maybe' is offered; offered: 'Yes', 'No'\n" in out
+    assert (
+        "      line 8 (click 'Maybe'): no button 'Maybe' is offered; offered: 'Yes', 'No'\n" in out
+    )
     assert "0 passed, 1 failed" in out
     assert "steps no transcript reaches: extra:intro, extra:remind" in out
 

@@ -19,8 +19,8 @@ from bot.loader import breadcrumb, load_bundle
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN = "tests/flows/broken"
 KNOWN_ACTIONS = (
-    "clear_answers, finish_check, record_consent, record_red_flag, schedule_reminder, "
-    "withdraw_consent"
+    "clear_answers, finish_check, record_checkin, record_consent, record_red_flag, "
+    "schedule_reminder, withdraw_consent"
 )
 
 PINNED: dict[str, list[str]] = {
@@ -232,7 +232,7 @@ def test_callback_data_of_64_bytes_is_accepted(tmp_path: Path) -> None:
 
 
 def test_no_yaml_files_is_a_problem(tmp_path: Path) -> None:
-    with pytest.raises(FlowErrors, match="no .yaml files found"):
+    with pytest.raises(FlowErrors, match=r"no \.yaml files found"):
         load_bundle([tmp_path])
 
 

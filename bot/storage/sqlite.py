@@ -8,16 +8,21 @@ SQLite (WAL mode) is the embedded default. Other stores (reminders, clinics, ...
 * ``exporters[name]``: what ``export_user`` (``/mydata``) includes under ``name``;
 * ``outcome_hooks``: told inside the same transaction when an outbox row is sent, parked
   (Telegram refused it) or blocked, with the row's params (e.g. a broadcast's delivery id).
+
+Sessions (with the answers), journal data and outbox params are sealed at rest with the data
+key (``bot.crypto``); a session is stored with the time each answer was given
+(``answered_at``, for /mydata).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from bot.model import Effect, Session
+from bot import crypto
+from bot.model import AnswerValue, Effect, Session
 from bot.storage.base import ConflictError, OutboxRow, session_from_json, session_to_json
 from bot.storage.db import Database
 from bot.storage.migrations import CORE
@@ -35,11 +40,12 @@ def insert_outbox(
     db: Database, outbox: Sequence[OutboxItem], now: float, priority: int = 0, due: float = 0.0
 ) -> None:
     """Queue API calls; call inside a transaction to commit them with the state they follow."""
+    codec = crypto.codec_for(db)
     db.executemany(
         "INSERT INTO outbox (chat_id, method, params, priority, due_at, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         [
-            (chat, method, json.dumps(params), priority, due or now, now)
+            (chat, method, codec.seal(json.dumps(params)), priority, due or now, now)
             for chat, method, params in outbox
         ],
     )
@@ -54,6 +60,12 @@ class SqliteStorage:
         self.exporters: dict[str, Exporter] = {}
         self.outcome_hooks: list[OutcomeHook] = []
         self.migrate()
+        crypto.check_readable(self.db, self.codec)
+
+    @property
+    def codec(self) -> crypto.Codec:
+        """The data key ring that seals sessions, journal data and outbox params."""
+        return crypto.codec_for(self.db)
 
     def schema_version(self) -> int:
         row = self.db.one("SELECT max(version) FROM schema_migrations WHERE store = 'core'")
@@ -66,7 +78,24 @@ class SqliteStorage:
 
     def load_session(self, user_id: str) -> Session | None:
         row = self.db.one("SELECT data FROM sessions WHERE user_id = ?", (user_id,))
-        return session_from_json(row[0]) if row else None
+        return session_from_json(self.codec.open(row[0])) if row else None
+
+    def session_record(self, user_id: str) -> dict[str, Any] | None:
+        """The stored session as plain data, with ``answered_at`` (for /mydata)."""
+        row = self.db.one("SELECT data FROM sessions WHERE user_id = ?", (user_id,))
+        return dict(self.codec.open_json(row[0])) if row else None
+
+    def _sealed_record(self, session: Session, before: str | None, now: float) -> str:
+        """The session sealed, with when each answer was given (kept from ``before`` for the
+        answers that did not change)."""
+        old: dict[str, Any] = json.loads(self.codec.open(before)) if before else {}
+        times = answered_at(
+            session.answers, old.get("answers", {}), old.get("answered_at", {}), now
+        )
+        text = session_to_json(session)  # a JSON object: add one key before its closing brace
+        if times:
+            text = f'{text[:-1]},"answered_at":{json.dumps(times, separators=(",", ":"))}}}'
+        return self.codec.seal(text)
 
     def commit_turn(
         self,
@@ -77,18 +106,24 @@ class SqliteStorage:
     ) -> None:
         now = now or time.time()
         with self.db.transaction() as db:
-            row = db.one("SELECT revision FROM sessions WHERE user_id = ?", (session.user_id,))
+            row = db.one(
+                "SELECT revision, data FROM sessions WHERE user_id = ?", (session.user_id,)
+            )
             if session.revision - 1 != (row[0] if row else 0):
                 raise ConflictError(f"session of {session.user_id} changed meanwhile")
+            record = self._sealed_record(session, row[1] if row else None, now)
             db.execute(
                 "INSERT INTO sessions (user_id, data, revision, updated_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (user_id) DO UPDATE SET data = excluded.data,"
                 " revision = excluded.revision, updated_at = excluded.updated_at",
-                (session.user_id, session_to_json(session), session.revision, now),
+                (session.user_id, record, session.revision, now),
             )
             db.executemany(
                 "INSERT INTO journal (user_id, kind, data, at) VALUES (?, ?, ?, ?)",
-                [(session.user_id, e.name, json.dumps(dict(e.args)), now) for e in effects],
+                [
+                    (session.user_id, e.name, self.codec.seal(json.dumps(dict(e.args))), now)
+                    for e in effects
+                ],
             )
             for effect in effects:
                 handler = self.effect_handlers.get(effect.name)
@@ -104,7 +139,7 @@ class SqliteStorage:
         rows = self.db.all(
             "SELECT kind, data FROM journal WHERE user_id = ? ORDER BY id", (user_id,)
         )
-        return [(kind, json.loads(data)) for kind, data in rows]
+        return [(kind, self.codec.open_json(data)) for kind, data in rows]
 
     def claim_outbox(
         self, limit: int, now: float, lease: float = 60.0, chat_id: int | None = None
@@ -125,7 +160,8 @@ class SqliteStorage:
                 "UPDATE outbox SET claimed_until = ? WHERE id = ?",
                 [(now + lease, row[0]) for row in rows],
             )
-        return [OutboxRow(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+        codec = self.codec
+        return [OutboxRow(r[0], r[1], r[2], codec.open_json(r[3]), r[4]) for r in rows]
 
     def mark_sent(self, row_id: int, now: float) -> None:
         with self.db.transaction() as db:
@@ -138,7 +174,7 @@ class SqliteStorage:
         row = db.one("SELECT chat_id, params FROM outbox WHERE id = ?", (row_id,))
         if row is None:
             return
-        params = json.loads(row[1])
+        params = self.codec.open_json(row[1])
         for hook in self.outcome_hooks:
             hook(db, int(row[0]), params, state, error)
 
@@ -155,6 +191,7 @@ class SqliteStorage:
             db.execute(
                 "UPDATE outbox SET state = 'parked', error = ? WHERE id = ?", (error, row_id)
             )
+            self._tell_hooks(db, row_id, "blocked" if error.startswith("403") else "parked", error)
 
     def release_claims(self) -> None:
         with self.db.transaction() as db:
@@ -204,3 +241,16 @@ class SqliteStorage:
 
     def close(self) -> None:
         self.db.close()
+
+
+def answered_at(
+    answers: Mapping[str, AnswerValue],
+    before: Mapping[str, Any],
+    times: dict[str, float],
+    now: float,
+) -> dict[str, float]:
+    """When each answer was given: ``now`` for a new or changed one, else its earlier time."""
+    return {
+        name: float(times.get(name, now)) if name in before and before[name] == value else now
+        for name, value in answers.items()
+    }

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from bot import texts
 from bot.engine import Engine
+from bot.features import BUTTON_PREFIX, load_features
 from bot.loader import load_bundle
 from bot.model import Event, Outcome, Reply, ReplyButton, Session
 from bot.telegram_html import check_html, split_html
@@ -80,7 +81,9 @@ def _keyboard(replies: Sequence[Reply]) -> tuple[ReplyButton, ...]:
     """Buttons of the newest message with a keyboard among ``replies`` (none: ())."""
     for reply in reversed(replies):
         if not reply.edit and reply.buttons:
-            return tuple(button for row in reply.buttons for button in row)
+            buttons = [button for row in reply.buttons for button in row]
+            # a feature's buttons (x:...) are not the engine's to answer
+            return tuple(b for b in buttons if not b.data.startswith(BUTTON_PREFIX))
     return ()
 
 
@@ -111,10 +114,33 @@ def simulate(
     return outcome, list(outcome.replies)
 
 
-def script_patient(engine: Engine, chat_id: int, length: int, rng: random.Random) -> PatientScript:
-    """/start, then ``length - 1`` more actions, each of which sends at least one message."""
+# Effects whose handlers only record something. Actions with other effects (a reminder that
+# will message the person later, answers or data erased) are left out of the walks: what the
+# adapter stores and sends for them is not the engine's alone.
+QUIET_EFFECTS = frozenset({"started", "red_flag", "consent_given"})
+
+
+def _walkable(outcome: Outcome, replies: Sequence[Reply]) -> bool:
+    """An action a patient may take: it answers with a new message (what the patient waits
+    for; toggles that only edit a keyboard are left out) and has only quiet effects."""
+    return (
+        bool(_sends(replies))
+        and not any(reply.edit for reply in replies)
+        and all(effect.name in QUIET_EFFECTS for effect in outcome.effects)
+    )
+
+
+def script_patient(
+    engine: Engine,
+    chat_id: int,
+    length: int,
+    rng: random.Random,
+    taken: frozenset[str] = frozenset(),
+) -> PatientScript:
+    """/start, then ``length - 1`` more actions. ``taken``: commands a feature answers
+    before the engine (left out)."""
     user_id = str(chat_id)
-    commands = sorted(engine.routes)
+    commands = sorted(set(engine.routes) - taken)
     session: Session | None = None
     keyboard: tuple[ReplyButton, ...] = ()
     actions: list[Action] = []
@@ -123,9 +149,7 @@ def script_patient(engine: Engine, chat_id: int, length: int, rng: random.Random
             kind, arg = _pick(rng, actions, keyboard, commands)
             outcome, replies = simulate(engine, session, user_id, kind, arg, keyboard)
             sends = _sends(replies)
-            # every action must answer with a new message (that is what the patient waits
-            # for); toggles that only edit a keyboard are left out
-            if sends and not any(reply.edit for reply in replies):
+            if _walkable(outcome, replies):
                 break
         else:
             kind, arg = "command", "menu"
@@ -169,22 +193,25 @@ def script_patients(
 ) -> list[PatientScript]:
     """One seeded script per chat id, ``length`` actions long (inclusive range)."""
     engine = engine_for(flows_dir, emergency_number)
+    taken = frozenset(load_features().commands)
     scripts = []
     for chat_id in chat_ids:
         rng = random.Random(f"{seed}:{chat_id}")
-        scripts.append(script_patient(engine, chat_id, rng.randint(*length), rng))
+        scripts.append(script_patient(engine, chat_id, rng.randint(*length), rng, taken))
     return scripts
 
 
 class Watch:
     """Wakes whoever waits on a chat when the fake answered a call for that chat.
 
-    ``sent[chat]`` counts the sendMessage calls the fake accepted for the chat.
+    ``sent[chat]`` counts the sendMessage calls the fake accepted for the chat; ``sent_at[chat]``
+    holds when the fake answered each of them (``time.time()``).
     """
 
     def __init__(self, fake: FakeBotApi) -> None:
         self.fake = fake
         self.sent: dict[int, int] = {}
+        self.sent_at: dict[int, list[float]] = {}
         self._events: dict[int, asyncio.Event] = {}
         self._seen = 0
         self._task: asyncio.Task[None] | None = None
@@ -209,6 +236,7 @@ class Watch:
                     continue
                 if call.method == "sendMessage" and call.status == 200:
                     self.sent[chat] = self.sent.get(chat, 0) + 1
+                    self.sent_at.setdefault(chat, []).append(call.time + call.duration)
                 event = self._events.get(chat)
                 if event is not None:
                     event.set()

@@ -1,0 +1,335 @@
+"""Clinic broadcasts: from a draft to a report, through delivery rows and the shared outbox.
+
+Lifecycle of a broadcast::
+
+    draft --confirm--> queued --first delivery handed to the sender--> sending --> done
+                       queued | sending --/cancel--> cancelled
+
+Confirming creates one delivery row per recipient (``pending``), each with its own due time:
+now (staff chose "now": news such as "closed today" goes at once), or the chosen local time
+in the recipient's own time zone, held past their quiet hours (both as the reminders keep
+them, ``bot.storage.reminders``; daylight saving as in ``bot.reminders``). A delivery ends
+``sent``, ``failed`` (Telegram refused it: 400), ``blocked`` (403: the person blocked the
+bot) or ``skipped`` (they left the clinic or sent /stop before their turn, or the broadcast
+was cancelled first).
+
+The sweep (a feature job, every few seconds) hands due deliveries to the outbox in batches at
+priority 10, with the delivery's id in the params (``_delivery``); it keeps at most
+``rate x LEAD_SECONDS`` of them in the outbox at a time, so replies (priority 0) and reminders
+(priority 5) always go first and /cancel takes effect within seconds. The outbox sender sends
+within the global rate limit (``HIPBOT_RATE_LIMIT``, shared with replies and reminders); its
+outcome hook marks each delivery, in the same transaction as the outbox row. When no delivery
+of a broadcast is pending any more, the broadcast is finished and its report is queued to the
+staff member who sent it, in that same transaction: it is sent once.
+
+Resuming after a crash. Every step is a committed row: a delivery handed to the outbox is
+marked in the transaction that inserts its outbox row, and marked sent in the transaction that
+marks the row sent. After a kill, a restart releases the outbox claims and the sweep carries
+on, so nobody is skipped. A recipient can get a message twice only if Telegram accepted it and
+the process died before the sender recorded that: the duplicates are bounded by the outbox
+rows in flight at the kill (claimed and not yet marked), which is at most one sender batch
+(``bot.sender``'s claim size), and never more than the deliveries in the outbox
+(``rate x LEAD_SECONDS``). tests/test_broadcast.py checks this bound.
+
+Paid broadcasts: with ``HIPBOT_ALLOW_PAID_BROADCAST=true`` broadcast messages carry
+``allow_paid_broadcast`` (Telegram then allows up to 1000 messages a second, for a fee; set
+``HIPBOT_RATE_LIMIT`` to match).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from bot import reminders
+from bot.clinics import Audience, Counts, Person, patient_message, select, shown_html
+from bot.reminders import QuietHours
+from bot.storage.clinics import GOING, Broadcast, ClinicStore
+from bot.storage.db import Database
+from bot.storage.sqlite import SqliteStorage, insert_outbox
+
+PRIORITY = 10  # bulk: after replies (0) and reminders (5)
+REPORT_PRIORITY = 1  # a staff member's report: right after replies
+LEAD_SECONDS = 4.0  # deliveries kept in the outbox: this many seconds of sending at the rate
+DEFAULT_RATE = 30.0
+STOP_BUTTON = "cl"  # the feature's leave button key (x:cl:<clinic id>)
+
+
+# ---------------------------------------------------------------- settings
+
+
+def rate_limit(env: dict[str, str] | None = None) -> float:
+    """``HIPBOT_RATE_LIMIT`` (messages a second, all chats), as ``hipbot run`` reads it."""
+    raw = (env if env is not None else os.environ).get("HIPBOT_RATE_LIMIT", "")
+    try:
+        value = float(raw)
+    except ValueError:
+        return DEFAULT_RATE
+    return value if 0 < value <= 1000 else DEFAULT_RATE
+
+
+def paid_broadcast(env: dict[str, str] | None = None) -> bool:
+    raw = (env if env is not None else os.environ).get("HIPBOT_ALLOW_PAID_BROADCAST", "")
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def outbox_window(rate: float) -> int:
+    """How many deliveries the sweep keeps in the outbox at most."""
+    return max(10, int(rate * LEAD_SECONDS))
+
+
+# ---------------------------------------------------------------- local times
+
+
+@dataclass(frozen=True, slots=True)
+class LocalTime:
+    """A wall-clock time, in each recipient's own time zone; on a date, or the next one."""
+
+    hour: int
+    minute: int
+    day: date | None = None
+
+    def __str__(self) -> str:
+        clock = f"{self.hour:02d}:{self.minute:02d}"
+        return f"{self.day.isoformat()} {clock}" if self.day else clock
+
+
+_TIME = re.compile(r"^(?:(\d{4}-\d{2}-\d{2})[ T])?(\d{1,2})[:.](\d{2})$")
+
+
+def parse_local_time(text: str) -> LocalTime:
+    """``09:30`` (the next 09:30) or ``2026-11-20 09:30``; ValueError says what is wanted."""
+    match = _TIME.match(text.strip())
+    problem = f"{text.strip()!r} is not a time: write it like 09:30, or 2026-11-20 09:30"
+    if not match:
+        raise ValueError(problem)
+    day_text, hour, minute = match.groups()
+    if int(hour) > 23 or int(minute) > 59:
+        raise ValueError(problem)
+    try:
+        day = date.fromisoformat(day_text) if day_text else None
+    except ValueError as error:
+        raise ValueError(problem) from error
+    return LocalTime(int(hour), int(minute), day)
+
+
+def local_due(now: float, at: LocalTime, zone_name: str, quiet: QuietHours) -> float:
+    """When a delivery scheduled at ``at`` is due for someone in ``zone_name`` (UTC seconds):
+    the next such local time (or that date's), held to the end of their quiet hours if it
+    falls inside them; never before ``now``. Daylight saving follows the reminders' rules
+    (``bot.reminders.wall_to_utc``: a time in the spring gap lands just after the jump)."""
+    tz = reminders.zone(zone_name)
+    minutes = at.hour * 60 + at.minute
+    day = at.day or reminders.local_of(now, tz).date()
+    moment = reminders.wall_to_utc(day, minutes, tz)
+    if at.day is None and moment <= now:
+        moment = reminders.wall_to_utc(day + timedelta(days=1), minutes, tz)
+    return max(now, reminders.hold(moment, zone_name, quiet))
+
+
+def person_clocks(db: Database) -> Callable[[str], tuple[str, QuietHours]]:
+    """Each person's time zone and quiet hours, as the reminders keep them
+    (``ReminderStore.settings``: UTC and 21:00-08:00 for someone who never set them)."""
+    from bot.storage.reminders import ReminderStore
+
+    store = ReminderStore(db)
+
+    def clock(user_id: str) -> tuple[str, QuietHours]:
+        settings = store.settings(user_id)
+        return settings.tz, settings.quiet
+
+    return clock
+
+
+# ---------------------------------------------------------------- audiences and queueing
+
+
+def recipients(
+    storage: SqliteStorage, clinic_id: int, audience: Audience, now: float
+) -> list[Person]:
+    """The clinic's linked patients in the audience, leaving out anyone who blocked the bot
+    or sent /stop (they get no proactive messages)."""
+    store = ClinicStore(storage.db)
+    people = []
+    for link in store.patients(clinic_id):
+        if storage.get_flag(link.user_id, "blocked") or storage.get_flag(link.user_id, "stopped"):
+            continue
+        session = storage.load_session(link.user_id)
+        people.append(
+            Person(
+                link.user_id,
+                link.joined_at,
+                session.answers if session else {},
+                session.language if session else "en",
+            )
+        )
+    return select(people, audience, now)
+
+
+def queue(
+    storage: SqliteStorage,
+    clinic_id: int,
+    broadcast_id: int,
+    audience: Audience,
+    at: LocalTime | None,
+    now: float,
+    report_to: str | None,
+) -> int | None:
+    """Confirm a draft: one delivery per recipient, due now or at ``at`` locally.
+    Returns the number of recipients, or None if the draft was gone (sent twice, discarded)."""
+    people = recipients(storage, clinic_id, audience, now)
+    due = []
+    clock_of = person_clocks(storage.db) if at is not None else None
+    for person in people:
+        if at is None or clock_of is None:
+            due.append((person.user_id, now))
+        else:
+            zone, quiet = clock_of(person.user_id)
+            due.append((person.user_id, local_due(now, at, zone, quiet)))
+    store = ClinicStore(storage.db)
+    if not store.queue(clinic_id, broadcast_id, due, now, report_to):
+        return None
+    return len(people)
+
+
+# ---------------------------------------------------------------- the sweep
+
+
+def sweep(storage: SqliteStorage, now: float, rate: float | None = None) -> int:
+    """Hand due deliveries to the outbox (within the window), finish broadcasts with nothing
+    pending and queue their reports. Returns how many outbox rows it queued."""
+    store = ClinicStore(storage.db)
+    room = outbox_window(rate if rate is not None else rate_limit()) - store.in_outbox()
+    paid = paid_broadcast()
+    queued = 0
+    with storage.db.transaction() as db:
+        due = _due_with_flags(db, now, room)
+        broadcasts: dict[int, Broadcast | None] = {}
+        names: dict[int, str] = {}
+        rows: list[tuple[int, str, dict[str, Any]]] = []
+        handed: list[int] = []
+        for delivery_id, broadcast_id, clinic_id, user_id, opted_in, blocked, stopped in due:
+            if broadcast_id not in broadcasts:
+                broadcasts[broadcast_id] = store.broadcast(clinic_id, broadcast_id)
+            broadcast = broadcasts[broadcast_id]
+            if broadcast is None or broadcast.state not in GOING:
+                store.finish_delivery(delivery_id, "skipped", now, "cancelled")
+            elif blocked:
+                store.finish_delivery(delivery_id, "blocked", now, "blocked the bot")
+            elif not opted_in or stopped:
+                store.finish_delivery(delivery_id, "skipped", now, "left or stopped")
+            else:
+                if clinic_id not in names:
+                    clinic = store.clinic(clinic_id)
+                    names[clinic_id] = clinic.name if clinic else ""
+                rows.append(_outbox_row(names[clinic_id], broadcast, user_id, delivery_id, paid))
+                handed.append(delivery_id)
+        insert_outbox(db, rows, now, priority=PRIORITY)
+        store.mark_outboxed(handed, now)
+        store.set_sending(sorted({b for b, v in broadcasts.items() if v is not None}))
+        queued += len(rows)
+        for broadcast in store.unfinished():
+            if not store.has_pending(broadcast.id):
+                queued += finish(db, broadcast.id, now)
+    return queued
+
+
+def _due_with_flags(db: Database, now: float, limit: int) -> list[tuple[Any, ...]]:
+    """Due deliveries with what decides whether they may still go: the link, /stop, blocked."""
+    if limit <= 0:
+        return []
+    return db.all(
+        "SELECT d.id, d.broadcast_id, d.clinic_id, d.user_id, COALESCE(p.opted_in, 0),"
+        " COALESCE((SELECT f.value FROM flags f WHERE f.user_id = d.user_id"
+        "  AND f.name = 'blocked'), 0),"
+        " COALESCE((SELECT f.value FROM flags f WHERE f.user_id = d.user_id"
+        "  AND f.name = 'stopped'), 0)"
+        " FROM clinic_deliveries d LEFT JOIN clinic_patients p"
+        " ON p.clinic_id = d.clinic_id AND p.user_id = d.user_id"
+        " WHERE d.state = 'pending' AND d.outboxed_at IS NULL AND d.due_at <= ?"
+        " ORDER BY d.due_at, d.id LIMIT ?",
+        (now, limit),
+    )
+
+
+def stop_data(clinic_id: int) -> str:
+    return f"x:{STOP_BUTTON}:{clinic_id}"
+
+
+def _outbox_row(
+    clinic_name: str, broadcast: Broadcast, user_id: str, delivery_id: int, paid: bool
+) -> tuple[int, str, dict[str, Any]]:
+    chat = int(user_id)
+    reply = patient_message(clinic_name, broadcast.text, stop_data(broadcast.clinic_id))
+    params: dict[str, Any] = {
+        "chat_id": chat,
+        "text": reply.text,
+        "parse_mode": "HTML",
+        "reply_markup": {
+            "inline_keyboard": [
+                [{"text": b.label, "callback_data": b.data} for b in row] for row in reply.buttons
+            ]
+        },
+        "_delivery": delivery_id,
+        "_step": "broadcast",
+    }
+    if paid:
+        params["allow_paid_broadcast"] = True
+    return (chat, "sendMessage", params)
+
+
+# ---------------------------------------------------------------- outcomes and the report
+
+
+class Outcomes:
+    """The outbox outcome hook: marks a delivery sent, failed or blocked, and finishes its
+    broadcast when it was the last one pending (inside the sender's transaction)."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+
+    def __call__(
+        self, db: Database, chat_id: int, params: dict[str, Any], state: str, error: str
+    ) -> None:
+        delivery = params.get("_delivery")
+        if delivery is None:
+            return
+        now = self.clock()
+        final = {"sent": "sent", "blocked": "blocked"}.get(state, "failed")
+        store = ClinicStore(db)
+        broadcast_id = store.finish_delivery(int(delivery), final, now, error)
+        if broadcast_id and not store.has_pending(broadcast_id):
+            finish(db, broadcast_id, now)
+
+
+def finish(db: Database, broadcast_id: int, now: float) -> int:
+    """Mark the broadcast finished (once) and queue the report; 1 if a report was queued."""
+    store = ClinicStore(db)
+    if not store.finish(broadcast_id, now):
+        return 0
+    broadcast = store.broadcast_for_operator(broadcast_id)
+    if broadcast is None or not broadcast.report_to:
+        return 0
+    if broadcast.clinic_id not in store.roles_of(broadcast.report_to):
+        return 0  # no longer staff of this clinic: the report stays in `hipbot broadcast status`
+    text = report_text(broadcast, store.counts(broadcast.clinic_id, broadcast.id))
+    chat = int(broadcast.report_to)
+    row = (chat, "sendMessage", {"chat_id": chat, "text": text, "parse_mode": "HTML"})
+    insert_outbox(db, [row], now, priority=REPORT_PRIORITY)
+    return 1
+
+
+def report_text(broadcast: Broadcast, counts: Counts) -> str:
+    how = "was stopped" if broadcast.state == "cancelled" else "is done"
+    return (
+        f"<b>Broadcast #{broadcast.id} {how}.</b>\n"
+        f"Sent: {shown_html(counts.sent)}\n"
+        f"Failed: {shown_html(counts.failed)}\n"
+        f"Blocked the bot: {shown_html(counts.blocked)}\n"
+        f"Skipped (left, stopped or cancelled): {shown_html(counts.skipped)}"
+    )

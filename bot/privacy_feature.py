@@ -1,0 +1,514 @@
+"""Privacy in the chat and on the command line (a ``Feature``).
+
+Chat
+    ``/privacy`` shows the policy (``flows/privacy.yaml``, see ``bot.privacy``); ``/mydata``
+    sends everything stored about the person as a JSON file; ``/delete`` asks for a confirm
+    button, then erases every row about the person in every table (``delete_user`` runs each
+    store's eraser). ``/withdraw`` is a route of the hip flow (its step runs
+    ``withdraw_consent``); this feature does the storing side of it.
+
+Effects of the flow, applied in the turn's own transaction
+    ``consent_given``      a consent row: the person, the policy version, the time;
+    ``consent_withdrawn``  the consent ends, and the health records kept here go at once:
+                           red-flag notes and their journal entries (the action clears the
+                           answers from the session; other stores handle this effect for
+                           theirs, e.g. check-in history in ``bot.reminders_feature``);
+    ``answers_cleared``    with ``erase: everything`` (someone under 16): every record of the
+                           person goes, the session included, so nothing about them is kept;
+    ``red_flag``           an audit row (sealed), and where the person is linked to a clinic
+                           that asked for alerts (``hipbot alerts on CLINIC``), a message to
+                           each of its staff naming the patient only by the clinic's own
+                           reference. The red-flag questions tell people this first.
+
+Retention
+    A daily job (and ``hipbot purge``) erases people inactive for longer than
+    ``HIPBOT_RETENTION_DAYS`` (default 365): no turn of theirs since then.
+
+Keys
+    ``hipbot keys new`` prints a data key; ``hipbot keys rotate`` seals everything again with
+    a new key (see ``bot.crypto``).
+
+Sent messages to a chat that has no session any more (erased, or under 16) are deleted from
+the outbox once Telegram has them, so the "all erased" message itself leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bot import crypto, logs
+from bot.features import Context, Document, Feature, Response, button
+from bot.model import Effect, Reply, Session
+from bot.privacy import (
+    answers_with_times,
+    clinic_alert_text,
+    export_document,
+    inactive_since,
+    iso,
+    render_policy,
+    retention_days,
+)
+from bot.storage.db import Database
+from bot.storage.sqlite import SqliteStorage, insert_outbox
+
+log = logging.getLogger("hipbot.privacy")
+
+STORE = "privacy"
+MIGRATIONS: list[str] = [
+    # 1: consents, the red-flag audit, clinics' alert opt-ins, when the daily jobs last ran
+    """
+    CREATE TABLE consents (
+        id             {id},
+        user_id        TEXT NOT NULL,
+        policy_version INTEGER NOT NULL,
+        given_at       {real} NOT NULL,
+        withdrawn_at   {real}
+    );
+    CREATE INDEX consents_user ON consents (user_id, id);
+    CREATE TABLE red_flag_audit (
+        id              {id},
+        user_id         TEXT NOT NULL,
+        data            TEXT NOT NULL,
+        at              {real} NOT NULL,
+        clinics_alerted INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX red_flag_audit_user ON red_flag_audit (user_id, id);
+    CREATE TABLE clinic_alert_optins (
+        clinic_id INTEGER PRIMARY KEY,
+        since     {real} NOT NULL
+    );
+    CREATE TABLE privacy_jobs (
+        name     TEXT PRIMARY KEY,
+        last_run {real} NOT NULL
+    );
+    """,
+]
+KEY = "pv"  # button key: x:pv:erase, x:pv:keep
+ALERT_PRIORITY = 0  # as fast as a reply: staff should call soon
+PURGE_EVERY = 86400.0
+
+ASK_DELETE = (
+    "<b>Erase all I keep about you?</b>\n"
+    "This erases your answers, your yes to saving them, your reminders and your clinic links. "
+    "It cannot be undone. To get a copy first, send /mydata."
+)
+ERASED = "Done. I have erased all I kept about you. Send /start if you want to begin again."
+KEPT = "OK. I have not erased anything."
+MYDATA_CAPTION = "All I keep about you, as a file."
+NO_POLICY = "The privacy note is missing. Please tell the people who run this bot."
+
+
+def feature() -> Feature:
+    return Feature(
+        name="privacy",
+        setup=setup,
+        commands={"privacy": privacy_command, "mydata": mydata_command, "delete": delete_command},
+        descriptions={
+            "privacy": "What I keep about you, and why",
+            "mydata": "Get a copy of all I keep about you",
+            "delete": "Erase all I keep about you",
+        },
+        buttons={KEY: delete_button},
+        jobs=[purge_job],
+        cli=add_cli,
+    )
+
+
+# ---------------------------------------------------------------- setup
+
+Handler = Callable[[Database, Session, Effect, float], None]
+
+
+def setup(storage: SqliteStorage) -> None:
+    storage.db.migrate(STORE, MIGRATIONS)
+    if storage.db.dialect == "sqlite":
+        storage.db.execute("PRAGMA secure_delete = ON")  # erased rows are zeroed on disk
+    crypto.sealed_column("red_flag_audit", "id", "data")
+    logs.set_pepper(storage.codec.pepper())
+    handlers: dict[str, Handler] = {
+        "consent_given": on_consent,
+        "consent_withdrawn": on_withdrawn,
+        "answers_cleared": _on_cleared(storage),
+        "red_flag": on_red_flag,
+    }
+    for name, handler in handlers.items():
+        storage.effect_handlers[name] = _also(storage.effect_handlers.get(name), handler)
+    storage.erasers.append(erase_user)
+    storage.exporters["privacy"] = export_user
+    storage.outcome_hooks.append(forget_delivered)
+    codec = storage.codec
+    if codec.path is not None and codec.path == crypto.default_key_file(storage.db.path):
+        log.info(
+            "data key file beside the database; in production keep it elsewhere",
+            extra={"event": "data_key_beside_database"},
+        )
+
+
+def _also(previous: Handler | None, handler: Handler) -> Handler:
+    """Keep another feature's handler of the same effect working beside ours."""
+    if previous is None:
+        return handler
+
+    def both(db: Database, session: Session, effect: Effect, now: float) -> None:
+        previous(db, session, effect, now)
+        handler(db, session, effect, now)
+
+    return both
+
+
+# ---------------------------------------------------------------- effects
+
+
+def on_consent(db: Database, session: Session, effect: Effect, now: float) -> None:
+    version = effect.args.get("policy_version")
+    db.execute(
+        "INSERT INTO consents (user_id, policy_version, given_at) VALUES (?, ?, ?)",
+        (session.user_id, version if isinstance(version, int) else 0, now),
+    )
+
+
+def on_withdrawn(db: Database, session: Session, effect: Effect, now: float) -> None:
+    """Consent ends and every health record of the person goes, in the same transaction."""
+    withdraw(db, session.user_id, now)
+
+
+def withdraw(db: Database, user_id: str, now: float) -> None:
+    db.execute(
+        "UPDATE consents SET withdrawn_at = ? WHERE user_id = ? AND withdrawn_at IS NULL",
+        (now, user_id),
+    )
+    db.execute("DELETE FROM journal WHERE user_id = ? AND kind = 'red_flag'", (user_id,))
+    db.execute("DELETE FROM red_flag_audit WHERE user_id = ?", (user_id,))
+
+
+def _on_cleared(storage: SqliteStorage) -> Handler:
+    def on_cleared(db: Database, session: Session, effect: Effect, now: float) -> None:
+        """``clear_answers`` with ``erase: everything`` (under 16): keep nothing at all."""
+        if effect.args.get("erase") == "everything":
+            storage.delete_user(session.user_id)  # joins the turn's transaction
+            log.info("person erased", extra={"event": "erased_minor"})
+
+    return on_cleared
+
+
+def on_red_flag(db: Database, session: Session, effect: Effect, now: float) -> None:
+    """Audit the red flag; alert the staff of linked clinics that asked for alerts."""
+    data = {"flag": effect.args.get("flag"), "step": effect.args.get("step", session.step)}
+    row = db.one(
+        "INSERT INTO red_flag_audit (user_id, data, at) VALUES (?, ?, ?) RETURNING id",
+        (session.user_id, crypto.encrypt_json(db, data), now),
+    )
+    alerted = alert_clinics(db, session.user_id, now)
+    if alerted:
+        db.execute(
+            "UPDATE red_flag_audit SET clinics_alerted = ? WHERE id = ?", (alerted, int(row[0]))
+        )
+    log.info("red flag", extra={"event": "red_flag", "count": alerted})
+
+
+def alert_clinics(db: Database, user_id: str, now: float) -> int:
+    """Queue "patient REF reported an urgent symptom" to the staff of every clinic the person
+    is linked to with the clinic's own reference, where the clinic opted in to alerts.
+    Reads the clinics store's tables (``bot.storage.clinics``); none there: nobody to tell."""
+    tables = set(db.tables())
+    if not {"clinic_patients", "clinic_staff"} <= tables:
+        return 0
+    links = db.all(
+        "SELECT p.clinic_id, p.patient_ref FROM clinic_patients p"
+        " JOIN clinic_alert_optins o ON o.clinic_id = p.clinic_id"
+        " WHERE p.user_id = ? AND p.opted_in = 1 AND p.left_at IS NULL"
+        " AND p.patient_ref IS NOT NULL AND p.patient_ref != ''",
+        (user_id,),
+    )
+    rows = []
+    for clinic_id, ref in links:
+        text = clinic_alert_text(str(ref))
+        for (staff,) in db.all(
+            "SELECT user_id FROM clinic_staff WHERE clinic_id = ? ORDER BY user_id", (clinic_id,)
+        ):
+            if str(staff).lstrip("-").isdigit() and str(staff) != user_id:
+                chat = int(staff)
+                params = {"chat_id": chat, "text": text, "parse_mode": "HTML"}
+                rows.append((chat, "sendMessage", {**params, "_kind": "clinic_alert"}))
+    insert_outbox(db, rows, now, priority=ALERT_PRIORITY)
+    return len(rows)
+
+
+def erase_user(db: Database, user_id: str) -> None:
+    """/delete: consents and red-flag notes."""
+    db.execute("DELETE FROM consents WHERE user_id = ?", (user_id,))
+    db.execute("DELETE FROM red_flag_audit WHERE user_id = ?", (user_id,))
+
+
+def export_user(db: Database, user_id: str) -> dict[str, Any]:
+    """/mydata: consents, red-flag notes and messages, with times."""
+    consents = db.all(
+        "SELECT policy_version, given_at, withdrawn_at FROM consents WHERE user_id = ? ORDER BY id",
+        (user_id,),
+    )
+    flags = db.all(
+        "SELECT data, at, clinics_alerted FROM red_flag_audit WHERE user_id = ? ORDER BY id",
+        (user_id,),
+    )
+    chat = int(user_id) if user_id.lstrip("-").isdigit() else None
+    messages = db.all(
+        "SELECT method, state, created_at, sent_at FROM outbox WHERE chat_id = ? ORDER BY id",
+        (chat,),
+    )
+    return {
+        "consents": [
+            {"policy_version": v, "given_at": iso(given), "withdrawn_at": iso(withdrawn)}
+            for v, given, withdrawn in consents
+        ],
+        "red_flags": [
+            {
+                "flag": crypto.decrypt_json(db, data).get("flag"),
+                "at": iso(at),
+                "clinics_alerted": int(alerted),
+            }
+            for data, at, alerted in flags
+        ],
+        "messages_to_you": [
+            {"kind": method, "state": state, "created_at": iso(made), "sent_at": iso(sent)}
+            for method, state, made, sent in messages
+        ],
+    }
+
+
+def forget_delivered(
+    db: Database, chat_id: int, params: dict[str, Any], state: str, error: str
+) -> None:
+    """Once Telegram has it, nothing is kept of a message to a chat with no session (erased,
+    under 16, never started), nor of a /mydata file (a second copy of everything)."""
+    if state != "sent":
+        return
+    if db.one("SELECT 1 FROM sessions WHERE user_id = ?", (str(chat_id),)) is None:
+        db.execute("DELETE FROM outbox WHERE chat_id = ? AND state = 'sent'", (chat_id,))
+    elif "_document" in params:
+        db.execute(
+            "DELETE FROM outbox WHERE chat_id = ? AND state = 'sent' AND method = 'sendDocument'",
+            (chat_id,),
+        )
+
+
+# ---------------------------------------------------------------- commands
+
+
+def privacy_command(ctx: Context) -> Response:
+    """/privacy: the bot's own policy."""
+    policy = ctx.engine.bundle.policy
+    if policy is None:
+        return Response([Reply(NO_POLICY)])
+    texts = render_policy(policy, ctx.language, retention_days())
+    return Response([Reply(text, step="privacy") for text in texts])
+
+
+def mydata_command(ctx: Context) -> Response:
+    """/mydata: everything stored about the person, as a JSON file."""
+    content = export_document(collect(ctx.storage, ctx.user_id), ctx.user_id, ctx.now)
+    name = f"hipbot-my-data-{time.strftime('%Y%m%d', time.gmtime(ctx.now))}.json"
+    return Response(documents=[Document(name, content, MYDATA_CAPTION)])
+
+
+def collect(storage: SqliteStorage, user_id: str) -> dict[str, Any]:
+    """Every store's export of one person, with the answers and when each was given."""
+    data = storage.export_user(user_id)
+    data["answers"] = answers_with_times(storage.session_record(user_id))
+    return data
+
+
+def delete_command(ctx: Context) -> Response:
+    """/delete: ask first, with a confirm button."""
+    buttons = (
+        (button(KEY, "erase", "Yes, erase it all"),),
+        (button(KEY, "keep", "No, keep it"),),
+    )
+    return Response([Reply(ASK_DELETE, buttons, step="delete")])
+
+
+def delete_button(ctx: Context, argument: str) -> Response:
+    """The answer to /delete's question."""
+    if argument != "erase":
+        return Response(edit=Reply(KEPT, step="delete"))
+    ctx.storage.delete_user(ctx.user_id)
+    log.info(
+        "person erased on request", extra={"event": "erased", "user": logs.hash_id(ctx.user_id)}
+    )
+    return Response(edit=Reply(ERASED, step="delete"))
+
+
+# ---------------------------------------------------------------- retention
+
+
+def purge(storage: SqliteStorage, now: float, days: int, dry_run: bool = False) -> int:
+    """Erase every person with no turn for more than ``days`` days; how many."""
+    cutoff = inactive_since(now, days)
+    users = [
+        row[0]
+        for row in storage.db.all("SELECT user_id FROM sessions WHERE updated_at < ?", (cutoff,))
+    ]
+    if not dry_run:
+        for user in users:
+            storage.delete_user(user)
+    return len(users)
+
+
+def purge_job(storage: SqliteStorage, now: float) -> int:
+    """Once a day: erase people inactive longer than HIPBOT_RETENTION_DAYS."""
+    row = storage.db.one("SELECT last_run FROM privacy_jobs WHERE name = 'purge'")
+    if row is not None and now - float(row[0]) < PURGE_EVERY:
+        return 0
+    erased = purge(storage, now, retention_days())
+    with storage.db.transaction() as db:
+        db.execute(
+            "INSERT INTO privacy_jobs (name, last_run) VALUES ('purge', ?)"
+            " ON CONFLICT (name) DO UPDATE SET last_run = excluded.last_run",
+            (now,),
+        )
+    log.info("retention purge", extra={"event": "purge", "count": erased})
+    return 0  # nothing queued for the sender
+
+
+# ---------------------------------------------------------------- command line
+
+
+def add_cli(commands: Any) -> None:
+    purge_cmd = commands.add_parser(
+        "purge", help="erase people inactive longer than HIPBOT_RETENTION_DAYS (default 365)"
+    )
+    purge_cmd.add_argument("--days", type=int, help="instead of HIPBOT_RETENTION_DAYS")
+    purge_cmd.add_argument("--dry-run", action="store_true", help="only count them")
+    purge_cmd.set_defaults(func=_purge_cli)
+
+    keys = commands.add_parser("keys", help="the data key that seals stored answers")
+    what = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    what.add_parser("new", help="print a new data key").set_defaults(func=_keys_new)
+    rotate = what.add_parser(
+        "rotate",
+        help="seal everything again with a new key (stop the bot first: it keeps the old key)",
+    )
+    rotate.set_defaults(func=_keys_rotate)
+
+    alerts = commands.add_parser("alerts", help="red-flag alerts to a clinic's staff")
+    alerts.add_argument("action", choices=["on", "off", "list"])
+    alerts.add_argument("clinic", nargs="?", help="the clinic's id, code or name")
+    alerts.set_defaults(func=_alerts_cli)
+
+
+def _open() -> SqliteStorage:
+    """The configured database with every feature's tables and hooks, for the command line."""
+    from bot.errors import ConfigError
+    from bot.features import load_features
+    from bot.settings import default_database_url, load_dotenv_file
+    from bot.storage import open_storage
+
+    load_dotenv_file()
+    storage = open_storage(default_database_url())
+    if not isinstance(storage, SqliteStorage):
+        raise ConfigError("this command needs a database: set DATABASE_URL")
+    load_features().setup(storage)
+    return storage
+
+
+def _purge_cli(args: argparse.Namespace) -> int:
+    days = args.days if args.days is not None else retention_days()
+    if days < 1:
+        print("hipbot purge: --days must be 1 or more", file=sys.stderr)
+        return 2
+    storage = _open()
+    try:
+        count = purge(storage, time.time(), days, dry_run=args.dry_run)
+    finally:
+        storage.close()
+    verb = "would erase" if args.dry_run else "erased"
+    print(f"{verb} {count} person(s) inactive for more than {days} days")
+    return 0
+
+
+def _keys_new(args: argparse.Namespace) -> int:
+    print(crypto.new_key())
+    return 0
+
+
+def _keys_rotate(args: argparse.Namespace) -> int:
+    """With a key file: a new key goes first in the file, everything is sealed again with it,
+    then the old keys leave the file. With HIPBOT_DATA_KEY: everything is sealed again with
+    its first key (put a new one first: NEW,OLD)."""
+    storage = _open()
+    try:
+        codec = storage.codec
+        if codec.path is None:
+            done = crypto.reseal_all(storage.db, codec)
+            print(
+                f"sealed {sum(done.values())} value(s) again with the first key of {codec.origin}"
+            )
+            if len(codec.keys) == 1:
+                print(
+                    f"to rotate, put a new key first: {crypto.KEY_ENV}=NEW,OLD (make one with "
+                    "'hipbot keys new'), run this again, then drop OLD"
+                )
+            else:
+                print(f"now remove the old key(s) from {crypto.KEY_ENV}: keep only the first")
+            return 0
+        fresh = crypto.new_key().encode()
+        crypto.write_key_file(codec.path, [fresh, *codec.keys])  # both open everything now
+        rotated = crypto.Codec([fresh, *codec.keys], codec.origin, codec.path)
+        crypto.use_codec(storage.db, rotated)
+        done = crypto.reseal_all(storage.db, rotated)
+        crypto.write_key_file(codec.path, [fresh])
+        crypto.use_codec(storage.db, crypto.Codec([fresh], codec.origin, codec.path))
+    finally:
+        storage.close()
+    counts = ", ".join(f"{table} {n}" for table, n in sorted(done.items()))
+    print(f"new key in {codec.path}; sealed again: {counts}")
+    print("backups made before now need the old key: keep a copy of it with them if you must")
+    return 0
+
+
+def _alerts_cli(args: argparse.Namespace) -> int:
+    storage = _open()
+    try:
+        db = storage.db
+        if args.action == "list":
+            rows = db.all("SELECT clinic_id, since FROM clinic_alert_optins ORDER BY clinic_id")
+            for clinic_id, since in rows:
+                print(f"clinic {clinic_id}: alerts on since {iso(since)}")
+            if not rows:
+                print("no clinic gets red-flag alerts")
+            return 0
+        if not args.clinic:
+            print(
+                f"hipbot alerts {args.action}: name the clinic (id, code or name)", file=sys.stderr
+            )
+            return 2
+        clinic_id = _find_clinic(db, args.clinic)
+        if clinic_id is None:
+            print(f"hipbot alerts: no clinic {args.clinic!r}", file=sys.stderr)
+            return 1
+        with db.transaction():
+            if args.action == "on":
+                db.execute(
+                    "INSERT INTO clinic_alert_optins (clinic_id, since) VALUES (?, ?)"
+                    " ON CONFLICT (clinic_id) DO NOTHING",
+                    (clinic_id, time.time()),
+                )
+            else:
+                db.execute("DELETE FROM clinic_alert_optins WHERE clinic_id = ?", (clinic_id,))
+        print(f"clinic {clinic_id}: red-flag alerts {args.action}")
+        return 0
+    finally:
+        storage.close()
+
+
+def _find_clinic(db: Database, key: str) -> int | None:
+    if "clinics" not in db.tables():
+        return None
+    from bot.storage.clinics import ClinicStore
+
+    clinic = ClinicStore(db).find_clinic_for_operator(key)
+    return clinic.id if clinic is not None else None

@@ -1,0 +1,742 @@
+"""Reminders and follow-up sequences: the pure part. No clock, no database, no Telegram.
+
+Everything here takes the time it needs as an argument (UTC seconds) and returns values; the
+store (``bot.storage.reminders``) keeps rows and the feature (``bot.reminders_feature``) wires
+them into the adapters.
+
+Kinds of reminder
+    ``sitting``   a sitting break every 30, 45 or 60 minutes inside a daily window on chosen
+                  days, each with a short tip that changes from one break to the next;
+    ``tip``       a daily hip tip at a chosen time;
+    ``exercise``  a daily "time for your exercises" at a chosen time;
+    ``checkin``   a weekly check-in (pain 0-10, better / same / worse) on a chosen day and time;
+    ``followup``  a follow-up sequence (``flows/followups.yaml``) in progress.
+A person has at most one reminder of each kind; setting a kind again changes it.
+
+Local time and daylight saving (DST)
+    Rules are kept in the person's wall-clock time and their IANA time zone name, never as a
+    UTC offset, and every occurrence is worked out again from the rule: a 09:00 reminder is at
+    09:00 local time in winter and in summer. Two days a year need a decision:
+
+    * a time that does not exist (spring forward: 01:30 in Europe/London on the last Sunday
+      of March, 02:30 in America/New_York) is sent as the clock jumps past it: it is read
+      with the offset from before the change (PEP 495 ``fold=0``), which lands the same
+      length of time after the jump (01:30 -> 02:30 BST). It is not skipped.
+    * a time that happens twice (fall back: 01:30 on the last Sunday of October in London)
+      is sent once, at the first of the two (``fold=0``, summer time).
+    Duplicates that these rules could make on such a day (two wall times landing on one
+    instant) are merged: an occurrence is an instant, and each instant is sent once.
+
+Windows
+    ``every N minutes from S to E`` means S+N, S+2N, ... up to and including E, on the chosen
+    weekdays: the first break comes after the first stretch of sitting, the last at the end
+    of the window. A window shorter than N is stretched to N (``Rule.window`` does this), so a
+    sitting reminder always fires at least once on its days.
+
+Quiet hours
+    Per person, 21:00-08:00 by default and changeable (start == end turns them off). Every
+    proactive message whose time falls inside them is held until they end (``hold``). Several
+    held occurrences of one reminder become one message at the end of the quiet hours,
+    because the next occurrence is counted from the time the held one is sent.
+
+Catch-up after downtime (the grace policy)
+    A reminder row holds only its next due time, so downtime can never queue a burst. When the
+    sweep finds a row due at ``due`` and it is now ``now``:
+
+    * ``now - due`` more than the kind's grace window (``GRACE``: sitting 10 min, daily 1 h,
+      check-in 6 h) -> the occurrence is stale: it is skipped (not sent) and the next one
+      after ``now`` is scheduled;
+    * within the grace window, but ``now`` is inside quiet hours (the bot was down until the
+      night) -> held until the quiet hours end;
+    * otherwise it is sent now and the next occurrence after ``now`` is scheduled.
+
+    Follow-up messages are content, not alarms: they are never dropped for being late, but at
+    most one follow-up message is sent per local day, so after downtime they catch up one a day
+    in their order (``next_followup_due``).
+
+Snooze
+    "Snooze 15 min" / "Snooze 1 h" move the reminder's next time to now + 15 or 60 minutes
+    (held by quiet hours like anything else); afterwards the rule's occurrences go on from
+    there. Occurrences that fall inside the snooze are not sent on top of it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import ValidationError
+
+from bot import schema
+from bot.errors import FlowError
+from bot.loader import _Builder, _check_texts, _from_validation, _ShapeError, did_you_mean
+from bot.model import AnswerValue, Condition, Text, answers_named
+
+Kind = Literal["sitting", "tip", "exercise", "checkin", "followup"]
+KINDS: tuple[str, ...] = ("sitting", "tip", "exercise", "checkin", "followup")
+RuleKind = Literal["window", "daily", "weekly"]
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+ALL_DAYS: frozenset[int] = frozenset(range(7))
+WORK_DAYS: frozenset[int] = frozenset(range(5))
+MINUTE = 60.0
+HOUR = 3600.0
+DAY = 86400.0
+GRACE: Mapping[str, float] = {
+    "sitting": 10 * MINUTE,
+    "tip": HOUR,
+    "exercise": HOUR,
+    "checkin": 6 * HOUR,
+}
+DEFAULT_GRACE = HOUR
+SNOOZE_MINUTES = (15, 60)
+# how far a wall time and its instant can drift apart on a DST day (gaps are at most 2 h)
+_DST_MARGIN = 180
+
+
+class RuleError(ValueError):
+    """A reminder rule that cannot work (no days, a zero interval, a time out of range)."""
+
+
+# ---------------------------------------------------------------- times of day
+
+
+def parse_hhmm(text: str) -> int:
+    """'09:30' -> 570 (minutes after midnight)."""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
+    if match is None:
+        raise RuleError(f"{text!r} is not a time like 09:30")
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if hour > 23 or minute > 59:
+        raise RuleError(f"{text!r} is not a time of day (00:00 to 23:59)")
+    return hour * 60 + minute
+
+
+def hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def days_text(days: Iterable[int]) -> str:
+    """{0,1,2,3,4} -> 'Mon-Fri'; every day -> 'every day'; else 'Mon, Wed'."""
+    chosen = sorted(set(days))
+    if chosen == list(range(7)):
+        return "every day"
+    if chosen == list(range(5)):
+        return "Mon-Fri"
+    if chosen == [5, 6]:
+        return "Sat and Sun"
+    return ", ".join(DAY_NAMES[day] for day in chosen)
+
+
+# ---------------------------------------------------------------- time zones
+
+
+@lru_cache(maxsize=512)
+def zone(name: str) -> ZoneInfo:
+    """The zone of an IANA name; UTC for a name this machine does not know."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def wall_to_utc(day: date, minutes: int, tz: ZoneInfo) -> float:
+    """The instant of a local wall time. A time in a DST gap is read with the offset from
+    before the jump (it lands after the jump); a time that happens twice is the first."""
+    local = datetime(day.year, day.month, day.day, minutes // 60, minutes % 60, tzinfo=tz)
+    return local.timestamp()
+
+
+def local_of(instant: float, tz: ZoneInfo) -> datetime:
+    return datetime.fromtimestamp(instant, tz)
+
+
+# Cities and words people type that are not the last part of an IANA name.
+_ALIASES = {
+    "uk": "Europe/London",
+    "england": "Europe/London",
+    "scotland": "Europe/London",
+    "wales": "Europe/London",
+    "britain": "Europe/London",
+    "ireland": "Europe/Dublin",
+    "germany": "Europe/Berlin",
+    "munich": "Europe/Berlin",
+    "hamburg": "Europe/Berlin",
+    "frankfurt": "Europe/Berlin",
+    "cologne": "Europe/Berlin",
+    "france": "Europe/Paris",
+    "spain": "Europe/Madrid",
+    "barcelona": "Europe/Madrid",
+    "italy": "Europe/Rome",
+    "milan": "Europe/Rome",
+    "netherlands": "Europe/Amsterdam",
+    "portugal": "Europe/Lisbon",
+    "greece": "Europe/Athens",
+    "poland": "Europe/Warsaw",
+    "switzerland": "Europe/Zurich",
+    "geneva": "Europe/Zurich",
+    "austria": "Europe/Vienna",
+    "sweden": "Europe/Stockholm",
+    "norway": "Europe/Oslo",
+    "denmark": "Europe/Copenhagen",
+    "finland": "Europe/Helsinki",
+    "turkey": "Europe/Istanbul",
+    "nyc": "America/New_York",
+    "new york city": "America/New_York",
+    "boston": "America/New_York",
+    "washington": "America/New_York",
+    "washington dc": "America/New_York",
+    "miami": "America/New_York",
+    "atlanta": "America/New_York",
+    "philadelphia": "America/New_York",
+    "houston": "America/Chicago",
+    "dallas": "America/Chicago",
+    "austin": "America/Chicago",
+    "san francisco": "America/Los_Angeles",
+    "seattle": "America/Los_Angeles",
+    "san diego": "America/Los_Angeles",
+    "la": "America/Los_Angeles",
+    "las vegas": "America/Los_Angeles",
+    "montreal": "America/Toronto",
+    "ottawa": "America/Toronto",
+    "calgary": "America/Edmonton",
+    "rio": "America/Sao_Paulo",
+    "rio de janeiro": "America/Sao_Paulo",
+    "brazil": "America/Sao_Paulo",
+    "mexico": "America/Mexico_City",
+    "india": "Asia/Kolkata",
+    "delhi": "Asia/Kolkata",
+    "new delhi": "Asia/Kolkata",
+    "mumbai": "Asia/Kolkata",
+    "bangalore": "Asia/Kolkata",
+    "bengaluru": "Asia/Kolkata",
+    "chennai": "Asia/Kolkata",
+    "china": "Asia/Shanghai",
+    "beijing": "Asia/Shanghai",
+    "japan": "Asia/Tokyo",
+    "osaka": "Asia/Tokyo",
+    "korea": "Asia/Seoul",
+    "uae": "Asia/Dubai",
+    "abu dhabi": "Asia/Dubai",
+    "israel": "Asia/Jerusalem",
+    "tel aviv": "Asia/Jerusalem",
+    "egypt": "Africa/Cairo",
+    "nigeria": "Africa/Lagos",
+    "kenya": "Africa/Nairobi",
+    "south africa": "Africa/Johannesburg",
+    "cape town": "Africa/Johannesburg",
+    "canberra": "Australia/Sydney",
+    "new zealand": "Pacific/Auckland",
+    "wellington": "Pacific/Auckland",
+    "hawaii": "Pacific/Honolulu",
+}
+# Offsets that are not whole hours have no Etc/GMT zone: a fixed-offset city stands in.
+_HALF_HOURS = {
+    (3, 30): "Asia/Tehran",
+    (4, 30): "Asia/Kabul",
+    (5, 30): "Asia/Kolkata",
+    (5, 45): "Asia/Kathmandu",
+    (6, 30): "Asia/Yangon",
+    (9, 30): "Australia/Darwin",
+    (-9, 30): "Pacific/Marquesas",
+}
+_AREAS = ("Europe", "America", "Asia", "Africa", "Australia", "Pacific", "Atlantic", "Indian")
+_OFFSET = re.compile(r"^(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?:\s*[:.h]?\s*(\d{2}))?$")
+_OFFSET_WORDS = re.compile(r"^utc_(plus|minus)_(\d{1,2})(?:_(\d{2}))?$")
+
+
+@lru_cache(maxsize=1)
+def _zone_index() -> tuple[dict[str, str], dict[str, str]]:
+    """(lower-case IANA name -> name, city words -> name) from the zones this machine has."""
+    names = sorted(available_timezones())
+    exact = {name.casefold(): name for name in names}
+    cities: dict[str, str] = {}
+    # the main areas first and shorter names first, so "London" is Europe/London
+    ranked = sorted(
+        (n for n in names if "/" in n and not n.startswith(("Etc/", "SystemV/", "US/"))),
+        key=lambda n: (n.split("/")[0] not in _AREAS, n.count("/"), n),
+    )
+    for name in ranked:
+        city = name.rsplit("/", 1)[1].replace("_", " ").casefold()
+        cities.setdefault(city, name)
+    for alias, name in _ALIASES.items():
+        if name in names:
+            cities.setdefault(alias, name)
+    return exact, cities
+
+
+def _offset_zone(sign: str, hours: int, minutes: int) -> str | None:
+    if minutes == 0:
+        if hours == 0:
+            return "UTC"
+        if (sign == "+" and hours <= 14) or (sign == "-" and hours <= 12):
+            # POSIX names count the other way round: UTC+2 is Etc/GMT-2
+            return f"Etc/GMT{'-' if sign == '+' else '+'}{hours}"
+        return None
+    return _HALF_HOURS.get((hours if sign == "+" else -hours, minutes))
+
+
+def match_timezone(text: str) -> str | None:
+    """The IANA name a person means: a city ("Berlin", "new york", "Londn"), an IANA name,
+    a UTC offset ("UTC+2", "-5", "+5:30") or an option value such as ``europe__london`` or
+    ``utc_plus_5_30``. None when nothing fits well."""
+    folded = " ".join(text.casefold().replace("’", "'").split()).strip(" .!")
+    if not folded or len(folded) > 60:
+        return None
+    exact, cities = _zone_index()
+    if folded in ("utc", "gmt", "z", "utc+0", "gmt+0", "utc 0", "0"):
+        return "UTC"
+    for candidate in (folded, folded.replace("__", "/"), folded.replace(" ", "_")):
+        if candidate in exact:
+            return exact[candidate]
+    words = _OFFSET_WORDS.match(folded)
+    if words:
+        sign = "+" if words.group(1) == "plus" else "-"
+        return _offset_zone(sign, int(words.group(2)), int(words.group(3) or 0))
+    offset = _OFFSET.match(folded)
+    if offset:
+        return _offset_zone(offset.group(1), int(offset.group(2)), int(offset.group(3) or 0))
+    city = folded.replace("_", " ").replace("-", " ")
+    if city in cities:
+        return cities[city]
+    close = difflib.get_close_matches(city, list(cities), n=1, cutoff=0.85)
+    return cities[close[0]] if close else None
+
+
+def timezone_label(name: str) -> str:
+    """'Europe/London' -> 'London (Europe/London)'; 'Etc/GMT-2' -> 'UTC+2'."""
+    if name == "UTC":
+        return "UTC"
+    offset = re.fullmatch(r"Etc/GMT([+-])(\d+)", name)
+    if offset:
+        return f"UTC{'-' if offset.group(1) == '+' else '+'}{offset.group(2)}"
+    city = name.rsplit("/", 1)[-1].replace("_", " ")
+    return f"{city} ({name})"
+
+
+# ---------------------------------------------------------------- rules
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """When a reminder comes, in the person's wall-clock time (minutes after midnight)."""
+
+    kind: RuleKind
+    at: int = 0  # daily and weekly
+    start: int = 0  # window
+    end: int = 0  # window
+    every: int = 0  # window, minutes
+    days: frozenset[int] = ALL_DAYS  # 0 = Monday; weekly: exactly one
+
+    @classmethod
+    def window(cls, start: int, end: int, every: int, days: Iterable[int]) -> Rule:
+        """A sitting-break window; start after end is swapped, a window shorter than
+        ``every`` is stretched to ``every`` (so there is always a break)."""
+        if every < 5 or every > 12 * 60:
+            raise RuleError(f"every {every} minutes is not a reminder interval")
+        start, end = min(start, end), max(start, end)
+        if end - start < every:
+            end = min(start + every, 24 * 60 - 1)
+            start = end - every
+        return cls("window", start=start, end=end, every=every, days=_days(days))
+
+    @classmethod
+    def daily(cls, at: int, days: Iterable[int] = ALL_DAYS) -> Rule:
+        return cls("daily", at=_minute(at), days=_days(days))
+
+    @classmethod
+    def weekly(cls, weekday: int, at: int) -> Rule:
+        if not 0 <= weekday <= 6:
+            raise RuleError(f"weekday {weekday} is not 0 (Monday) to 6 (Sunday)")
+        return cls("weekly", at=_minute(at), days=frozenset({weekday}))
+
+    def times(self) -> list[int]:
+        """Minutes after midnight at which it fires on one of its days."""
+        if self.kind == "window":
+            return list(range(self.start + self.every, self.end + 1, self.every))
+        return [self.at]
+
+    def describe(self) -> str:
+        if self.kind == "window":
+            return (
+                f"every {self.every} minutes from {hhmm(self.start)} to {hhmm(self.end)}, "
+                f"{days_text(self.days)}"
+            )
+        if self.kind == "weekly":
+            (day,) = self.days
+            return f"every {DAY_NAMES[day]} at {hhmm(self.at)}"
+        if self.days == ALL_DAYS:
+            return f"every day at {hhmm(self.at)}"
+        return f"at {hhmm(self.at)}, {days_text(self.days)}"
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind, "days": sorted(self.days)}
+        if self.kind == "window":
+            data.update(start=self.start, end=self.end, every=self.every)
+        else:
+            data["at"] = self.at
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Rule:
+        return cls(
+            kind=data["kind"],
+            at=int(data.get("at", 0)),
+            start=int(data.get("start", 0)),
+            end=int(data.get("end", 0)),
+            every=int(data.get("every", 0)),
+            days=frozenset(int(d) for d in data.get("days", range(7))),
+        )
+
+
+def _minute(value: int) -> int:
+    if not 0 <= value < 24 * 60:
+        raise RuleError(f"{value} is not a time of day in minutes (0 to 1439)")
+    return value
+
+
+def _days(days: Iterable[int]) -> frozenset[int]:
+    chosen = frozenset(days)
+    if not chosen or not chosen <= ALL_DAYS:
+        raise RuleError(f"days {sorted(chosen)} must be some of 0 (Monday) to 6 (Sunday)")
+    return chosen
+
+
+def next_occurrence(rule: Rule, tz_name: str, after: float) -> float | None:
+    """The first instant strictly after ``after`` (UTC seconds) at which the rule fires in the
+    zone ``tz_name``; None if it never fires in the next eight days (no usable time)."""
+    tz = zone(tz_name)
+    local = local_of(after, tz)
+    after_minute = local.hour * 60 + local.minute
+    times = rule.times()
+    # A candidate on a later local day is always later than one on an earlier day (DST moves
+    # the clock by at most a couple of hours, never across a whole day), so the first day
+    # with a candidate holds the answer. Within that day DST can reorder instants: take
+    # the minimum of all of them.
+    for offset in range(9):
+        day = local.date() + timedelta(days=offset)
+        if day.weekday() not in rule.days:
+            continue
+        skip_before = after_minute - _DST_MARGIN if offset == 0 else -1
+        found = [
+            instant
+            for minutes in times
+            if minutes >= skip_before and (instant := wall_to_utc(day, minutes, tz)) > after
+        ]
+        if found:
+            return min(found)
+    return None
+
+
+# ---------------------------------------------------------------- quiet hours
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    """No proactive message from ``start`` to ``end`` (minutes; may wrap past midnight)."""
+
+    start: int = 21 * 60
+    end: int = 8 * 60
+
+    @property
+    def off(self) -> bool:
+        return self.start == self.end
+
+    def contains(self, minutes: int) -> bool:
+        if self.off:
+            return False
+        if self.start < self.end:
+            return self.start <= minutes < self.end
+        return minutes >= self.start or minutes < self.end
+
+    def describe(self) -> str:
+        return "off" if self.off else f"{hhmm(self.start)} to {hhmm(self.end)}"
+
+
+def hold(instant: float, tz_name: str, quiet: QuietHours) -> float:
+    """``instant``, or the end of the quiet hours it falls in (local time)."""
+    if quiet.off:
+        return instant
+    tz = zone(tz_name)
+    local = local_of(instant, tz)
+    minutes = local.hour * 60 + local.minute
+    if not quiet.contains(minutes):
+        return instant
+    day = local.date()
+    if quiet.start > quiet.end and minutes >= quiet.start:
+        day += timedelta(days=1)  # the quiet hours end tomorrow morning
+    return max(instant, wall_to_utc(day, quiet.end, tz))
+
+
+def in_quiet_hours(instant: float, tz_name: str, quiet: QuietHours) -> bool:
+    return hold(instant, tz_name, quiet) > instant
+
+
+def schedule_after(rule: Rule, tz_name: str, quiet: QuietHours, after: float) -> float | None:
+    """When the next message of a rule goes out after ``after``: its next occurrence, held
+    by quiet hours."""
+    occurrence = next_occurrence(rule, tz_name, after)
+    return None if occurrence is None else hold(occurrence, tz_name, quiet)
+
+
+def snooze_until(now: float, minutes: int, tz_name: str, quiet: QuietHours) -> float:
+    return hold(now + minutes * MINUTE, tz_name, quiet)
+
+
+Action = Literal["send", "skip", "hold"]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the sweep does with a due row: send it now, skip a stale one, or hold it."""
+
+    action: Action
+    next_due: float | None  # the row's next due time (None: nothing more to send)
+
+
+def on_due(
+    kind: str, rule: Rule, tz_name: str, quiet: QuietHours, due: float, now: float
+) -> Decision:
+    """The catch-up policy (see the module docstring) for a row due at ``due``."""
+    if now - due > GRACE.get(kind, DEFAULT_GRACE):
+        return Decision("skip", schedule_after(rule, tz_name, quiet, now))
+    held = hold(now, tz_name, quiet)
+    if held > now:
+        return Decision("hold", held)
+    return Decision("send", schedule_after(rule, tz_name, quiet, now))
+
+
+# ---------------------------------------------------------------- texts
+
+
+TITLES: Mapping[str, str] = {
+    "sitting": "Sitting breaks",
+    "tip": "Daily hip tip",
+    "exercise": "Exercise time",
+    "checkin": "Weekly check-in",
+    "followup": "Tips over the next weeks",
+}
+
+SITTING_TIPS: tuple[str, ...] = (
+    "Time for a break. Stand up and walk for a minute.",
+    "Stand up and stretch. When you sit back down, keep your hips a bit higher than your knees.",
+    "Get up and fetch a glass of water. A short walk helps a stiff hip.",
+    "Stand up for two minutes. You could take your next phone call on your feet.",
+    "Time to move. Walk to a window and back.",
+    "Stand tall and shift your weight from foot to foot for a minute.",
+    "Take a short walk. When you sit down again, keep both feet flat on the floor.",
+    "Stand up for a bit. Try not to cross your legs when you sit back down.",
+    "Get up and walk around the room. Then sit right back in your seat.",
+    "Break time. Stand up, take a few steps, and let your hips move.",
+)
+
+DAILY_TIPS: tuple[str, ...] = (
+    "If something hurts, do not push through it. Do less of it for a while, then build up.",
+    "When you sit, keep your hips a bit higher than your knees. A firm cushion can help.",
+    "Get up from your seat every 30 minutes or so. Short walks help.",
+    "Skip low, soft sofas. Pick a firm chair with a higher seat.",
+    "When you stand, keep a soft bend in your knees. Do not lock them.",
+    "If you sleep on your side, put a pillow between your knees.",
+    "On long drives, stop now and then. Get out and walk for a few minutes.",
+    "Going up stairs, step up with the leg that hurts less first.",
+    "Keep active in ways that feel OK. Moving is good for your hip.",
+    "On a bad day, cut back on what brings the pain on. Then add it back bit by bit.",
+)
+
+EXERCISE_TEXTS: tuple[str, ...] = (
+    "Time for your exercises. Go gently, and stop any move that makes the pain worse.",
+    "It is exercise time. Do the moves your physio gave you, at an easy pace.",
+    "Time to move. Do your exercises, and keep them slow and steady.",
+)
+
+CHECKIN_TEXT = "Time for your weekly check-in. It takes less than a minute."
+
+
+def reminder_text(kind: str, count: int) -> str:
+    """The message of a reminder's ``count``-th sending (texts vary from one to the next)."""
+    title = f"<b>{TITLES.get(kind, 'Reminder')}</b>"
+    if kind == "sitting":
+        return f"{title}\n{SITTING_TIPS[count % len(SITTING_TIPS)]}"
+    if kind == "tip":
+        return f"{title}\n{DAILY_TIPS[count % len(DAILY_TIPS)]}"
+    if kind == "exercise":
+        return f"{title}\n{EXERCISE_TEXTS[count % len(EXERCISE_TEXTS)]}"
+    return f"{title}\n{CHECKIN_TEXT}"
+
+
+# ---------------------------------------------------------------- rules from answers
+
+
+def rule_from_answers(kind: str, answers: Mapping[str, AnswerValue]) -> Rule:
+    """The rule a person chose in the reminders flow (answer names: see flows/reminders.yaml).
+    Raises RuleError when the answers do not make a rule."""
+    if kind == "sitting":
+        every = _every(answers.get("sit_every"))
+        start = parse_hhmm(_text(answers.get("sit_start"), "09:00"))
+        end = parse_hhmm(_text(answers.get("sit_end"), "17:00"))
+        return Rule.window(start, end, every, _chosen_days(answers))
+    if kind == "tip":
+        return Rule.daily(parse_hhmm(_text(answers.get("tip_time"), "10:00")))
+    if kind == "exercise":
+        return Rule.daily(parse_hhmm(_text(answers.get("ex_time"), "18:00")))
+    if kind == "checkin":
+        day = _text(answers.get("ci_day"), "mon")
+        weekday = WEEKDAYS.index(day) if day in WEEKDAYS else 0
+        return Rule.weekly(weekday, parse_hhmm(_text(answers.get("ci_time"), "10:00")))
+    raise RuleError(f"no rule for a reminder of kind {kind!r}")
+
+
+def quiet_from_answers(answers: Mapping[str, AnswerValue]) -> QuietHours | None:
+    """Quiet hours the person chose, or None if they never changed the default."""
+    start, end = answers.get("quiet_start"), answers.get("quiet_end")
+    if not isinstance(start, str) or not isinstance(end, str):
+        return None
+    return QuietHours(parse_hhmm(start), parse_hhmm(end))
+
+
+def _text(value: AnswerValue | None, default: str) -> str:
+    return value if isinstance(value, str) and value else default
+
+
+def _every(value: AnswerValue | None) -> int:
+    text = _text(value, "every_30")
+    digits = re.sub(r"\D", "", text)
+    return int(digits) if digits else 30
+
+
+def _chosen_days(answers: Mapping[str, AnswerValue]) -> frozenset[int]:
+    pick = answers.get("sit_days")
+    if pick == "every_day":
+        return ALL_DAYS
+    if pick == "pick":
+        listed = answers.get("sit_days_list")
+        if isinstance(listed, list):
+            days = frozenset(WEEKDAYS.index(d) for d in listed if d in WEEKDAYS)
+            if days:
+                return days
+    return WORK_DAYS
+
+
+# ---------------------------------------------------------------- follow-up sequences
+
+
+@dataclass(frozen=True, slots=True)
+class FollowupMessage:
+    id: str
+    day: int
+    text: Text
+    condition: Condition | None = None
+    at: int | None = None  # local time of day; None: the sequence's send_at
+
+
+@dataclass(frozen=True, slots=True)
+class FollowupSequence:
+    id: str
+    send_at: int
+    messages: tuple[FollowupMessage, ...]
+    title: Text | None = None
+    source: str = ""
+
+    def ordered(self) -> list[FollowupMessage]:
+        """Messages by day; messages of one day in file order."""
+        return sorted(self.messages, key=lambda m: m.day)
+
+    def pending(self, done: Iterable[str]) -> list[FollowupMessage]:
+        finished = set(done)
+        return [m for m in self.ordered() if m.id not in finished]
+
+
+@dataclass(frozen=True, slots=True)
+class FollowupPlan:
+    """A sequence's progress as the sweep sees it."""
+
+    anchor: date  # local day 0 (the day the person started, or the date a clinic set)
+    done: frozenset[str] = field(default_factory=frozenset)
+
+
+def followup_nominal(
+    sequence: FollowupSequence, message: FollowupMessage, anchor: date, tz_name: str
+) -> float:
+    """The instant a message is meant for: day ``day`` after the anchor, at its local time."""
+    when = message.at if message.at is not None else sequence.send_at
+    return wall_to_utc(anchor + timedelta(days=message.day), when, zone(tz_name))
+
+
+def next_followup_due(
+    sequence: FollowupSequence,
+    message: FollowupMessage,
+    anchor: date,
+    tz_name: str,
+    quiet: QuietHours,
+    last_sent: float | None,
+) -> float:
+    """When ``message`` goes out: its nominal time, but never on the same local day as the
+    previous follow-up message (at most one a day, so downtime never makes a burst), and held
+    by quiet hours."""
+    due = followup_nominal(sequence, message, anchor, tz_name)
+    if last_sent is not None:
+        tz = zone(tz_name)
+        sent_day = local_of(last_sent, tz).date()
+        if local_of(due, tz).date() <= sent_day:
+            when = message.at if message.at is not None else sequence.send_at
+            due = wall_to_utc(sent_day + timedelta(days=1), when, tz)
+    return hold(due, tz_name, quiet)
+
+
+def render_followup(message: FollowupMessage, language: str, config: Mapping[str, str]) -> str:
+    text = message.text.get(language)
+    for name, value in config.items():
+        text = text.replace(f"{{{name}}}", value)
+    return text
+
+
+def build_followups(
+    file: str, document: Any, saved: set[str]
+) -> tuple[FollowupSequence | None, list[FlowError]]:
+    """A ``followups:`` document as a sequence, with every problem found (breadcrumbs as
+    for flows). ``saved`` is every answer name the flows save, for the conditions. Texts may
+    use only configuration placeholders such as {emergency_number}."""
+    try:
+        doc = schema.FollowupsDoc.model_validate(document)
+    except ValidationError as error:
+        return None, _from_validation(file, error)
+    builder = _Builder(file)
+    messages: list[FollowupMessage] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(doc.messages):
+        path: list[str | int] = ["messages", index]
+        if raw.id in seen:
+            builder.problem([*path, "id"], f"duplicate message id '{raw.id}'")
+        seen.add(raw.id)
+        condition = None
+        if raw.if_ is not None:
+            try:
+                condition = builder.condition(raw.if_)
+            except _ShapeError as error:
+                builder.problem([*path, "if"], str(error))
+        for name in sorted(answers_named(condition) - saved if condition else ()):
+            hint = did_you_mean(name, saved)
+            builder.problem([*path, "if"], f"no step saves an answer named '{name}'{hint}")
+        text = builder.text(raw.say, [*path, "say"])
+        at = parse_hhmm(raw.at) if raw.at else None
+        messages.append(FollowupMessage(raw.id, raw.day, text, condition, at))
+    title = builder.label(doc.title, ["title"]) if doc.title else None
+    problems = [*builder.problems, *_check_texts(file, builder.texts, set())]
+    sequence = FollowupSequence(
+        doc.followups, parse_hhmm(doc.send_at), tuple(messages), title, file
+    )
+    return (None if problems else sequence), problems
+
+
+def condition_holds(condition: Condition | None, answers: Mapping[str, AnswerValue]) -> bool:
+    return condition is None or condition.holds(answers)
+
+
+def weekday_names(days: Sequence[int]) -> list[str]:
+    return [WEEKDAYS[d] for d in days]

@@ -1,0 +1,481 @@
+"""Reminders in the chat and on the command line (a ``Feature``).
+
+In the chat
+    The ``reminders`` flow (flows/reminders.yaml) asks what to remind, when, the time zone
+    and quiet hours; its ``schedule_reminder`` action becomes a row here, in the same
+    transaction as the person's turn (``on_schedule``). ``/reminders`` lists a person's
+    reminders with buttons to change (back into the flow at that kind's first question) or
+    stop each one, and their check-in history. ``/timezone CITY`` sets the time zone at once
+    (without a city it opens the flow's time-zone question). Every reminder message has Done,
+    Snooze 15 min, Snooze 1 h and Stop this reminder (a check-in also "Start the check-in").
+
+The sweep
+    ``sweep`` is the feature's job: ``hipbot run`` runs it every 2 seconds and ``hipbot chat``
+    after every input and every few seconds; it claims due reminders and follow-ups and
+    writes their messages to the outbox (``ReminderStore.sweep``).
+
+Command line
+    ``hipbot reminders status`` (how many of each kind, how many due), ``hipbot reminders
+    sweep`` (one sweep now) and ``hipbot reminders followup-start CHAT_ID YYYY-MM-DD`` (a
+    clinic's day 0 for a person's follow-ups).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+import weakref
+from collections.abc import Callable, Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from bot import callbacks
+from bot.errors import FlowErrors
+from bot.features import Context, Feature, Response, button
+from bot.loader import document_kind, load_bundle, read_yaml, yaml_files
+from bot.model import AnswerValue, Effect, Event, Reply, ReplyButton, Session
+from bot.reminders import (
+    TITLES,
+    FollowupSequence,
+    RuleError,
+    build_followups,
+    local_of,
+    match_timezone,
+    quiet_from_answers,
+    reminder_text,
+    rule_from_answers,
+    timezone_label,
+    zone,
+)
+from bot.storage.db import Database
+from bot.storage.reminders import BUTTON_KEY, Reminder, ReminderStore
+from bot.storage.sqlite import SqliteStorage
+
+log = logging.getLogger("hipbot.reminders")
+
+FLOW = "reminders"
+FIRST_STEP = {  # where "change" goes back into the flow, per kind
+    "sitting": "rem_sit_every",
+    "tip": "rem_tip_time",
+    "exercise": "rem_ex_time",
+    "checkin": "rem_ci_day",
+    "followup": "rem_fu_intro",
+}
+START, TIME_ZONE, QUIET, CHECKIN = "rem_start", "rem_tz_region", "rem_quiet", "rem_ci_pain"
+NAMES = {  # how /reminders names each kind
+    "sitting": "Breaks from sitting",
+    "tip": "A daily hip tip",
+    "exercise": "Time for my exercises",
+    "checkin": "A weekly check-in",
+    "followup": "Tips over the next weeks",
+}
+TREND = {"better": "better", "same": "about the same", "worse": "worse"}
+
+_stores: weakref.WeakKeyDictionary[SqliteStorage, ReminderStore] = weakref.WeakKeyDictionary()
+
+
+# ---------------------------------------------------------------- the store of a storage
+
+
+def load_followups(flows_dir: str) -> dict[str, FollowupSequence]:
+    """The follow-up sequences under ``flows_dir`` (checked like flows; broken ones are left
+    out and logged, as ``hipbot validate`` would report them)."""
+    try:
+        bundle = load_bundle([flows_dir])
+    except FlowErrors as errors:
+        log.error("flows do not validate: no follow-ups", extra={"event": "followups_invalid"})
+        log.debug("%s", errors)
+        return {}
+    saved = {
+        step.input.save
+        for flow in bundle.flows.values()
+        for step in flow.steps.values()
+        if step.input
+    }
+    found: dict[str, FollowupSequence] = {}
+    for path in yaml_files([flows_dir]):
+        document = read_yaml(path)
+        if document_kind(document) == "followups":
+            sequence, _ = build_followups(str(path), document, saved)
+            if sequence is not None:
+                found[sequence.id] = sequence
+    return found
+
+
+def store_for(storage: SqliteStorage) -> ReminderStore:
+    """The reminders store on this storage's database (made, and migrated, once)."""
+    store = _stores.get(storage)
+    if store is None:
+        from bot.settings import default_flows_dir
+
+        number = os.environ.get("HIPBOT_EMERGENCY_NUMBER", "112").strip() or "112"
+        store = ReminderStore(
+            storage.db,
+            followups=load_followups(default_flows_dir()),
+            answers_of=_answers_reader(storage),
+            config={"emergency_number": number},
+        )
+        _stores[storage] = store
+    return store
+
+
+def use_store(storage: SqliteStorage, store: ReminderStore) -> None:
+    """Use this store for ``storage`` (tests give their own follow-ups and config)."""
+    _stores[storage] = store
+
+
+def _answers_reader(storage: SqliteStorage) -> Callable[[str], Mapping[str, AnswerValue]]:
+    def answers(user_id: str) -> Mapping[str, AnswerValue]:
+        session = storage.load_session(user_id)
+        return session.answers if session is not None else {}
+
+    return answers
+
+
+def chat_of(user_id: str) -> int | None:
+    """The private chat of a person (their user id, which is their chat's id)."""
+    return int(user_id) if user_id.lstrip("-").isdigit() else None
+
+
+# ---------------------------------------------------------------- effects (in the turn)
+
+Handler = Callable[[Database, Session, Effect, float], None]
+
+
+def on_schedule(store: ReminderStore) -> Handler:
+    """``schedule_reminder``: save a reminder (or settings) from the person's answers. Never
+    raises: a bad answer must not undo the person's turn; it is logged instead."""
+
+    def handle(db: Database, session: Session, effect: Effect, now: float) -> None:
+        chat = chat_of(session.user_id)
+        if chat is None:
+            return
+        kind = str(effect.args.get("kind", ""))
+        answers = session.answers
+        try:
+            if kind == "settings":
+                save = str(effect.args.get("save", ""))
+                typed = answers.get("timezone")
+                tz = match_timezone(typed) if isinstance(typed, str) and save != "quiet" else None
+                quiet = quiet_from_answers(answers) if save != "timezone" else None
+                store.save_settings(session.user_id, now, tz=tz, quiet=quiet)
+            elif kind == "followup":
+                sequence = str(effect.args.get("sequence") or next(iter(store.followups), ""))
+                store.enroll_followups(session.user_id, chat, sequence, now)
+            else:
+                rule = rule_from_answers(kind, answers)
+                store.set_reminder(session.user_id, chat, kind, rule, now)
+        except (RuleError, ValueError) as error:
+            log.warning(
+                "reminder not saved",
+                extra={"event": "reminder_invalid", "kind": kind, "error": str(error)[:200]},
+            )
+
+    return handle
+
+
+def on_checkin(store: ReminderStore) -> Handler:
+    """``checkin_recorded``: keep this check-in with its date (the history, not the latest)."""
+
+    def handle(db: Database, session: Session, effect: Effect, now: float) -> None:
+        pain = session.answers.get("ci_pain")
+        trend = session.answers.get("ci_trend")
+        store.record_checkin(
+            session.user_id,
+            pain if isinstance(pain, int) and not isinstance(pain, bool) else None,
+            trend if isinstance(trend, str) else None,
+            now,
+        )
+
+    return handle
+
+
+def on_withdrawn(store: ReminderStore) -> Handler:
+    """``consent_withdrawn``: check-in answers are health answers; they go at once."""
+
+    def handle(db: Database, session: Session, effect: Effect, now: float) -> None:
+        store.erase_checkins(db, session.user_id)
+
+    return handle
+
+
+def _also(previous: Handler | None, handler: Handler) -> Handler:
+    """Run another feature's handler of the same effect too."""
+    if previous is None:
+        return handler
+
+    def both(db: Database, session: Session, effect: Effect, now: float) -> None:
+        previous(db, session, effect, now)
+        handler(db, session, effect, now)
+
+    return both
+
+
+def setup(storage: SqliteStorage) -> None:
+    store = store_for(storage)
+    handlers = {
+        "schedule_reminder": on_schedule(store),
+        "checkin_recorded": on_checkin(store),
+        "consent_withdrawn": on_withdrawn(store),
+    }
+    for name, handler in handlers.items():
+        storage.effect_handlers[name] = _also(storage.effect_handlers.get(name), handler)
+    storage.erasers.append(store.erase)
+    storage.exporters["reminders"] = store.export
+
+
+JOB_BUDGET = 0.5  # seconds of sweeping per job run (it runs on the bot's event loop)
+
+
+def sweep(storage: SqliteStorage, now: float) -> int:
+    """The job: queue due reminders and follow-up messages, about ``JOB_BUDGET`` seconds'
+    worth (some 3,000) at a time; the next run, 2 seconds later, goes on with the rest."""
+    return store_for(storage).sweep(now, budget=JOB_BUDGET)
+
+
+# ---------------------------------------------------------------- /reminders
+
+
+def when_text(instant: float | None, tz_name: str, now: float) -> str:
+    """'today at 10:30', 'tomorrow at 08:00', 'Fri 12 Jun at 09:00' in the person's time."""
+    if instant is None:
+        return "not planned"
+    tz = zone(tz_name)
+    moment, today = local_of(instant, tz), local_of(now, tz).date()
+    clock = moment.strftime("%H:%M")
+    if moment.date() == today:
+        return f"today at {clock}"
+    if moment.date() == today + timedelta(days=1):
+        return f"tomorrow at {clock}"
+    return f"{moment.strftime('%a')} {moment.day} {moment.strftime('%b')} at {clock}"
+
+
+def _describe(store: ReminderStore, reminder: Reminder, tz_name: str, now: float) -> str:
+    name = NAMES.get(reminder.kind, reminder.kind)
+    if reminder.rule is not None:
+        how = reminder.rule.describe()
+    else:
+        sequence = store.followups.get(str(reminder.data.get("sequence")))
+        done = store.followup_done(reminder.user_id, sequence.id) if sequence else {}
+        total = len(sequence.messages) if sequence else 0
+        how = f"{len(done)} of {total} done"
+    return f"<b>{name}</b>: {how}. Next: {when_text(reminder.next_due, tz_name, now)}."
+
+
+def list_reminders(context: Context) -> Response:
+    """/reminders: what is set, with buttons to change or stop each one."""
+    store = store_for(context.storage)
+    settings = store.settings(context.user_id)
+    reminders = store.reminders(context.user_id)
+    lines = ["<b>Your reminders</b>"]
+    if not reminders:
+        lines.append("You have no reminders yet.")
+    lines += [_describe(store, r, settings.tz, context.now) for r in reminders]
+    lines.append(
+        f"Time zone: {timezone_label(settings.tz)}. Quiet time: {settings.quiet.describe()}."
+    )
+    if context.storage.get_flag(context.user_id, "stopped"):
+        lines.append("You sent /stop, so I send you nothing now. Send /start to get them again.")
+    rows: list[tuple[ReplyButton, ...]] = []
+    for reminder in reminders:
+        name = NAMES.get(reminder.kind, reminder.kind)
+        rows.append((button(BUTTON_KEY, f"chg:{reminder.kind}", f"Change: {name}"),))
+        rows.append((button(BUTTON_KEY, f"off:{reminder.id}", f"Stop: {name}"),))
+    rows.append((button(BUTTON_KEY, "add:", "Add a reminder"),))
+    rows.append(
+        (
+            button(BUTTON_KEY, "tz:", "My time zone"),
+            button(BUTTON_KEY, "quiet:", "My quiet time"),
+        )
+    )
+    if store.checkins(context.user_id):
+        rows.append((button(BUTTON_KEY, "hist:", "My check-ins"),))
+    rows.append((ReplyButton("Back to menu", callbacks.encode_route("menu")),))
+    return Response(replies=[Reply("\n".join(lines), tuple(rows), step="reminders_list")])
+
+
+def set_timezone(context: Context) -> Response:
+    """/timezone CITY: set the time zone now; without a city, ask in the flow."""
+    if not context.args.strip():
+        return Response(then=Event.timer(f"{FLOW}:{TIME_ZONE}"))
+    tz = match_timezone(context.args)
+    if tz is None:
+        return Response(
+            replies=[
+                Reply(
+                    "I could not find that place. Try a big city near you, like "
+                    "/timezone Berlin, or an offset, like /timezone +2."
+                )
+            ]
+        )
+    store_for(context.storage).save_settings(context.user_id, context.now, tz=tz)
+    return Response(
+        replies=[Reply(f"Your time zone is now {timezone_label(tz)}. Your reminders follow it.")]
+    )
+
+
+def _history(context: Context) -> Response:
+    store = store_for(context.storage)
+    tz = zone(store.settings(context.user_id).tz)
+    checkins = store.checkins(context.user_id)[-12:]
+    if not checkins:
+        return Response(replies=[Reply("You have no check-ins yet.")])
+    lines = ["<b>Your check-ins</b>"]
+    for checkin in checkins:
+        day = local_of(checkin.at, tz).strftime("%d %b %Y")
+        pain = "-" if checkin.pain is None else f"{checkin.pain} of 10"
+        lines.append(f"{day}: pain {pain}, {TREND.get(checkin.trend or '', 'not given')}")
+    return Response(replies=[Reply("\n".join(lines))])
+
+
+# ---------------------------------------------------------------- buttons
+
+
+def press(context: Context, argument: str) -> Response:
+    """Every reminder button: ``verb:value`` (see ``reminder_buttons`` and /reminders)."""
+    verb, _, value = argument.partition(":")
+    match verb:
+        case "chg" if value in FIRST_STEP:
+            return Response(then=Event.timer(f"{FLOW}:{FIRST_STEP[value]}"))
+        case "add":
+            return Response(then=Event.timer(f"{FLOW}:{START}"))
+        case "tz":
+            return Response(then=Event.timer(f"{FLOW}:{TIME_ZONE}"))
+        case "quiet":
+            return Response(then=Event.timer(f"{FLOW}:{QUIET}"))
+        case "hist":
+            return _history(context)
+        case "off":
+            stopped = _number(value) is not None and store_for(context.storage).stop(
+                context.user_id, _number(value) or 0
+            )
+            listing = list_reminders(context).replies[0]
+            note = "Stopped." if stopped else "That reminder was already off."
+            return Response(edit=Reply(f"{note}\n\n{listing.text}", listing.buttons))
+    reminder_id = _number(value)
+    store = store_for(context.storage)
+    reminder = store.reminder(context.user_id, reminder_id) if reminder_id is not None else None
+    if reminder is None:
+        return Response(edit=Reply("This reminder is off. Type /reminders to see yours."))
+    shown = _shown_text(reminder)
+    match verb:
+        case "done":
+            store.done(context.user_id, reminder.id, context.now)
+            return Response(edit=Reply(f"{shown}\n\n✓ <i>Done. Well done!</i>"))
+        case "s15" | "s60":
+            minutes = 15 if verb == "s15" else 60
+            due = store.snooze(context.user_id, reminder.id, minutes, context.now)
+            tz = store.settings(context.user_id).tz
+            return Response(
+                edit=Reply(
+                    f"{shown}\n\n⏰ <i>Snoozed: I will remind you {when_text(due, tz, context.now)}.</i>"
+                )
+            )
+        case "stop":
+            store.stop(context.user_id, reminder.id)
+            what = "these tips" if reminder.kind == "followup" else "this reminder"
+            return Response(
+                edit=Reply(
+                    f"{shown}\n\n<i>Stopped. You will not get {what} again. "
+                    "Type /reminders to set it again.</i>"
+                )
+            )
+        case "go":
+            return Response(
+                edit=Reply(f"{shown}\n\n✓ <i>Let's start.</i>"),
+                then=Event.timer(f"{FLOW}:{CHECKIN}"),
+            )
+    return Response(edit=Reply("This button is from an older message. Type /reminders."))
+
+
+def _shown_text(reminder: Reminder) -> str:
+    """The text of the reminder's latest message (the pressed one, in almost every case)."""
+    if reminder.kind == "followup":
+        return f"<b>{TITLES['followup']}</b>"
+    return reminder_text(reminder.kind, max(0, reminder.sent_count - 1))
+
+
+def _number(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
+
+
+# ---------------------------------------------------------------- command line
+
+
+def _open() -> SqliteStorage:
+    from bot.settings import default_database_url, load_dotenv_file
+    from bot.storage import open_storage
+
+    load_dotenv_file()
+    storage = open_storage(default_database_url())
+    if not isinstance(storage, SqliteStorage):
+        print("hipbot reminders needs a database: set DATABASE_URL", file=sys.stderr)
+        raise SystemExit(2)
+    return storage
+
+
+def _cli_status(args: argparse.Namespace) -> int:
+    storage = _open()
+    store = store_for(storage)
+    now = time.time()
+    rows = storage.db.all("SELECT kind, count(*) FROM reminders GROUP BY kind ORDER BY kind")
+    for kind, count in rows:
+        print(f"{kind:10} {count}")
+    print(f"due now:   {store.due_count(now)}")
+    storage.close()
+    return 0
+
+
+def _cli_sweep(args: argparse.Namespace) -> int:
+    storage = _open()
+    queued = store_for(storage).sweep(time.time())
+    print(f"queued {queued} message(s) in the outbox")
+    storage.close()
+    return 0
+
+
+def _cli_followup_start(args: argparse.Namespace) -> int:
+    try:
+        day = date.fromisoformat(args.date)
+    except ValueError:
+        print(f"{args.date!r} is not a date like 2026-03-01", file=sys.stderr)
+        return 2
+    storage = _open()
+    store_for(storage).save_settings(str(args.chat_id), time.time(), followup_start=day)
+    print(f"follow-ups of {args.chat_id} count from {day.isoformat()} (day 0)")
+    storage.close()
+    return 0
+
+
+def add_cli(subparsers: Any) -> None:
+    parser = subparsers.add_parser("reminders", help="reminders and follow-ups: status, sweep")
+    commands = parser.add_subparsers(dest="reminders_command", required=True, metavar="ACTION")
+    commands.add_parser(
+        "status", help="how many reminders of each kind, how many due"
+    ).set_defaults(func=_cli_status)
+    commands.add_parser("sweep", help="queue every due reminder now").set_defaults(func=_cli_sweep)
+    start = commands.add_parser("followup-start", help="a clinic's day 0 for a person's follow-ups")
+    start.add_argument("chat_id", type=int, help="the person's Telegram chat id")
+    start.add_argument("date", help="day 0, like 2026-03-01 (the person's local date)")
+    start.set_defaults(func=_cli_followup_start)
+
+
+def feature() -> Feature:
+    return Feature(
+        name="reminders",
+        setup=setup,
+        commands={"reminders": list_reminders, "timezone": set_timezone},
+        descriptions={
+            "reminders": "My reminders: see, change or stop them",
+            "timezone": "Set my time zone, like /timezone Berlin",
+        },
+        buttons={BUTTON_KEY: press},
+        jobs=[sweep],
+        cli=add_cli,
+    )
+
+
+__all__ = ["feature", "store_for", "use_store"]
