@@ -31,6 +31,11 @@ rows in flight at the kill (claimed and not yet marked), which is at most one se
 (``bot.sender``'s claim size), and never more than the deliveries in the outbox
 (``rate x LEAD_SECONDS``). tests/test_broadcast.py checks this bound.
 
+Several replicas on one PostgreSQL database each run the sweep: an advisory lock held until
+the sweep's transaction commits lets one replica sweep at a time, so the next one reads what
+the last handed over and a delivery goes to the outbox once. A replica killed mid-sweep takes
+its uncommitted work and its lock with it; the next sweep, anywhere, does that work.
+
 Paid broadcasts: with ``HIPBOT_ALLOW_PAID_BROADCAST=true`` broadcast messages carry
 ``allow_paid_broadcast`` (Telegram then allows up to 1000 messages a second, for a fee; set
 ``HIPBOT_RATE_LIMIT`` to match).
@@ -204,11 +209,14 @@ def sweep(storage: SqliteStorage, now: float, rate: float | None = None) -> int:
     """Hand due deliveries to the outbox (within the window), finish broadcasts with nothing
     pending and queue their reports. Returns how many outbox rows it queued."""
     store = ClinicStore(storage.db)
-    room = outbox_window(rate if rate is not None else rate_limit()) - store.in_outbox()
+    window = outbox_window(rate if rate is not None else rate_limit())
     paid = paid_broadcast()
     queued = 0
     with storage.db.transaction() as db:
-        due = _due_with_flags(db, now, room)
+        # Replicas sweep one at a time (PostgreSQL: an advisory lock until this commits), so
+        # the next one reads the deliveries this one handed over and never hands them again.
+        db.lock_key("broadcast-sweep")
+        due = _due_with_flags(db, now, window - store.in_outbox())
         broadcasts: dict[int, Broadcast | None] = {}
         names: dict[int, str] = {}
         rows: list[tuple[int, str, dict[str, Any]]] = []

@@ -50,7 +50,8 @@ MAX_AUTO_HOPS = 25
 WAY_OUT_AFTER = 3  # invalid answers in a row before the person is offered a way out
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _SPLIT = re.compile(r"\s*(?:,|;|\band\b|\s)\s*")
-_YES = {"yes", "y", "yeah", "yep", "yes please", "sure", "ok", "okay", "true", "ja", "si"}
+# "ok" or "sure" is not taken as yes: at "Do you have a fever?" it would be a false alarm
+_YES = {"yes", "y", "yeah", "yep", "yes please", "true", "ja", "si"}
 _NO = {"no", "n", "nope", "no thanks", "false", "nein"}
 _TIME = re.compile(r"^(\d{1,2})(?:[:.h ](\d{2}))?\s*(am|pm|a\.m\.?|p\.m\.?)?$")
 _NUMBER = re.compile(r"^([+-]?\d+)(?:\s*(?:/|out of)\s*10)?$")

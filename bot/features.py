@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from bot.engine import Engine
     from bot.storage.sqlite import SqliteStorage
 
+log = logging.getLogger("hipbot.features")
 FEATURE_MODULES: list[str] = [
     "bot.clinics_feature",
     "bot.privacy_feature",
@@ -136,7 +138,14 @@ class Features:
         return None
 
     def run_jobs(self, storage: SqliteStorage, now: float) -> int:
-        return sum(job(storage, now) for job in self.jobs)
+        """Run every job; one that fails is logged and never stops the others."""
+        done = 0
+        for job in self.jobs:
+            try:
+                done += job(storage, now)
+            except Exception:
+                log.exception("a job failed", extra={"event": "job_error", "error": job.__name__})
+        return done
 
     def press(self, context: Context, data: str) -> Response | None:
         parsed = parse_button(data)

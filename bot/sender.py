@@ -38,6 +38,7 @@ log = logging.getLogger("hipbot.sender")
 # Rows hold raw Bot API calls, so do_api_request is the right tool even for known methods.
 warnings.filterwarnings("ignore", message="Please use 'Bot.", category=PTBUserWarning)
 MAX_BACKOFF = 300.0
+BLOCKED = -1.0  # _send's answer when the person blocked the bot
 BATCH = 200
 
 
@@ -66,10 +67,17 @@ class OutboxSender:
         self.paused_until = 0.0
         self.sent = 0
         self._stopping = False
+        self._was_leader = False
 
     def _leader(self) -> bool:
+        """Only one process sends (so the rate limit holds for all replicas together). A
+        process that just became the sender releases the claims of the one that died."""
         db = getattr(self.storage, "db", None)
-        return db is None or bool(db.try_leader("outbox-sender"))
+        leader = db is None or bool(db.try_leader("outbox-sender"))
+        if leader and not self._was_leader:
+            self.storage.release_claims()
+        self._was_leader = leader
+        return leader
 
     def notify(self) -> None:
         """New rows are waiting: send them now rather than at the next poll."""
@@ -109,6 +117,10 @@ class OutboxSender:
         """Send one chat's rows in order; stop at the first that must wait, keeping order."""
         for index, row in enumerate(rows):
             delay = await self._send(row)
+            if delay == BLOCKED:  # nothing more can reach this chat
+                for later in rows[index + 1 :]:
+                    self.storage.park(later.id, "403 blocked earlier in this batch")
+                return
             if delay is not None:
                 for later in rows[index + 1 :]:
                     self.storage.retry_later(later.id, self.clock() + delay, "after an earlier one")
@@ -135,7 +147,7 @@ class OutboxSender:
             self.storage.set_flag(self.user_of(row.chat_id), "blocked", True)
             self.storage.park(row.id, f"403 {error.message}")
             log.info("chat blocked the bot", extra={"event": "send_403", "step": step})
-            return 0.0
+            return BLOCKED
         except BadRequest as error:
             if "not modified" in error.message:
                 self.storage.mark_sent(row.id, self.clock())

@@ -143,6 +143,9 @@ class RunSettings:
         log_format = env.get("HIPBOT_LOG_FORMAT", "text").strip().lower()
         if log_format not in ("json", "text"):
             raise ConfigError(f"HIPBOT_LOG_FORMAT={log_format!r}: use 'json' or 'text'")
+        from bot.privacy import retention_days
+
+        retention_days(env)  # checked here, so a wrong value stops the start, not a daily job
         return cls(
             token=token,
             api_base_url=base,

@@ -20,7 +20,7 @@ import re
 import signal
 import time
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -52,13 +52,14 @@ from bot.model import Event, Outcome, Reply, Session, Text
 from bot.sender import OutboxSender, seconds
 from bot.settings import RunSettings, load_dotenv_file
 from bot.storage import Storage, open_storage
-from bot.storage.sqlite import SqliteStorage
+from bot.storage.sqlite import SqliteStorage, insert_outbox
 from bot.telegram_html import escape, split_html
 from bot.telegram_request import AiohttpRequest
 
 log = logging.getLogger("hipbot.telegram")
 os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as a timedelta, no warning
 DEEP_LINK = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SENSITIVE_TOPICS = frozenset({"redflags", "symptoms", "privacy"})
 SYSTEM_COMMANDS = {"start": "Start again", "stop": "No more messages from me"}
 Row = tuple[int, str, dict[str, Any]]
 
@@ -192,9 +193,7 @@ class HipBot:
         name = name.split("@", 1)[0][:32].casefold()
         command = self.features.commands.get(name)
         if command is not None:
-            with self._chat_locked(update):
-                response = command(self._context(update, args[:200]))
-            await self._respond(update, response)
+            await self._feature(update, lambda: command(self._context(update, args[:200])))
             return
         await self._turn(update, Event.command(name, args[:200]))
 
@@ -203,9 +202,10 @@ class HipBot:
         message = update.effective_message
         text = (message.text or "") if message else ""
         if self.features.text_handlers:  # a feature waiting for typed text (a wizard)
-            response = self.features.read_text(self._context(update), text)
-            if response is not None:
-                await self._respond(update, response)
+            taken = await self._feature(
+                update, lambda: self.features.read_text(self._context(update), text)
+            )
+            if taken is not None:
                 return
         await self._turn(update, Event.message(text))
 
@@ -220,10 +220,11 @@ class HipBot:
             await _answer(query, texts.ALREADY_CHOSEN.get(self._language(update)))
             return
         await _answer(query)
-        with self._chat_locked(update):
-            response = self.features.press(self._context(update), query.data or "")
+        data = query.data or ""
+        response = await self._feature(
+            update, lambda: self.features.press(self._context(update), data), pressed=message_id
+        )
         if response is not None:
-            await self._respond(update, response, pressed=message_id)
             if message_id is not None and response.edit is None:
                 self._remember_acted(chat_id, message_id)
             return
@@ -251,23 +252,19 @@ class HipBot:
         self._enqueue([])
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Log what went wrong (no message text, no ids) and keep serving."""
+        """Log what went wrong (no message text, no ids), tell the person, keep serving."""
         error = context.error
         log.error(
             "handler failed",
             extra={"event": "handler_error", "error": type(error).__name__},
             exc_info=error if not isinstance(error, TelegramError) else None,
         )
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is not None and chat.type == ChatType.PRIVATE:
+            with contextlib.suppress(Exception):
+                self._enqueue([_send(chat.id, texts.TRY_AGAIN.get("en"))])
 
     # ------------------------------------------------------------ features
-
-    @contextlib.contextmanager
-    def _chat_locked(self, update: Update) -> Iterator[None]:
-        """A feature's work under the chat's lock, like a turn: /delete on one replica and a
-        turn on another never interleave."""
-        with self.storage.db.transaction() as db:
-            db.lock_key("chat", self._chat(update))
-            yield
 
     def _context(self, update: Update, args: str = "") -> Context:
         user = self._user(update)
@@ -282,10 +279,31 @@ class HipBot:
             session=self.storage.load_session(user),
         )
 
-    async def _respond(
-        self, update: Update, response: Response, pressed: int | None = None
-    ) -> None:
-        """Send a feature's answer through the outbox, then run its engine event if any."""
+    async def _feature(
+        self,
+        update: Update,
+        run: Callable[[], Response | None],
+        pressed: int | None = None,
+    ) -> Response | None:
+        """A feature's command, button or typed answer as one turn: one transaction under
+        the chat's lock, its messages stored with it, acting once on a redelivered update.
+        None when no feature took it (the engine gets it then)."""
+        with self.storage.db.transaction() as db:
+            db.lock_key("chat", self._chat(update))
+            if self._repeated(update, self.storage.load_session(self._user(update))):
+                return Response()
+            response = run()
+            if response is None:
+                return None
+            insert_outbox(db, self._response_rows(update, response, pressed), self.clock())
+            if response.then is not None:
+                self._turn_locked(update, response.then, check_repeat=False)
+            else:
+                self._mark_handled(update)
+        self._enqueue([])
+        return response
+
+    def _response_rows(self, update: Update, response: Response, pressed: int | None) -> list[Row]:
         chat_id = self._chat(update)
         rows: list[Row] = []
         if response.edit is not None and pressed is not None:
@@ -303,20 +321,22 @@ class HipBot:
             rows += _sends(chat_id, reply)
         for document in response.documents:
             content = base64.b64encode(document.content).decode()
+            file = {"filename": document.filename, "content": content}
             rows.append(
                 (
                     chat_id,
                     "sendDocument",
-                    {
-                        "chat_id": chat_id,
-                        "caption": document.caption,
-                        "_document": {"filename": document.filename, "content": content},
-                    },
+                    {"chat_id": chat_id, "caption": document.caption, "_document": file},
                 )
             )
-        self._enqueue(rows)
-        if response.then is not None:
-            await self._turn(update, response.then)
+        return rows
+
+    def _mark_handled(self, update: Update) -> None:
+        """Remember the update id in the session (if the person still has one)."""
+        session = self.storage.load_session(self._user(update))
+        if session is not None:
+            marked = replace(session, revision=session.revision + 1, last_update=update.update_id)
+            self.storage.commit_turn(marked, (), (), self.clock())
 
     # ------------------------------------------------------------ turns
 
@@ -327,12 +347,18 @@ class HipBot:
         # database never interleave one person's conversation (SQLite: one writer anyway).
         with self.storage.db.transaction() as db:
             db.lock_key("chat", self._chat(update))
-            session = self.storage.load_session(self._user(update))
-            if self._repeated(update, session):
-                return None
-            outcome = self.engine.handle(session, event, self._user(update))
-            self._commit(update, session, outcome, pressed=pressed)
+            outcome = self._turn_locked(update, event, pressed)
         self._enqueue([])
+        return outcome
+
+    def _turn_locked(
+        self, update: Update, event: Event, pressed: int | None = None, check_repeat: bool = True
+    ) -> Outcome | None:
+        session = self.storage.load_session(self._user(update))
+        if check_repeat and self._repeated(update, session):
+            return None
+        outcome = self.engine.handle(session, event, self._user(update))
+        self._commit(update, session, outcome, pressed=pressed)
         return outcome
 
     @staticmethod
@@ -394,11 +420,19 @@ class HipBot:
             extra={
                 "event": "turn",
                 "user": hashed(session.user_id),
-                "step": session.step,
+                "step": self._loggable_step(session),
                 "flow": session.flow,
                 "replies": len(rows),
             },
         )
+
+    def _loggable_step(self, session: Session) -> str:
+        """The step id, except on health topics, where an id like ``rf_fever_yes`` would
+        tell an answer: there the log gets the topic only."""
+        flow = self.engine.bundle.flows.get(session.flow)
+        step = flow.steps.get(session.step) if flow else None
+        topic = step.topic if step else None
+        return f"topic:{topic}" if topic in SENSITIVE_TOPICS else session.step
 
     def _show_choice(self, update: Update, chat_id: int, message_id: int, chosen: str) -> Row:
         """Replace the pressed message's buttons with what was picked: no second tap."""

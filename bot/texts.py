@@ -43,3 +43,6 @@ STOPPED = Text(
     }
 )
 ALREADY_CHOSEN = Text({"en": "Already chosen ✓"})
+TRY_AGAIN = Text(
+    {"en": "Sorry, something went wrong on my side. Please try that again in a moment."}
+)

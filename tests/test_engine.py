@@ -135,12 +135,21 @@ def test_pressed_button_label_is_reported_as_chosen(engine: Engine) -> None:
 # ---------------------------------------------------------------- yes / no
 
 
-@pytest.mark.parametrize("typed", ["yes", "Y", "Yes please", "OK!", "1"])
+@pytest.mark.parametrize("typed", ["yes", "Y", "Yes please", "Yeah!", "1"])
 def test_yes_no_accepts_typed_yes(chat: Conversation, typed: str) -> None:
     at_step(chat, "age")
     chat.send(typed)
     assert answers(chat) == {"adult": True}
     assert step(chat) == "mini:pain"
+
+
+@pytest.mark.parametrize("typed", ["ok", "sure", "okay"])
+def test_yes_no_does_not_take_ok_for_yes(chat: Conversation, typed: str) -> None:
+    """At "Do you have a fever?", "ok" is not an answer: a false yes would raise an alarm."""
+    at_step(chat, "age")
+    chat.send(typed)
+    assert "adult" not in answers(chat)
+    assert step(chat) == "mini:age"
 
 
 def test_yes_no_button_and_branch_to_the_end(chat: Conversation) -> None:

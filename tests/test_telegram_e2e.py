@@ -322,6 +322,7 @@ def test_run_without_token_says_how_to_get_one(tmp_path: Path) -> None:
         ("HIPBOT_RATE_LIMIT", "fast", "HIPBOT_RATE_LIMIT"),
         ("TELEGRAM_API_BASE_URL", "ftp://x", "must start with http"),
         ("HIPBOT_WEBHOOK_PORT", "99999", "HIPBOT_WEBHOOK_PORT"),
+        ("HIPBOT_RETENTION_DAYS", "0", "HIPBOT_RETENTION_DAYS"),
     ],
 )
 def test_wrong_settings_fail_with_a_sentence(

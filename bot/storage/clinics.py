@@ -493,6 +493,10 @@ class ClinicStore:
         """Stop a broadcast still going: deliveries not yet handed to the sender are skipped.
         (Those already in the outbox, at most one sweep's worth, still go.)"""
         with self.db.transaction() as db:
+            # The sweep's lock first (bot.broadcast.sweep): a sweep on another replica locks
+            # deliveries, then the broadcast; this locks the broadcast, then deliveries. Taking
+            # turns, they never wait for each other in a circle (PostgreSQL: a deadlock).
+            db.lock_key("broadcast-sweep")
             cursor = db.execute(
                 "UPDATE clinic_broadcasts SET state = 'cancelled'"
                 " WHERE clinic_id = ? AND id = ? AND state IN ('queued', 'sending')",
