@@ -29,7 +29,8 @@ test: $(VENV)/.installed
 	$(BIN)/hipbot lint flows/
 	$(BIN)/hipbot test flows/
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check bot bench
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy bot
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot import texts
 from bot.conversation import ButtonNotOffered, Conversation
 from bot.features import Context, Features, Response
 from bot.model import Event, Reply, ReplyButton
@@ -99,6 +100,8 @@ class Console:
             stripped = text.strip()
             if stripped.startswith("/"):
                 name, _, args = stripped[1:].partition(" ")
+                if self._switch(name.casefold()):
+                    return
                 command = self.features.commands.get(name.casefold())
                 if command is not None:
                     self._respond(command(self._context(args)))
@@ -122,6 +125,18 @@ class Console:
                 return
             replies = self.chat.handle(Event.button(data))
             self.show(self.chat.replies if replies and all(r.edit for r in replies) else replies)
+
+    def _switch(self, name: str) -> bool:
+        """/stop pauses every message the bot sends by itself; /start allows them again
+        (and starts over), as on Telegram. True when /stop was handled here."""
+        storage = self.chat.storage
+        if name == "start":
+            storage.set_flag(self.chat.user_id, "stopped", False)
+        elif name == "stop":
+            storage.set_flag(self.chat.user_id, "stopped", True)
+            self.show([Reply(texts.STOPPED.get("en"))])
+            return True
+        return False
 
     def deliver_due(self) -> int:
         """Run the sweeps, then print this person's due outbox messages."""
