@@ -184,6 +184,8 @@ def withdraw(db: Database, user_id: str, now: float) -> None:
     )
     db.execute("DELETE FROM journal WHERE user_id = ? AND kind = 'red_flag'", (user_id,))
     db.execute("DELETE FROM red_flag_audit WHERE user_id = ?", (user_id,))
+    if user_id.lstrip("-").isdigit():  # sent messages may quote answers (the summary)
+        db.execute("DELETE FROM outbox WHERE chat_id = ? AND state <> 'pending'", (int(user_id),))
 
 
 def _on_cleared(storage: SqliteStorage) -> Handler:
@@ -358,6 +360,9 @@ def purge(storage: SqliteStorage, now: float, days: int, dry_run: bool = False) 
     return len(users)
 
 
+SENT_KEPT = 2 * 24 * 3600.0  # seconds a sent or parked outbox row is kept
+
+
 def purge_job(storage: SqliteStorage, now: float) -> int:
     """Once a day: erase people inactive longer than HIPBOT_RETENTION_DAYS."""
     row = storage.db.one("SELECT last_run FROM privacy_jobs WHERE name = 'purge'")
@@ -365,6 +370,10 @@ def purge_job(storage: SqliteStorage, now: float) -> int:
         return 0
     erased = purge(storage, now, retention_days())
     with storage.db.transaction() as db:
+        # sent messages can quote answers (a summary): keep them only as long as a retry needs
+        db.execute(
+            "DELETE FROM outbox WHERE state <> 'pending' AND created_at < ?", (now - SENT_KEPT,)
+        )
         db.execute(
             "INSERT INTO privacy_jobs (name, last_run) VALUES ('purge', ?)"
             " ON CONFLICT (name) DO UPDATE SET last_run = excluded.last_run",
