@@ -343,6 +343,12 @@ class Engine:
             return  # changed: the gate takes them to agree again first
         answers = {**session.answers, question.save: value}
         turn.session = _evolve(session, answers=answers, failures=0, picked=())
+        if question.audit:
+            turn.effects.append(
+                Effect(
+                    "answer_audited", {"name": question.save, "value": value, "step": session.step}
+                )
+            )
         flow = self.bundle.flows[turn.session.flow]
         target = self._fire(turn, flow, "advance")
         if target is not None:

@@ -436,6 +436,7 @@ def _build_input(raw: schema.Ask, path: list[str | int], b: _Builder) -> Input:
         reask=b.messages(raw.reask, [*path, "reask"]),
         done_label=b.label(raw.done_label, [*path, "done_label"]) if raw.done_label else None,
         none_label=b.label(raw.none_label, [*path, "none_label"]) if raw.none_label else None,
+        audit=raw.audit,
     )
 
 

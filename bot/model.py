@@ -163,6 +163,7 @@ class Input:
     reask: tuple[Message, ...] = ()
     done_label: Text | None = None
     none_label: Text | None = None
+    audit: bool = False  # each answer is also an ``answer_audited`` effect
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,6 +87,16 @@ MIGRATIONS: list[str] = [
         last_run {real} NOT NULL
     );
     """,
+    # 2: every answer to the red-flag screen, yes or no (clinical.md: the audit trail)
+    """
+    CREATE TABLE red_flag_answers (
+        id      {id},
+        user_id TEXT NOT NULL,
+        data    TEXT NOT NULL,
+        at      {real} NOT NULL
+    );
+    CREATE INDEX red_flag_answers_user ON red_flag_answers (user_id, id);
+    """,
 ]
 KEY = "pv"  # button key: x:pv:erase, x:pv:keep
 ALERT_PRIORITY = 0  # as fast as a reply: staff should call soon
@@ -129,12 +139,14 @@ def setup(storage: SqliteStorage) -> None:
     if storage.db.dialect == "sqlite":
         storage.db.execute("PRAGMA secure_delete = ON")  # erased rows are zeroed on disk
     crypto.sealed_column("red_flag_audit", "id", "data")
+    crypto.sealed_column("red_flag_answers", "id", "data")
     logs.set_pepper(storage.codec.pepper())
     handlers: dict[str, Handler] = {
         "consent_given": on_consent,
         "consent_withdrawn": on_withdrawn,
         "answers_cleared": _on_cleared(storage),
         "red_flag": on_red_flag,
+        "answer_audited": on_audited_answer,
     }
     for name, handler in handlers.items():
         storage.effect_handlers[name] = _also(storage.effect_handlers.get(name), handler)
@@ -184,6 +196,7 @@ def withdraw(db: Database, user_id: str, now: float) -> None:
     )
     db.execute("DELETE FROM journal WHERE user_id = ? AND kind = 'red_flag'", (user_id,))
     db.execute("DELETE FROM red_flag_audit WHERE user_id = ?", (user_id,))
+    db.execute("DELETE FROM red_flag_answers WHERE user_id = ?", (user_id,))
     if user_id.lstrip("-").isdigit():  # sent messages may quote answers (the summary)
         db.execute("DELETE FROM outbox WHERE chat_id = ? AND state <> 'pending'", (int(user_id),))
 
@@ -196,6 +209,19 @@ def _on_cleared(storage: SqliteStorage) -> Handler:
             log.info("person erased", extra={"event": "erased_minor"})
 
     return on_cleared
+
+
+def on_audited_answer(db: Database, session: Session, effect: Effect, now: float) -> None:
+    """Every answer to a red-flag question, yes or no, goes to the audit trail (sealed)."""
+    data = {
+        "flag": effect.args.get("name"),
+        "answer": effect.args.get("value"),
+        "step": effect.args.get("step"),
+    }
+    db.execute(
+        "INSERT INTO red_flag_answers (user_id, data, at) VALUES (?, ?, ?)",
+        (session.user_id, crypto.encrypt_json(db, data), now),
+    )
 
 
 def on_red_flag(db: Database, session: Session, effect: Effect, now: float) -> None:
@@ -245,6 +271,7 @@ def erase_user(db: Database, user_id: str) -> None:
     """/delete: consents and red-flag notes."""
     db.execute("DELETE FROM consents WHERE user_id = ?", (user_id,))
     db.execute("DELETE FROM red_flag_audit WHERE user_id = ?", (user_id,))
+    db.execute("DELETE FROM red_flag_answers WHERE user_id = ?", (user_id,))
 
 
 def export_user(db: Database, user_id: str) -> dict[str, Any]:
@@ -257,6 +284,9 @@ def export_user(db: Database, user_id: str) -> dict[str, Any]:
         "SELECT data, at, clinics_alerted FROM red_flag_audit WHERE user_id = ? ORDER BY id",
         (user_id,),
     )
+    answers = db.all(
+        "SELECT data, at FROM red_flag_answers WHERE user_id = ? ORDER BY id", (user_id,)
+    )
     chat = int(user_id) if user_id.lstrip("-").isdigit() else None
     messages = db.all(
         "SELECT method, state, created_at, sent_at FROM outbox WHERE chat_id = ? ORDER BY id",
@@ -266,6 +296,9 @@ def export_user(db: Database, user_id: str) -> dict[str, Any]:
         "consents": [
             {"policy_version": v, "given_at": iso(given), "withdrawn_at": iso(withdrawn)}
             for v, given, withdrawn in consents
+        ],
+        "red_flag_answers": [
+            {**crypto.decrypt_json(db, data), "at": iso(at)} for data, at in answers
         ],
         "red_flags": [
             {

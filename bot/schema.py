@@ -190,6 +190,7 @@ class Ask(Strict):
     reask: Texts | None = None  # said when the answer is not valid
     done_label: Text | None = None  # multi: the button that finishes the choice
     none_label: Text | None = None  # multi: a "none of these" button
+    audit: bool = False  # every answer is also recorded for the audit trail (red flags)
 
 
 class Button(Strict):

@@ -490,12 +490,19 @@ def _someone_with_data_everywhere(person: Person, storage: SqliteStorage) -> set
         "clinic_patients", "clinic_deliveries", "clinic_invites",
     }  # fmt: skip
     if "reminders" in storage.exporters:  # the reminders feature is wired in
+        from bot.reminders import Rule
         from bot.storage.reminders import ReminderStore
 
         reminders = ReminderStore(storage.db)
         reminders.save_settings(USER, T0, tz="Europe/Vienna")
         reminders.record_checkin(USER, 6, "same", T0)
-        tables |= {"reminder_people", "checkin_answers"}
+        reminders.set_reminder(USER, int(USER), "tip", Rule.daily(9 * 60), T0)
+        storage.db.execute(
+            "INSERT INTO followup_progress (user_id, sequence, message_id, state, at)"
+            " VALUES (?, 'weeks', 'hello', 'sent', ?)",
+            (USER, T0),
+        )
+        tables |= {"reminder_people", "checkin_answers", "reminders", "followup_progress"}
     person.send(f"/start {code}")
     person.send("/urgent")
     person.walk("Start the questions", "No", "Yes")  # red flag: audit row
@@ -536,6 +543,7 @@ def test_delete_erases_every_row_about_the_person_in_every_table(
     assert "clinic_deliveries" in walk_tables(storage, OTHER)
 
 
+@BOTH
 def test_delete_of_a_staff_member_leaves_no_staff_rows(
     person: Person, storage: SqliteStorage
 ) -> None:
@@ -718,6 +726,7 @@ def test_purge_erases_people_inactive_longer_than_the_retention(
     assert storage.load_session(USER) is not None and consents(storage, USER)
 
 
+@BOTH
 def test_the_daily_purge_job_runs_once_a_day_with_the_configured_days(
     bundle: Bundle, storage: SqliteStorage, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
