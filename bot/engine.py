@@ -317,6 +317,9 @@ class Engine:
         if question is not None:
             value = self._parse(question, text, turn.session.language)
             if value is not None:
+                if isinstance(value, list) and value:  # typed choices add to the ticked ones
+                    ticked = list(turn.session.picked)
+                    value = ticked + [v for v in value if v not in ticked]
                 self._answer(turn, question, value)
                 return
         index = _match_label(text, [b.label.get(turn.session.language) for b in step.buttons])

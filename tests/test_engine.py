@@ -260,6 +260,14 @@ def test_multi_typed_done_keeps_what_was_tapped(chat: Conversation) -> None:
     assert step(chat) == "mini:when"
 
 
+def test_multi_typed_choice_keeps_what_was_ticked(chat: Conversation) -> None:
+    """Ticking Sitting, then typing "stairs", answers both: nothing ticked is dropped."""
+    at_step(chat, "hurts")
+    chat.click("Sitting")
+    chat.send("stairs")
+    assert answers(chat)["hurts"] == ["sitting", "stairs"]
+
+
 def test_multi_typed_none_label(chat: Conversation) -> None:
     at_step(chat, "hurts")
     chat.send("None of these")
