@@ -110,26 +110,13 @@ def feature() -> Feature:
 def setup(storage: SqliteStorage) -> None:
     store = ClinicStore(storage.db)
     store.migrate()
-    previous = storage.effect_handlers.get("started")
-    storage.effect_handlers["started"] = _also(previous, on_started)
+    storage.on_effect("started", on_started)
     storage.erasers.append(store.erase_user)
     storage.exporters["clinics"] = store.export_user
     storage.outcome_hooks.append(bc.Outcomes())
 
 
 Handler = Callable[[Database, Session, Effect, float], None]
-
-
-def _also(previous: Handler | None, handler: Handler) -> Handler:
-    """Keep another feature's handler of the same effect working beside ours."""
-    if previous is None:
-        return handler
-
-    def both(db: Database, session: Session, effect: Effect, now: float) -> None:
-        previous(db, session, effect, now)
-        handler(db, session, effect, now)
-
-    return both
 
 
 def sweep_job(storage: SqliteStorage, now: float) -> int:

@@ -149,7 +149,7 @@ def setup(storage: SqliteStorage) -> None:
         "answer_audited": on_audited_answer,
     }
     for name, handler in handlers.items():
-        storage.effect_handlers[name] = _also(storage.effect_handlers.get(name), handler)
+        storage.on_effect(name, handler)
     storage.erasers.append(erase_user)
     storage.exporters["privacy"] = export_user
     storage.outcome_hooks.append(forget_delivered)
@@ -159,18 +159,6 @@ def setup(storage: SqliteStorage) -> None:
             "data key file beside the database; in production keep it elsewhere",
             extra={"event": "data_key_beside_database"},
         )
-
-
-def _also(previous: Handler | None, handler: Handler) -> Handler:
-    """Keep another feature's handler of the same effect working beside ours."""
-    if previous is None:
-        return handler
-
-    def both(db: Database, session: Session, effect: Effect, now: float) -> None:
-        previous(db, session, effect, now)
-        handler(db, session, effect, now)
-
-    return both
 
 
 # ---------------------------------------------------------------- effects

@@ -202,18 +202,6 @@ def on_withdrawn(store: ReminderStore) -> Handler:
     return handle
 
 
-def _also(previous: Handler | None, handler: Handler) -> Handler:
-    """Run another feature's handler of the same effect too."""
-    if previous is None:
-        return handler
-
-    def both(db: Database, session: Session, effect: Effect, now: float) -> None:
-        previous(db, session, effect, now)
-        handler(db, session, effect, now)
-
-    return both
-
-
 def setup(storage: SqliteStorage) -> None:
     store = store_for(storage)
     handlers = {
@@ -222,7 +210,7 @@ def setup(storage: SqliteStorage) -> None:
         "consent_withdrawn": on_withdrawn(store),
     }
     for name, handler in handlers.items():
-        storage.effect_handlers[name] = _also(storage.effect_handlers.get(name), handler)
+        storage.on_effect(name, handler)
     storage.erasers.append(store.erase)
     storage.exporters["reminders"] = store.export
 

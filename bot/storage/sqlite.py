@@ -3,7 +3,8 @@
 SQLite (WAL mode) is the embedded default. Other stores (reminders, clinics, ...) share its
 ``Database`` (``storage.db``) and join its transactions, and they register:
 
-* ``effect_handlers[name]``: applied to an engine effect inside the turn's transaction;
+* ``on_effect(name, handler)``: applied to an engine effect inside the turn's transaction
+  (several features may handle one effect; they run in the order they were added);
 * ``erasers``: called inside ``delete_user``'s transaction, so one erasure covers every table;
 * ``exporters[name]``: what ``export_user`` (``/mydata``) includes under ``name``;
 * ``outcome_hooks``: told inside the same transaction when an outbox row is sent, parked
@@ -55,7 +56,7 @@ class SqliteStorage:
     def __init__(self, path: str, db: Database | None = None) -> None:
         self.path = path
         self.db = db or Database(path)
-        self.effect_handlers: dict[str, EffectHandler] = {}
+        self.effect_handlers: dict[str, list[EffectHandler]] = {}
         self.erasers: list[Eraser] = []
         self.exporters: dict[str, Exporter] = {}
         self.outcome_hooks: list[OutcomeHook] = []
@@ -66,6 +67,9 @@ class SqliteStorage:
     def codec(self) -> crypto.Codec:
         """The data key ring that seals sessions, journal data and outbox params."""
         return crypto.codec_for(self.db)
+
+    def on_effect(self, name: str, handler: EffectHandler) -> None:
+        self.effect_handlers.setdefault(name, []).append(handler)
 
     def schema_version(self) -> int:
         row = self.db.one("SELECT max(version) FROM schema_migrations WHERE store = 'core'")
@@ -126,8 +130,7 @@ class SqliteStorage:
                 ],
             )
             for effect in effects:
-                handler = self.effect_handlers.get(effect.name)
-                if handler is not None:
+                for handler in self.effect_handlers.get(effect.name, ()):
                     handler(db, session, effect, now)
             insert_outbox(db, outbox, now)
 
