@@ -1,25 +1,37 @@
-"""Broadcasts: delivery rows, the sweep, outcomes, resuming after a kill, the report, times.
+"""Broadcasts: delivery rows, the sweep, outcomes, resuming after a kill, the report, times,
+and several replicas on one database (racing sweeps, a replica killed mid-sweep or while
+sending, /cancel during another replica's sweep).
 
-The real ``OutboxSender`` sends through ``FakeBot`` (tests/fakes/clinics.py), with the clock
-injected; nothing here waits on real time.
+Each test runs on a SQLite file and on a fresh PostgreSQL database (when a server is there:
+``scripts/postgres-test-server``; CI starts one). The real ``OutboxSender`` sends through
+``FakeBot`` (tests/fakes/clinics.py), with the clock injected; nothing here waits on real
+time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+import threading
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from bot import broadcast as bc
+from bot import crypto
 from bot.broadcast import LocalTime, local_due, outbox_window, parse_local_time
 from bot.clinics import EVERYONE
 from bot.reminders import QuietHours
 from bot.sender import OutboxSender
+from bot.storage.clinics import ClinicStore
 from bot.telegram_html import check_html
+from tests.fakes.bot_process import REPO
 from tests.fakes.clinics import NOW, FakeBot, World
+from tests.fakes.postgres import fresh_database
 
 AUTHOR = 990_001
 FAST = 10_000.0  # a sender rate whose limiter never makes a test wait
@@ -58,6 +70,26 @@ async def run_until_quiet(world: World, bot: FakeBot, rate: float = 30.0) -> Non
     raise AssertionError("the broadcast never finished")
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """Where a ``World`` keeps its data: a SQLite file, or a fresh PostgreSQL database (when
+    a server is there: ``scripts/postgres-test-server``; CI starts one)."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "bot.db")
+        return
+    monkeypatch.setenv(crypto.KEY_ENV, crypto.new_key())
+    yield from fresh_database()
+
+
+@pytest.fixture
+def world(database: str) -> Iterator[World]:
+    found = World(database)
+    yield found
+    found.storage.close()
+
+
 def delivery_states(world: World, broadcast_id: int) -> Counter[str]:
     rows = world.storage.db.all(
         "SELECT state FROM clinic_deliveries WHERE broadcast_id = ?", (broadcast_id,)
@@ -68,8 +100,7 @@ def delivery_states(world: World, broadcast_id: int) -> Counter[str]:
 # ---------------------------------------------------------------- delivery rows and the sweep
 
 
-def test_one_pending_delivery_per_recipient() -> None:
-    world = World()
+def test_one_pending_delivery_per_recipient(world: World) -> None:
     clinic_id, users = setup_clinic(world, 12)
     draft = queue(world, clinic_id)
     assert world.store.broadcast(clinic_id, draft).state == "queued"
@@ -80,8 +111,7 @@ def test_one_pending_delivery_per_recipient() -> None:
     assert {(r[1], r[2], r[3]) for r in rows} == {("pending", NOW, None)}
 
 
-def test_the_sweep_hands_over_at_most_a_window_at_priority_ten() -> None:
-    world = World()
+def test_the_sweep_hands_over_at_most_a_window_at_priority_ten(world: World) -> None:
     clinic_id, _ = setup_clinic(world, 50)
     draft = queue(world, clinic_id)
     assert outbox_window(5) == 20
@@ -99,8 +129,7 @@ def test_the_sweep_hands_over_at_most_a_window_at_priority_ten() -> None:
     assert world.store.broadcast(clinic_id, draft).state == "sending"
 
 
-def test_replies_go_before_a_queued_broadcast() -> None:
-    world = World()
+def test_replies_go_before_a_queued_broadcast(world: World) -> None:
     clinic_id, _ = setup_clinic(world, 30)
     queue(world, clinic_id)
     bc.sweep(world.storage, world.now, rate=30)
@@ -111,9 +140,8 @@ def test_replies_go_before_a_queued_broadcast() -> None:
     assert first[0].chat_id == 77
 
 
-def test_paid_broadcasts_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_paid_broadcasts_say_so(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HIPBOT_ALLOW_PAID_BROADCAST", "true")
-    world = World()
     clinic_id, _ = setup_clinic(world, 2)
     queue(world, clinic_id)
     bc.sweep(world.storage, world.now, rate=1000)
@@ -123,8 +151,7 @@ def test_paid_broadcasts_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
 # ---------------------------------------------------------------- outcomes and the report
 
 
-async def test_everyone_gets_it_once_and_the_sender_gets_a_report() -> None:
-    world = World()
+async def test_everyone_gets_it_once_and_the_sender_gets_a_report(world: World) -> None:
     clinic_id, users = setup_clinic(world, 25)
     draft = queue(world, clinic_id, "<b>Closed</b> on Friday.")
     bot = FakeBot()
@@ -141,8 +168,7 @@ async def test_everyone_gets_it_once_and_the_sender_gets_a_report() -> None:
     assert "Sent: 25" in report and "Blocked the bot: <5" in report
 
 
-async def test_blocked_and_opted_out_patients_never_receive() -> None:
-    world = World()
+async def test_blocked_and_opted_out_patients_never_receive(world: World) -> None:
     clinic_id, users = setup_clinic(world, 8)
     world.storage.set_flag(str(users[0]), "stopped", True)  # /stop before the broadcast
     draft = queue(world, clinic_id)
@@ -161,8 +187,7 @@ async def test_blocked_and_opted_out_patients_never_receive() -> None:
     assert "is done" in bot.texts_to(AUTHOR)[0]
 
 
-async def test_cancel_skips_what_is_not_yet_handed_over() -> None:
-    world = World()
+async def test_cancel_skips_what_is_not_yet_handed_over(world: World) -> None:
     clinic_id, _ = setup_clinic(world, 40)
     draft = queue(world, clinic_id)
     bc.sweep(world.storage, world.now, rate=5)  # 20 in the outbox
@@ -177,8 +202,7 @@ async def test_cancel_skips_what_is_not_yet_handed_over() -> None:
     assert "was stopped" in report and "Skipped (left, stopped or cancelled): 20" in report
 
 
-async def test_no_report_to_someone_no_longer_staff() -> None:
-    world = World()
+async def test_no_report_to_someone_no_longer_staff(world: World) -> None:
     clinic_id, _ = setup_clinic(world, 3)
     queue(world, clinic_id)
     world.store.remove_staff(clinic_id, str(AUTHOR))
@@ -191,12 +215,12 @@ async def test_no_report_to_someone_no_longer_staff() -> None:
 
 
 async def test_a_kill_mid_broadcast_skips_nobody_and_repeats_only_what_was_in_flight(
-    tmp_path: Path,
+    database: str,
 ) -> None:
     """The bound: a recipient gets a message twice only if its outbox row was claimed, sent
     and not yet marked sent at the kill. Those rows are counted in the database right after
     the kill, and they are at most one sender claim (``OutboxSender.batch``)."""
-    world = World(str(tmp_path / "bot.db"))
+    world = World(database)
     clinic_id, users = setup_clinic(world, 60)
     draft = queue(world, clinic_id)
     received: list[tuple[int, dict[str, object]]] = []
@@ -225,6 +249,7 @@ async def test_a_kill_mid_broadcast_skips_nobody_and_repeats_only_what_was_in_fl
     assert duplicates == in_flight
     assert delivery_states(world, draft) == {"sent": 60}
     assert len([chat for chat, _ in received if chat == AUTHOR]) == 1  # one report
+    world.storage.close()
 
 
 async def _send_forever(sender: OutboxSender) -> None:
@@ -233,15 +258,195 @@ async def _send_forever(sender: OutboxSender) -> None:
 
 
 async def test_a_restart_before_anything_was_handed_over_sends_everything_once(
-    tmp_path: Path,
+    database: str,
 ) -> None:
-    world = World(str(tmp_path / "bot.db"))
+    world = World(database)
     clinic_id, users = setup_clinic(world, 15)
     queue(world, clinic_id)
     world = world.restart()
     bot = FakeBot()
     await run_until_quiet(world, bot)
     assert Counter(chat for chat, _ in bot.received if chat != AUTHOR) == dict.fromkeys(users, 1)
+    world.storage.close()
+
+
+# ---------------------------------------------------------------- several replicas
+
+
+def outboxed_deliveries(world: World) -> Counter[int]:
+    """How many outbox rows each delivery got."""
+    return Counter(
+        int(row.params["_delivery"]) for row in world.outbox() if "_delivery" in row.params
+    )
+
+
+def test_two_replicas_sweeping_at_once_hand_each_delivery_over_once(
+    world: World, database: str
+) -> None:
+    """Two connections (as two replicas) run the broadcast sweep at the same moment, again
+    and again: each delivery goes to the outbox once, and the broadcast is finished once."""
+    clinic_id, users = setup_clinic(world, 240)
+    queue(world, clinic_id)
+    other = World(database)
+    start = threading.Barrier(2)
+    handed: list[int] = []
+
+    def run(replica: World) -> None:
+        start.wait()
+        handed.append(sum(bc.sweep(replica.storage, world.now, rate=100) for _ in range(5)))
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in (world, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    other.storage.close()
+    assert sum(handed) == len(users)
+    per_delivery = outboxed_deliveries(world)
+    assert len(per_delivery) == len(users) and set(per_delivery.values()) == {1}
+    per_chat = Counter(row.chat_id for row in world.outbox())
+    assert {u: per_chat[u] for u in users} == dict.fromkeys(users, 1)
+
+
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)
+def test_cancel_on_one_replica_while_another_sweeps_waits_its_turn(
+    world: World, database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sweep locks deliveries, then the broadcast; /cancel the broadcast, then deliveries.
+    On two replicas at once that is a deadlock unless one waits for the other: /cancel
+    waits for the sweep to commit, then stops what is left."""
+    clinic_id, _ = setup_clinic(world, 30)
+    draft = queue(world, clinic_id)
+    staff_replica = World(database)
+    watcher = World(database)
+    handed, resume = threading.Event(), threading.Event()
+    mark_outboxed = ClinicStore.mark_outboxed
+
+    def mark_then_wait(store: ClinicStore, delivery_ids: list[int], now: float) -> None:
+        mark_outboxed(store, delivery_ids, now)
+        handed.set()
+        resume.wait(30)
+
+    monkeypatch.setattr(ClinicStore, "mark_outboxed", mark_then_wait)
+    errors: list[BaseException] = []
+    cancelled: list[bool] = []
+
+    def sweep() -> None:
+        try:
+            bc.sweep(world.storage, world.now, rate=5)  # 20 of the 30 handed over
+        except Exception as error:  # a deadlock must fail the test, not the thread
+            errors.append(error)
+
+    def cancel() -> None:
+        try:
+            cancelled.append(staff_replica.store.cancel(clinic_id, draft, world.now))
+        except Exception as error:
+            errors.append(error)
+
+    sweeper = threading.Thread(target=sweep)
+    sweeper.start()
+    assert handed.wait(30)
+    pid = staff_replica.storage.db.one("SELECT pg_backend_pid()")[0]
+    canceller = threading.Thread(target=cancel)
+    canceller.start()
+    for _ in range(100_000):  # until the cancel waits for a lock (no clock involved)
+        row = watcher.storage.db.one(
+            "SELECT wait_event_type FROM pg_stat_activity WHERE pid = ?", (pid,)
+        )
+        if row and row[0] == "Lock":
+            break
+    else:
+        raise AssertionError("the cancel never waited")
+    resume.set()
+    sweeper.join(30)
+    canceller.join(30)
+    staff_replica.storage.close()
+    watcher.storage.close()
+    assert errors == [] and cancelled == [True]
+    assert delivery_states(world, draft) == {"pending": 20, "skipped": 10}
+    assert world.store.broadcast(clinic_id, draft).state == "cancelled"
+
+
+HANGER = """
+import sys, time
+from bot import broadcast
+from bot.storage import SqliteStorage, open_storage
+from bot.storage.clinics import ClinicStore
+where = sys.argv[1]
+storage = open_storage(where) if "://" in where else SqliteStorage(where)
+def mark_then_hang(self, delivery_ids, now):
+    print(len(delivery_ids), flush=True)
+    time.sleep(600)  # SIGKILLed here: outbox rows written, nothing committed
+ClinicStore.mark_outboxed = mark_then_hang
+broadcast.sweep(storage, float(sys.argv[2]), rate=100)
+"""
+
+
+def test_a_replica_killed_mid_sweep_leaves_the_broadcast_to_the_others(
+    world: World, database: str
+) -> None:
+    """Killed in the middle of handing deliveries to the outbox: its transaction goes with
+    its connection (and its lock with it), and another replica's sweep hands each delivery
+    over once."""
+    clinic_id, _ = setup_clinic(world, 30)
+    queue(world, clinic_id)
+    hanger = subprocess.Popen(
+        [sys.executable, "-c", HANGER, database, repr(world.now)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert hanger.stdout is not None and hanger.stdout.readline().strip() == "30"
+    finally:
+        hanger.kill()
+        hanger.communicate(timeout=10)
+    assert bc.sweep(world.storage, world.now, rate=100) == 30
+    per_delivery = outboxed_deliveries(world)
+    assert len(per_delivery) == 30 and set(per_delivery.values()) == {1}
+    assert bc.sweep(world.storage, world.now, rate=100) == 0
+
+
+async def test_a_killed_senders_claims_are_taken_over_by_another_replica(
+    world: World, database: str
+) -> None:
+    """The sending replica dies with rows claimed (some sent, not yet marked). Sending
+    passes to another replica (PostgreSQL: the dead one's advisory lock goes with its
+    connection); the claims expire after their lease and the new sender sends them: nobody
+    is skipped, only the rows in flight at the kill go twice, and the report goes once."""
+    clinic_id, users = setup_clinic(world, 40)
+    draft = queue(world, clinic_id)
+    other = World(database)  # a second replica on the same database
+    postgres = world.storage.db.dialect == "postgres"
+    assert world.storage.db.try_leader("outbox-sender")
+    assert other.storage.db.try_leader("outbox-sender") is not postgres
+    received: list[tuple[int, dict[str, object]]] = []
+    bot = FakeBot(received, hang_after=12)
+    sender = sender_for(world, bot)
+    sender.batch = 8
+    bc.sweep(world.storage, world.now, rate=100)
+    sending = asyncio.create_task(_send_forever(sender))
+    for _ in range(10_000):
+        if bot.hung == 4:  # the second claim: 9-12 answered, 13-16 in flight
+            break
+        await asyncio.sleep(0)
+    sending.cancel()
+    world.storage.close()  # the kill: its connection is gone
+    assert other.storage.db.try_leader("outbox-sender")
+    in_flight = other.storage.db.one(
+        "SELECT count(*) FROM outbox WHERE state = 'pending' AND claimed_until > ?", (other.now,)
+    )[0]
+    assert in_flight == bot.hung == 4  # received by Telegram, never marked sent
+    await run_until_quiet(other, FakeBot(received), rate=100)
+    assert delivery_states(other, draft) == {"sent": 36, "pending": 4}  # still claimed
+    other.now += 61  # the dead sender's lease is over
+    await run_until_quiet(other, FakeBot(received), rate=100)
+    got = Counter(chat for chat, _ in received if chat != AUTHOR)
+    assert [u for u in users if got[u] == 0] == []
+    assert sum(n - 1 for n in got.values()) == in_flight
+    assert delivery_states(other, draft) == {"sent": 40}
+    assert len([chat for chat, _ in received if chat == AUTHOR]) == 1
+    other.storage.close()
 
 
 # ---------------------------------------------------------------- local times
@@ -290,10 +495,11 @@ def test_a_scheduled_date_and_daylight_saving() -> None:
     assert past == now  # a date already gone: as soon as possible
 
 
-def test_each_recipient_gets_it_at_the_time_in_their_own_zone_and_quiet_hours() -> None:
+def test_each_recipient_gets_it_at_the_time_in_their_own_zone_and_quiet_hours(
+    world: World,
+) -> None:
     from bot.storage.reminders import ReminderStore
 
-    world = World()
     clinic_id, (berlin, tokyo, unset) = setup_clinic(world, 3)
     settings = ReminderStore(world.storage.db)
     settings.save_settings(str(berlin), world.now, tz=BERLIN)

@@ -1,14 +1,19 @@
-"""Clinics: linking by deep link, leaving, staff roles, tenant isolation, audiences, "<5"."""
+"""Clinics: linking by deep link, leaving, staff roles, tenant isolation, audiences, "<5".
+
+Tests that keep data run on a SQLite file and on a fresh PostgreSQL database (``database``).
+"""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot import broadcast as bc
+from bot import crypto
 from bot.clinics import (
     EVERYONE,
     WEEK,
@@ -28,6 +33,7 @@ from bot.loader import load_bundle
 from bot.model import AnswerTest, Event
 from bot.telegram_html import check_html
 from tests.fakes.clinics import FLOWS, World
+from tests.fakes.postgres import fresh_database
 
 STAFF_A, STAFF_B, EDITOR_A = 900_001, 900_002, 900_003
 
@@ -53,9 +59,24 @@ def button_data(response: Response, label: str) -> str:
     raise AssertionError(f"no button {label!r} in {labels(response)}")
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """Where a ``World`` keeps its data: a SQLite file, or a fresh PostgreSQL database (when
+    a server is there: ``scripts/postgres-test-server``; CI starts one)."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "bot.db")
+        return
+    monkeypatch.setenv(crypto.KEY_ENV, crypto.new_key())
+    yield from fresh_database()
+
+
 @pytest.fixture
-def world() -> World:
-    return World()
+def world(database: str) -> Iterator[World]:
+    found = World(database)
+    yield found
+    found.storage.close()
 
 
 # ---------------------------------------------------------------- codes and links
@@ -368,8 +389,8 @@ def test_the_broadcast_wizard_from_text_to_queued(world: World) -> None:
     assert world.store.counts(clinic.id, sent.id).total == 6
 
 
-def test_the_wizard_survives_a_restart_and_schedules_at_a_local_time(tmp_path: Path) -> None:
-    world = World(str(tmp_path / "bot.db"))
+def test_the_wizard_survives_a_restart_and_schedules_at_a_local_time(database: str) -> None:
+    world = World(database)
     clinic = world.clinic("Hip Clinic")
     world.patients(clinic, 700, 2)
     world.store.add_staff(clinic.id, str(STAFF_A), "admin", world.now)
@@ -395,6 +416,7 @@ def test_the_wizard_survives_a_restart_and_schedules_at_a_local_time(tmp_path: P
     assert broadcast is not None and broadcast.at_time == "09:30"
     due = {r[0] for r in world.storage.db.all("SELECT due_at FROM clinic_deliveries")}
     assert due == {world.now + 90 * 60}  # NOW is 08:00 UTC: today 09:30 UTC
+    world.storage.close()
 
 
 def test_text_goes_to_the_engine_when_no_wizard_waits(world: World) -> None:

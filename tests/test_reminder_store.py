@@ -1,7 +1,9 @@
-"""The reminders store on a real SQLite file, with an injected clock (nothing sleeps).
+"""The reminders store on a real SQLite file and on a real PostgreSQL database (when a
+server is there: ``scripts/postgres-test-server``; CI starts one), with an injected clock
+(nothing sleeps).
 
-A restart is closing the file and opening it again; a race is two connections (threads, or
-two processes) sweeping the same file at the same moment.
+A restart is closing the database and opening it again; a race is two connections (threads,
+or two processes) sweeping the same database at the same moment.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import reminders_feature
+from bot import crypto, reminders_feature
 from bot.model import AnswerTest, AnswerValue, Condition, Effect, Session, Text
 from bot.reminders import (
     FollowupMessage,
@@ -29,9 +31,11 @@ from bot.reminders import (
     QuietHours,
     Rule,
 )
+from bot.storage import open_storage
 from bot.storage.reminders import PRIORITY, ReminderStore
 from bot.storage.sqlite import SqliteStorage
 from tests.fakes.bot_process import REPO
+from tests.fakes.postgres import fresh_database
 
 LONDON = "Europe/London"
 CHAT = 555_000_001
@@ -61,15 +65,18 @@ SEQUENCE = FollowupSequence(
 
 
 class Place:
-    """One database file and the answers people gave (for follow-up conditions)."""
+    """One database (a SQLite file, or a PostgreSQL database when ``url`` names one) and the
+    answers people gave (for follow-up conditions)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, url: str = "") -> None:
         self.path = path
+        self.url = url or f"sqlite:///{path}"
         self.answers: dict[str, dict[str, AnswerValue]] = {}
         self.opened: list[SqliteStorage] = []
 
     def open(self) -> tuple[SqliteStorage, ReminderStore]:
-        storage = SqliteStorage(str(self.path))
+        storage = open_storage(self.url)
+        assert isinstance(storage, SqliteStorage)
         self.opened.append(storage)
         store = ReminderStore(
             storage.db,
@@ -84,8 +91,18 @@ class Place:
             storage.close()
 
 
-@pytest.fixture
-def place(tmp_path: Path) -> Iterator[Place]:
+@pytest.fixture(params=["sqlite", "postgres"])
+def place(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Place]:
+    if request.param == "postgres":
+        monkeypatch.setenv(crypto.KEY_ENV, crypto.new_key())  # inherited by racer processes
+        databases = fresh_database()
+        found = Place(tmp_path / "unused.db", next(databases))
+        yield found
+        found.close()
+        databases.close()
+        return
     found = Place(tmp_path / "hipbot.db")
     yield found
     found.close()
@@ -311,9 +328,9 @@ RACER = """
 import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
+from bot.storage import open_storage
 from bot.storage.reminders import ReminderStore
-from bot.storage.sqlite import SqliteStorage
-storage = SqliteStorage(sys.argv[1])
+storage = open_storage(sys.argv[1])
 store = ReminderStore(storage.db)
 now = datetime(2026, 6, 1, 9, 0, tzinfo=ZoneInfo("Europe/London")).timestamp()
 sys.stdin.readline()  # both start together
@@ -321,14 +338,14 @@ print(sum(store.sweep(now + second, batch=20) for second in range(4)))
 """
 
 
-def test_two_sweeper_processes_on_one_file_send_each_occurrence_exactly_once(
+def test_two_sweeper_processes_on_one_database_send_each_occurrence_exactly_once(
     place: Place,
 ) -> None:
     storage, store = place.open()
     fill(store, RACE_PEOPLE, at(2026, 6, 1, 8, 0))
     racers = [
         subprocess.Popen(
-            [sys.executable, "-c", RACER, str(place.path)],
+            [sys.executable, "-c", RACER, place.url],
             cwd=REPO,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -344,6 +361,53 @@ def test_two_sweeper_processes_on_one_file_send_each_occurrence_exactly_once(
     assert sum(results) == RACE_PEOPLE
     per_chat = Counter(chat for chat, _, _ in outbox(storage))
     assert len(per_chat) == RACE_PEOPLE and set(per_chat.values()) == {1}
+
+
+HANGER = """
+import sys, time
+from bot.storage import open_storage
+from bot.storage.reminders import ReminderStore
+storage = open_storage(sys.argv[1])
+store = ReminderStore(storage.db)
+claim = store._claim
+def claim_then_hang(db, row, now):
+    found = claim(db, row, now)
+    print("claimed", flush=True)
+    time.sleep(600)  # SIGKILLed here: rows moved on, nothing committed
+    return found
+store._claim = claim_then_hang
+store.sweep(float(sys.argv[2]))
+"""
+
+
+def test_a_sweeper_killed_mid_sweep_leaves_its_reminders_to_the_other(place: Place) -> None:
+    """A replica killed in the middle of a sweep holds nothing for long: its transaction is
+    rolled back with its connection, and another replica's sweep sends every occurrence
+    once. (On PostgreSQL, while it lives, the others skip the rows it claimed.)"""
+    storage, store = place.open()
+    fill(store, 60, at(2026, 6, 1, 8, 0))
+    now = at(2026, 6, 1, 9, 0, 5)
+    hanger = subprocess.Popen(
+        [sys.executable, "-c", HANGER, place.url, repr(now)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert hanger.stdout is not None and hanger.stdout.readline().strip() == "claimed"
+        if storage.db.dialect == "postgres":
+            assert store.sweep(now) == 0  # its claims are skipped, not waited for
+    finally:
+        hanger.kill()
+        hanger.communicate(timeout=10)
+    if storage.db.dialect == "postgres":
+        # the server rolls the dead connection's transaction back: wait for that, not longer
+        with storage.db.transaction() as db:
+            db.execute("SELECT id FROM reminders FOR UPDATE")
+    assert store.sweep(now) == 60
+    per_chat = Counter(chat for chat, _, _ in outbox(storage))
+    assert len(per_chat) == 60 and set(per_chat.values()) == {1}
+    assert store.sweep(now + 60) == 0
 
 
 def test_sweeping_in_small_batches_reaches_everyone(place: Place) -> None:
@@ -405,7 +469,11 @@ def test_check_in_answers_are_kept_over_time_and_sealed_at_rest(place: Place) ->
         (5, "better"),
         (7, "worse"),
     ]
-    raw = sqlite3.connect(place.path).execute("SELECT data FROM checkin_answers").fetchall()
+    if place.url.startswith("sqlite"):  # read the file with no help from the bot
+        raw = sqlite3.connect(place.path).execute("SELECT data FROM checkin_answers").fetchall()
+    else:
+        raw = _storage.db.all("SELECT data FROM checkin_answers")
+    assert len(raw) == 3
     assert all("worse" not in value and "pain" not in value for (value,) in raw)
 
 

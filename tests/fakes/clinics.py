@@ -18,7 +18,7 @@ from bot.engine import Engine
 from bot.features import Context, Response, load_features
 from bot.loader import load_bundle
 from bot.model import AnswerValue, Event
-from bot.storage import SqliteStorage
+from bot.storage import SqliteStorage, open_storage
 from bot.storage.base import OutboxRow
 from bot.storage.clinics import Clinic, ClinicStore
 
@@ -29,8 +29,12 @@ _BUNDLE = load_bundle([FLOWS])
 
 class World:
     def __init__(self, path: str = ":memory:", now: float = NOW) -> None:
+        """``path``: a SQLite file (or ``:memory:``), or a database URL such as
+        ``postgresql://...``."""
         self.path = path
-        self.storage = SqliteStorage(path)
+        storage = open_storage(path) if "://" in path else SqliteStorage(path)
+        assert isinstance(storage, SqliteStorage)
+        self.storage = storage
         self.features = load_features(["bot.clinics_feature"])
         self.features.setup(self.storage)
         self.engine = Engine(_BUNDLE)
@@ -41,7 +45,10 @@ class World:
                 hook.clock = lambda: self.now
 
     def restart(self) -> World:
-        """The same database in a new process (the old connection is simply dropped)."""
+        """The same database in a new process (the old connection is closed, as a killed
+        process's would be; an in-memory database is simply dropped)."""
+        if self.path != ":memory:":
+            self.storage.close()
         world = World(self.path, self.now)
         world.storage.release_claims()
         return world

@@ -18,7 +18,9 @@ def server_url() -> str:
     url = os.environ.get("HIPBOT_TEST_POSTGRES_URL", "")
     if not url:
         if os.environ.get("CI"):
-            pytest.fail("CI is set but HIPBOT_TEST_POSTGRES_URL is not: .ci/run must start PostgreSQL")
+            pytest.fail(
+                "CI is set but HIPBOT_TEST_POSTGRES_URL is not: .ci/run must start PostgreSQL"
+            )
         pytest.skip("no PostgreSQL server: run scripts/postgres-test-server")
     return url
 
