@@ -52,7 +52,7 @@ def prepare(db_path: Path, recipients: int) -> list[int]:
     """A clinic with ``recipients`` linked patients and one queued broadcast to all."""
     storage = SqliteStorage(str(db_path))
     try:
-        load_features(["bot.clinics_feature"]).setup(storage)
+        load_features().setup(storage)
         store = ClinicStore(storage.db)
         now = time.time()
         clinic = store.add_clinic("Bench Clinic", now)
@@ -63,6 +63,12 @@ def prepare(db_path: Path, recipients: int) -> list[int]:
                 "INSERT INTO clinic_patients (clinic_id, user_id, joined_at, opted_in)"
                 " VALUES (?, ?, ?, 1)",
                 [(clinic.id, str(u), now) for u in users],
+            )
+            # no quiet hours: the bench measures sending, whatever the time of day it runs
+            db.executemany(
+                "INSERT INTO reminder_people (user_id, quiet_start, quiet_end, updated_at)"
+                " VALUES (?, 0, 0, ?)",
+                [(str(u), now) for u in users],
             )
         draft = store.create_draft(clinic.id, str(STAFF), now)
         store.update_draft(clinic.id, draft, text=f"{MARK}: the clinic is closed on Friday.")

@@ -6,9 +6,10 @@ Lifecycle of a broadcast::
                        queued | sending --/cancel--> cancelled
 
 Confirming creates one delivery row per recipient (``pending``), each with its own due time:
-now (staff chose "now": news such as "closed today" goes at once), or the chosen local time
-in the recipient's own time zone, held past their quiet hours (both as the reminders keep
-them, ``bot.storage.reminders``; daylight saving as in ``bot.reminders``). A delivery ends
+now (staff chose "now") or the chosen local time in the recipient's own time zone, and
+either way held past the recipient's quiet hours, so no clinic message wakes anyone at night
+(time zones and quiet hours as the reminders keep them, ``bot.storage.reminders``; daylight
+saving as in ``bot.reminders``). A delivery ends
 ``sent``, ``failed`` (Telegram refused it: 400), ``blocked`` (403: the person blocked the
 bot) or ``skipped`` (they left the clinic or sent /stop before their turn, or the broadcast
 was cancelled first).
@@ -123,6 +124,11 @@ def parse_local_time(text: str) -> LocalTime:
     return LocalTime(int(hour), int(minute), day)
 
 
+def now_due(now: float, zone_name: str, quiet: QuietHours) -> float:
+    """A "send now" delivery: at once, or when the person's quiet hours end."""
+    return max(now, reminders.hold(now, zone_name, quiet))
+
+
 def local_due(now: float, at: LocalTime, zone_name: str, quiet: QuietHours) -> float:
     """When a delivery scheduled at ``at`` is due for someone in ``zone_name`` (UTC seconds):
     the next such local time (or that date's), held to the end of their quiet hours if it
@@ -189,12 +195,12 @@ def queue(
     Returns the number of recipients, or None if the draft was gone (sent twice, discarded)."""
     people = recipients(storage, clinic_id, audience, now)
     due = []
-    clock_of = person_clocks(storage.db) if at is not None else None
+    clock_of = person_clocks(storage.db)
     for person in people:
-        if at is None or clock_of is None:
-            due.append((person.user_id, now))
+        zone, quiet = clock_of(person.user_id)
+        if at is None:
+            due.append((person.user_id, now_due(now, zone, quiet)))
         else:
-            zone, quiet = clock_of(person.user_id)
             due.append((person.user_id, local_due(now, at, zone, quiet)))
     store = ClinicStore(storage.db)
     if not store.queue(clinic_id, broadcast_id, due, now, report_to):

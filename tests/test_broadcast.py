@@ -23,7 +23,7 @@ import pytest
 
 from bot import broadcast as bc
 from bot import crypto
-from bot.broadcast import LocalTime, local_due, outbox_window, parse_local_time
+from bot.broadcast import LocalTime, local_due, now_due, outbox_window, parse_local_time
 from bot.clinics import EVERYONE
 from bot.reminders import QuietHours
 from bot.sender import OutboxSender
@@ -477,6 +477,13 @@ def test_a_scheduled_time_is_each_persons_own_local_time() -> None:
     assert local_due(now, LocalTime(9, 30), "America/New_York", quiet) == utc("2027-01-15 14:30")
     # 08:30 has passed in Berlin today: tomorrow
     assert local_due(now, LocalTime(8, 30), BERLIN, quiet) == utc("2027-01-16 07:30")
+
+
+def test_send_now_waits_for_the_end_of_quiet_hours() -> None:
+    quiet = QuietHours()  # 21:00-08:00
+    evening = utc("2027-01-15 21:30")  # 22:30 in Berlin: quiet; 16:30 in New York: not
+    assert now_due(evening, BERLIN, quiet) == utc("2027-01-16 07:00")
+    assert now_due(evening, "America/New_York", quiet) == evening
 
 
 def test_a_scheduled_time_in_quiet_hours_waits_for_them_to_end() -> None:

@@ -15,14 +15,18 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.features import load_features
+from bot.reminders import QuietHours
 from bot.storage import SqliteStorage
 from bot.storage.clinics import ClinicStore
+from bot.storage.reminders import ReminderStore
 from tests.fakes.bot_api import FakeBotApi, RateLimits, SentMessage
 from tests.fakes.bot_process import REPO, BotProcess
 
@@ -70,6 +74,20 @@ def link_patients(bot: BotProcess, clinic_id: int, users: range) -> None:
         store = ClinicStore(storage.db)
         for user in users:
             store.link(clinic_id, str(user), None, 1.0e9)
+    finally:
+        storage.close()
+    awake(bot, users)
+
+
+def awake(bot: BotProcess, users: Iterable[int]) -> None:
+    """No quiet hours for these people, so "send now" reaches them whatever the time of day
+    the test runs (quiet hours themselves are tested in test_broadcast.py)."""
+    storage = SqliteStorage(str(bot.db_path))
+    try:
+        load_features().setup(storage)
+        people = ReminderStore(storage.db)
+        for user in users:
+            people.save_settings(str(user), time.time(), quiet=QuietHours(0, 0))
     finally:
         storage.close()
 
@@ -138,6 +156,7 @@ def test_a_clinic_a_patient_joining_and_broadcasts_from_telegram_and_the_cli(
         message_with(fake, STAFF, "Who should get it?")
         staff.click("All patients")
         preview = message_with(fake, STAFF, "Closed on Friday", button="Stop these messages")
+        awake(bot, [PATIENT, PERSONAL])
         message_with(fake, STAFF, "It goes to 6 patients", button="Send now")
         staff.click("Send now")
         message_with(
