@@ -38,6 +38,7 @@ class Database:
     """One SQLite connection used from any thread, one transaction at a time."""
 
     dialect = "sqlite"
+    begin = "BEGIN IMMEDIATE"  # SQLite: take the write lock at once, so writers queue
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -69,7 +70,7 @@ class Database:
                 finally:
                     self._depth -= 1
                 return
-            self.connection.execute("BEGIN IMMEDIATE")
+            self.connection.execute(self.begin)
             self._depth = 1
             try:
                 yield self

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import threading
 import zlib
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -20,6 +19,7 @@ from bot.storage.db import DIALECT_WORDS, Database
 
 class PostgresDatabase(Database):
     dialect = "postgres"
+    begin = "BEGIN"
 
     def __init__(self, url: str) -> None:
         self.path = url
@@ -35,27 +35,6 @@ class PostgresDatabase(Database):
             cached = text.replace("%", "%%").replace("?", "%s")
             self._statements[statement] = cached
         return cached
-
-    @contextmanager
-    def transaction(self) -> Iterator[Database]:
-        with self.lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield self
-                finally:
-                    self._depth -= 1
-                return
-            self.connection.execute("BEGIN")
-            self._depth = 1
-            try:
-                yield self
-            except BaseException:
-                self._depth = 0
-                self.connection.execute("ROLLBACK")
-                raise
-            self._depth = 0
-            self.connection.execute("COMMIT")
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> Any:
         with self.lock:
