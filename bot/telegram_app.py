@@ -48,7 +48,7 @@ from bot.errors import ConfigError, FlowErrors
 from bot.features import Context, Features, Response, load_features
 from bot.loader import load_bundle
 from bot.logs import hash_id
-from bot.model import Event, Outcome, Reply, Session, Text
+from bot.model import Event, Outcome, Reply, Session
 from bot.sender import OutboxSender, seconds
 from bot.settings import RunSettings, load_dotenv_file
 from bot.storage import Storage, open_storage
@@ -691,4 +691,4 @@ async def _main(settings: RunSettings) -> int:
     return 0
 
 
-__all__ = ["ChatOrder", "HipBot", "Text", "main", "serve"]
+__all__ = ["ChatOrder", "HipBot", "main", "serve"]
