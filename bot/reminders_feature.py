@@ -40,8 +40,10 @@ from bot.model import AnswerValue, Effect, Event, Reply, ReplyButton, Session
 from bot.reminders import (
     TITLES,
     FollowupSequence,
+    Rule,
     RuleError,
     build_followups,
+    hhmm,
     local_of,
     match_timezone,
     quiet_from_answers,
@@ -52,7 +54,7 @@ from bot.reminders import (
 )
 from bot.storage.db import Database
 from bot.storage.reminders import BUTTON_KEY, Reminder, ReminderStore
-from bot.storage.sqlite import SqliteStorage
+from bot.storage.sqlite import SqliteStorage, insert_outbox
 
 log = logging.getLogger("hipbot.reminders")
 
@@ -168,6 +170,8 @@ def on_schedule(store: ReminderStore) -> Handler:
             else:
                 rule = rule_from_answers(kind, answers)
                 store.set_reminder(session.user_id, chat, kind, rule, now)
+                if kind == "sitting":
+                    _say_if_window_changed(db, chat, rule, answers, now)
         except (RuleError, ValueError) as error:
             log.warning(
                 "reminder not saved",
@@ -175,6 +179,21 @@ def on_schedule(store: ReminderStore) -> Handler:
             )
 
     return handle
+
+
+def _say_if_window_changed(
+    db: Database, chat: int, rule: Rule, answers: Mapping[str, AnswerValue], now: float
+) -> None:
+    """A window typed back to front, or shorter than one break, was put right: say so,
+    rather than let the person believe the times they typed."""
+    typed = (answers.get("sit_start"), answers.get("sit_end"))
+    if typed == (hhmm(rule.start), hhmm(rule.end)):
+        return
+    text = (
+        f"Note: I will send sitting breaks from {hhmm(rule.start)} to {hhmm(rule.end)}. "
+        "Send /reminders to change this."
+    )
+    insert_outbox(db, [(chat, "sendMessage", {"chat_id": chat, "text": text})], now)
 
 
 def on_checkin(store: ReminderStore) -> Handler:
