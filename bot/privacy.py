@@ -287,13 +287,20 @@ def export_document(data: Mapping[str, Any], user_id: str, now: float) -> bytes:
 
 
 CLINIC_ALERT = (
-    "Patient {ref} reported an urgent symptom in hipbot. Please contact them. "
+    "Patient {ref} reported an urgent symptom in hipbot. Please contact them today. "
     "(No health details are shared here.)"
+)
+CLINIC_NOTICE = (
+    "Patient {ref} reported a warning sign in hipbot that needs a doctor soon, not an "
+    "emergency. Please contact them. (No health details are shared here.)"
 )
 
 
-def clinic_alert_text(patient_ref: str) -> str:
-    """The message to a clinic's staff: the clinic's own reference and nothing about health."""
+def clinic_alert_text(patient_ref: str, urgent: bool = True) -> str:
+    """The message to a clinic's staff: the clinic's own reference and nothing about health.
+    Urgent rows (emergency, same day) and "see a doctor soon" rows read differently, so staff
+    can tell which call comes first without learning what the person answered."""
     from bot.telegram_html import escape
 
-    return CLINIC_ALERT.format(ref=f"<b>{escape(patient_ref)}</b>")
+    template = CLINIC_ALERT if urgent else CLINIC_NOTICE
+    return template.format(ref=f"<b>{escape(patient_ref)}</b>")

@@ -219,7 +219,7 @@ def on_red_flag(db: Database, session: Session, effect: Effect, now: float) -> N
         "INSERT INTO red_flag_audit (user_id, data, at) VALUES (?, ?, ?) RETURNING id",
         (session.user_id, crypto.encrypt_json(db, data), now),
     )
-    alerted = alert_clinics(db, session.user_id, now)
+    alerted = alert_clinics(db, session.user_id, now, bool(effect.args.get("urgent", True)))
     if alerted:
         db.execute(
             "UPDATE red_flag_audit SET clinics_alerted = ? WHERE id = ?", (alerted, int(row[0]))
@@ -227,7 +227,7 @@ def on_red_flag(db: Database, session: Session, effect: Effect, now: float) -> N
     log.info("red flag", extra={"event": "red_flag", "count": alerted})
 
 
-def alert_clinics(db: Database, user_id: str, now: float) -> int:
+def alert_clinics(db: Database, user_id: str, now: float, urgent: bool = True) -> int:
     """Queue "patient REF reported an urgent symptom" to the staff of every clinic the person
     is linked to with the clinic's own reference, where the clinic opted in to alerts.
     Reads the clinics store's tables (``bot.storage.clinics``); none there: nobody to tell."""
@@ -243,7 +243,7 @@ def alert_clinics(db: Database, user_id: str, now: float) -> int:
     )
     rows = []
     for clinic_id, ref in links:
-        text = clinic_alert_text(str(ref))
+        text = clinic_alert_text(str(ref), urgent)
         for (staff,) in db.all(
             "SELECT user_id FROM clinic_staff WHERE clinic_id = ? ORDER BY user_id", (clinic_id,)
         ):

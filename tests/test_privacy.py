@@ -32,6 +32,7 @@ from bot.loader import load_bundle
 from bot.model import Bundle, Event, Reply
 from bot.privacy import (
     CLINIC_ALERT,
+    CLINIC_NOTICE,
     inactive_since,
     render_policy,
     retention_days,
@@ -787,6 +788,18 @@ def test_a_red_flag_is_audited_and_an_opted_in_clinic_is_told_without_health_det
     for health in ("fever", "infection", "hip is hot", USER):
         assert health not in message
     assert message == CLINIC_ALERT.format(ref="<b>P-1042</b>")
+
+
+@BOTH
+def test_a_see_a_doctor_soon_flag_is_not_sent_as_urgent(
+    person: Person, storage: SqliteStorage
+) -> None:
+    _clinic(storage, "P-1042", alerts=True)
+    person.send("/urgent")
+    person.walk("Start the questions", *["No"] * 8, "Yes")  # not improving after 2 weeks
+    (message,) = _staff_messages(storage)
+    assert message == CLINIC_NOTICE.format(ref="<b>P-1042</b>")
+    assert "urgent" not in message and "not an emergency" in message
 
 
 @pytest.mark.parametrize(
