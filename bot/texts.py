@@ -38,8 +38,8 @@ PRIVATE_ONLY = Text(
 )
 STOPPED = Text(
     {
-        "en": "Done. I will not send you any messages unless you write to me first. "
-        "Send /start whenever you want to begin again."
+        "en": "Done. I will not send you any messages on my own: no reminders, no clinic "
+        "news. I still answer when you write. Send /start to turn them back on."
     }
 )
 ALREADY_CHOSEN = Text({"en": "Already chosen ✓"})

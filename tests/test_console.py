@@ -28,7 +28,7 @@ def _chat(db: Path, typed: str) -> str:
 def test_stop_pauses_proactive_messages_and_start_allows_them(tmp_path: Path) -> None:
     db = tmp_path / "chat.db"
     out = _chat(db, "/stop\n")
-    assert "I will not send you any messages" in out
+    assert "I will not send you any messages on my own" in out
     user = str(console_chat_id("pat"))
     storage = SqliteStorage(str(db))
     assert storage.get_flag(user, "stopped")
