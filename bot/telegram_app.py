@@ -536,7 +536,9 @@ async def serve(settings: RunSettings, stop: asyncio.Event) -> None:
     application = build_application(settings, processor)
     hipbot = HipBot(engine, storage, features=features)
     hipbot.install(application)
-    await application.initialize()
+    if not await _reach_telegram(application, stop):
+        storage.close()
+        return
     sender = OutboxSender(storage, application.bot, settings.rate_limit)
     hipbot.sender = sender
     sending = asyncio.create_task(sender.run())
@@ -558,6 +560,29 @@ async def serve(settings: RunSettings, stop: asyncio.Event) -> None:
 
 
 JOB_INTERVAL = 2.0  # seconds between sweeps of reminders, follow-ups and broadcasts
+
+
+async def _reach_telegram(
+    application: Application[Any, Any, Any, Any, Any, Any], stop: asyncio.Event
+) -> bool:
+    """Start once the Bot API answers (getMe), retrying with backoff while the network or
+    Telegram is down; False if told to stop first. A refused token is final."""
+    wait = 1.0
+    while not stop.is_set():
+        try:
+            await application.initialize()
+            return True
+        except InvalidToken:
+            raise
+        except (NetworkError, TelegramError) as error:
+            log.warning(
+                "cannot reach the Bot API yet; retrying",
+                extra={"event": "start_retry", "error": type(error).__name__, "wait": wait},
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), wait)
+            wait = min(wait * 2, 60.0)
+    return False
 
 
 async def _run_jobs(

@@ -339,3 +339,13 @@ def test_wrong_settings_fail_with_a_sentence(
     )
     assert result.returncode == 2
     assert says in result.stdout and variable in result.stdout
+
+
+def test_start_waits_for_the_bot_api_instead_of_crashing(fake: FakeBotApi, tmp_path: Path) -> None:
+    fake.fail_next("getMe", 502, times=2)  # Telegram (or the network) down at start
+    with BotProcess(fake, tmp_path) as process:
+        fake.wait_for_sync(lambda: fake.commands, 20, "setMyCommands once getMe answers")
+        assert len(fake.calls("getMe")) >= 3
+        assert process.process is not None and process.process.poll() is None
+    logs = process.logs()
+    assert "start_retry" in logs and "Traceback" not in logs
