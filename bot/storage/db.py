@@ -70,7 +70,7 @@ class Database:
                 finally:
                     self._depth -= 1
                 return
-            self.connection.execute(self.begin)
+            self._start()
             self._depth = 1
             try:
                 yield self
@@ -80,6 +80,9 @@ class Database:
                 raise
             self._depth = 0
             self.connection.execute("COMMIT")
+
+    def _start(self) -> None:
+        self.connection.execute(self.begin)
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         with self.lock:

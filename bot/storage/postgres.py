@@ -7,6 +7,7 @@ The same stores and statements as SQLite run here: ``PostgresDatabase`` speaks t
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import zlib
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ class PostgresDatabase(Database):
 
     def __init__(self, url: str) -> None:
         self.path = url
-        self.connection = psycopg.connect(url, autocommit=True)  # type: ignore[assignment]
+        self.connection = self._connect()
         self.lock = threading.RLock()
         self._depth = 0
         self._statements: dict[str, str] = {}
@@ -36,9 +37,33 @@ class PostgresDatabase(Database):
             self._statements[statement] = cached
         return cached
 
+    def _connect(self) -> Any:
+        return psycopg.connect(self.path, autocommit=True)
+
+    def _start(self) -> None:
+        """BEGIN, on a new connection if the old one was lost (a server restart, a network
+        blip): only between transactions, so no half-done work is ever replayed."""
+        try:
+            self.connection.execute(self.begin)
+        except psycopg.OperationalError:
+            with contextlib.suppress(psycopg.Error):
+                self.connection.close()
+            self.connection = self._connect()
+            self.connection.execute(self.begin)
+
     def execute(self, statement: str, params: Sequence[Any] = ()) -> Any:
         with self.lock:
-            return self.connection.execute(self.sql(statement), tuple(params))
+            if self._depth == 0 and getattr(self.connection, "closed", False):
+                self.connection = self._connect()
+            try:
+                return self.connection.execute(self.sql(statement), tuple(params))
+            except psycopg.OperationalError:
+                if self._depth:  # inside a transaction: it is lost, the caller must see that
+                    raise
+                with contextlib.suppress(psycopg.Error):
+                    self.connection.close()
+                self.connection = self._connect()
+                return self.connection.execute(self.sql(statement), tuple(params))
 
     def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
