@@ -33,7 +33,7 @@ from bench import percentile, report
 from bot import broadcast as bc
 from bot.clinics import EVERYONE
 from bot.features import load_features
-from bot.storage import SqliteStorage
+from bot.storage import SqlStorage
 from bot.storage.clinics import ClinicStore
 from tests.fakes.bot_api import FakeBotApi, RateLimits
 from tests.fakes.bot_process import BotProcess
@@ -50,7 +50,7 @@ def _scale(count: int) -> int:
 
 def prepare(db_path: Path, recipients: int) -> list[int]:
     """A clinic with ``recipients`` linked patients and one queued broadcast to all."""
-    storage = SqliteStorage(str(db_path))
+    storage = SqlStorage(str(db_path))
     try:
         load_features().setup(storage)
         store = ClinicStore(storage.db)

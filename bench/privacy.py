@@ -2,7 +2,7 @@
 
 - ``seal_us`` / ``open_us``: sealing and opening one session record of the shipped flow
   with a realistic set of answers (Fernet, ``bot.crypto``).
-- ``turn_us`` / ``turn_plain_us``: ``SqliteStorage.commit_turn`` of one turn (session, one
+- ``turn_us`` / ``turn_plain_us``: ``SqlStorage.commit_turn`` of one turn (session, one
   effect, two outbox rows) with the data key, and with a codec that does not encrypt, on a
   SQLite file; ``turn_overhead_us`` is the difference.
 - ``rotate_values_per_s``: ``hipbot keys rotate``'s re-sealing speed over a database of
@@ -23,7 +23,7 @@ from bot import crypto
 from bot.features import load_features
 from bot.model import Effect, Session
 from bot.storage.base import session_to_json
-from bot.storage.sqlite import SqliteStorage
+from bot.storage.sql import SqlStorage
 
 PEOPLE = 2000
 TURNS = 2000
@@ -61,7 +61,7 @@ def _per_call_us(call: Callable[[], object], runs: int) -> float:
     return median(samples)
 
 
-def _turns_us(storage: SqliteStorage) -> float:
+def _turns_us(storage: SqlStorage) -> float:
     row = (1, "sendMessage", {"chat_id": 1, "text": "Question 3 of 4. Which of these..." * 3})
     session = _session("1", 1)
     storage.commit_turn(session, now=1.0)
@@ -79,8 +79,8 @@ def run(json: bool = False) -> int:
     seal_us = _per_call_us(lambda: codec.seal(record), 2000)
     open_us = _per_call_us(lambda: codec.open(sealed), 2000)
     with tempfile.TemporaryDirectory() as folder:
-        sealed_store = SqliteStorage(str(Path(folder) / "sealed.db"))
-        plain_store = SqliteStorage(str(Path(folder) / "plain.db"))
+        sealed_store = SqlStorage(str(Path(folder) / "sealed.db"))
+        plain_store = SqlStorage(str(Path(folder) / "plain.db"))
         crypto.use_codec(plain_store.db, PlainCodec([crypto.new_key().encode()]))
         turn_us, plain_us = _turns_us(sealed_store), _turns_us(plain_store)
         plain_store.close()

@@ -35,7 +35,7 @@ from typing import Any
 from bench import report
 from bot.reminders import Rule
 from bot.storage.reminders import ReminderStore
-from bot.storage.sqlite import SqliteStorage
+from bot.storage.sql import SqlStorage
 from tests.fakes.bot_api import FakeBotApi, RateLimits
 from tests.fakes.bot_process import REPO, BotProcess
 
@@ -50,7 +50,7 @@ def _scale(count: int) -> int:
 
 def prepare(db_path: Path, people: int, due: float) -> list[int]:
     """``people`` people in UTC with a daily tip due at ``due`` (quiet hours off)."""
-    storage = SqliteStorage(str(db_path))
+    storage = SqlStorage(str(db_path))
     try:
         ReminderStore(storage.db)  # its tables
         users = list(range(FIRST, FIRST + people))
@@ -152,7 +152,7 @@ def run_delivery(people: int, cap: float) -> dict[str, Any]:
 SWEEPER = """
 import json, resource, sys, time
 from bot.storage.reminders import ReminderStore
-from bot.storage.sqlite import SqliteStorage
+from bot.storage.sql import SqlStorage
 
 def peak_mb():
     try:
@@ -164,7 +164,7 @@ def peak_mb():
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-storage = SqliteStorage(sys.argv[1])
+storage = SqlStorage(sys.argv[1])
 store = ReminderStore(storage.db)
 before = peak_mb()
 start = time.perf_counter()

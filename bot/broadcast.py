@@ -57,7 +57,7 @@ from bot.clinics import Audience, Counts, Person, patient_message, select, shown
 from bot.reminders import QuietHours
 from bot.storage.clinics import GOING, Broadcast, ClinicStore
 from bot.storage.db import Database
-from bot.storage.sqlite import SqliteStorage, insert_outbox
+from bot.storage.sql import SqlStorage, insert_outbox
 
 PRIORITY = 10  # bulk: after replies (0) and reminders (5)
 REPORT_PRIORITY = 1  # a staff member's report: right after replies
@@ -160,9 +160,7 @@ def person_clocks(db: Database) -> Callable[[str], tuple[str, QuietHours]]:
 # ---------------------------------------------------------------- audiences and queueing
 
 
-def recipients(
-    storage: SqliteStorage, clinic_id: int, audience: Audience, now: float
-) -> list[Person]:
+def recipients(storage: SqlStorage, clinic_id: int, audience: Audience, now: float) -> list[Person]:
     """The clinic's linked patients in the audience, leaving out anyone who blocked the bot
     or sent /stop (they get no proactive messages)."""
     store = ClinicStore(storage.db)
@@ -183,7 +181,7 @@ def recipients(
 
 
 def queue(
-    storage: SqliteStorage,
+    storage: SqlStorage,
     clinic_id: int,
     broadcast_id: int,
     audience: Audience,
@@ -211,7 +209,7 @@ def queue(
 # ---------------------------------------------------------------- the sweep
 
 
-def sweep(storage: SqliteStorage, now: float, rate: float | None = None) -> int:
+def sweep(storage: SqlStorage, now: float, rate: float | None = None) -> int:
     """Hand due deliveries to the outbox (within the window), finish broadcasts with nothing
     pending and queue their reports. Returns how many outbox rows it queued."""
     store = ClinicStore(storage.db)

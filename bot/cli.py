@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from bot.errors import ConfigError, FlowErrors, StorageError
 
 if TYPE_CHECKING:
-    from bot.storage import SqliteStorage
+    from bot.storage import SqlStorage
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -40,14 +40,14 @@ def _chat(args: argparse.Namespace) -> int:
     from bot.features import load_features
     from bot.loader import load_bundle
     from bot.settings import Settings, default_data_dir, load_dotenv_file
-    from bot.storage import SqliteStorage, open_storage
+    from bot.storage import SqlStorage, open_storage
 
     load_dotenv_file()
     settings = Settings.from_env()
     bundle = load_bundle([args.flows or settings.flows_dir])
     storage = open_storage(args.db or settings.database_url)
     features = load_features()
-    if isinstance(storage, SqliteStorage):
+    if isinstance(storage, SqlStorage):
         features.setup(storage)
     engine = Engine(bundle, {"emergency_number": settings.emergency_number})
     chat_id = console.console_chat_id(args.user)
@@ -97,13 +97,13 @@ def _run(args: argparse.Namespace) -> int:
     return telegram_app.main()
 
 
-def _open_all(url: str) -> SqliteStorage:
+def _open_all(url: str) -> SqlStorage:
     """A storage with every feature's tables migrated."""
     from bot.features import load_features
-    from bot.storage import SqliteStorage, open_storage
+    from bot.storage import SqlStorage, open_storage
 
     storage = open_storage(url)
-    if not isinstance(storage, SqliteStorage):
+    if not isinstance(storage, SqlStorage):
         raise ConfigError(
             f"{url!r} is not a database URL: use sqlite:///file.db or postgresql://..."
         )

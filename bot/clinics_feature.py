@@ -59,7 +59,7 @@ from bot.features import Context, Feature, Response, button
 from bot.model import Effect, Event, Reply, ReplyButton, Session
 from bot.storage.clinics import Broadcast, ClinicStore
 from bot.storage.db import Database
-from bot.storage.sqlite import SqliteStorage, insert_outbox
+from bot.storage.sql import SqlStorage, insert_outbox
 from bot.telegram_html import MAX_TEXT, HtmlProblem, check_html, escape
 
 JOIN_PRIORITY = 1  # after the welcome the same /start queued (priority 0)
@@ -107,7 +107,7 @@ def feature() -> Feature:
     )
 
 
-def setup(storage: SqliteStorage) -> None:
+def setup(storage: SqlStorage) -> None:
     store = ClinicStore(storage.db)
     store.migrate()
     storage.on_effect("started", on_started)
@@ -119,7 +119,7 @@ def setup(storage: SqliteStorage) -> None:
 Handler = Callable[[Database, Session, Effect, float], None]
 
 
-def sweep_job(storage: SqliteStorage, now: float) -> int:
+def sweep_job(storage: SqlStorage, now: float) -> int:
     return bc.sweep(storage, now)
 
 
@@ -584,7 +584,7 @@ class CliError(Exception):
 
 
 def _cli(
-    run: Callable[[argparse.Namespace, SqliteStorage], int],
+    run: Callable[[argparse.Namespace, SqlStorage], int],
 ) -> Callable[[argparse.Namespace], int]:
     def wrapped(args: argparse.Namespace) -> int:
         from bot.settings import default_database_url, load_dotenv_file
@@ -592,7 +592,7 @@ def _cli(
 
         load_dotenv_file()
         storage = open_storage(args.db or default_database_url())
-        if not isinstance(storage, SqliteStorage):
+        if not isinstance(storage, SqlStorage):
             print("hipbot: clinics need a database: set DATABASE_URL", file=sys.stderr)
             return 2
         try:
@@ -621,7 +621,7 @@ def _bot_username(given: str | None) -> str | None:
 
 
 @_cli
-def _cli_clinic_add(args: argparse.Namespace, storage: SqliteStorage) -> int:
+def _cli_clinic_add(args: argparse.Namespace, storage: SqlStorage) -> int:
     clinic = ClinicStore(storage.db).add_clinic(args.name, time.time())
     print(f"clinic {clinic.id}: {clinic.name}")
     print(f"code: {clinic.code}")
@@ -635,7 +635,7 @@ def _cli_clinic_add(args: argparse.Namespace, storage: SqliteStorage) -> int:
 
 
 @_cli
-def _cli_clinic_link(args: argparse.Namespace, storage: SqliteStorage) -> int:
+def _cli_clinic_link(args: argparse.Namespace, storage: SqlStorage) -> int:
     import segno
 
     store = ClinicStore(storage.db)
@@ -662,7 +662,7 @@ def _cli_clinic_link(args: argparse.Namespace, storage: SqliteStorage) -> int:
 
 
 @_cli
-def _cli_clinic_list(args: argparse.Namespace, storage: SqliteStorage) -> int:
+def _cli_clinic_list(args: argparse.Namespace, storage: SqlStorage) -> int:
     store = ClinicStore(storage.db)
     clinics = store.clinics_for_operator()
     for clinic in clinics:
@@ -673,7 +673,7 @@ def _cli_clinic_list(args: argparse.Namespace, storage: SqliteStorage) -> int:
 
 
 @_cli
-def _cli_staff_add(args: argparse.Namespace, storage: SqliteStorage) -> int:
+def _cli_staff_add(args: argparse.Namespace, storage: SqlStorage) -> int:
     store = ClinicStore(storage.db)
     clinic = _find_clinic(store, args.clinic)
     store.add_staff(clinic.id, args.user_id.strip(), args.role, time.time())
@@ -682,7 +682,7 @@ def _cli_staff_add(args: argparse.Namespace, storage: SqliteStorage) -> int:
 
 
 @_cli
-def _cli_staff_list(args: argparse.Namespace, storage: SqliteStorage) -> int:
+def _cli_staff_list(args: argparse.Namespace, storage: SqlStorage) -> int:
     store = ClinicStore(storage.db)
     clinics = [_find_clinic(store, args.clinic)] if args.clinic else store.clinics_for_operator()
     for clinic in clinics:
@@ -692,7 +692,7 @@ def _cli_staff_list(args: argparse.Namespace, storage: SqliteStorage) -> int:
 
 
 @_cli
-def _cli_staff_remove(args: argparse.Namespace, storage: SqliteStorage) -> int:
+def _cli_staff_remove(args: argparse.Namespace, storage: SqlStorage) -> int:
     store = ClinicStore(storage.db)
     clinic = _find_clinic(store, args.clinic)
     if not store.remove_staff(clinic.id, args.user_id.strip()):
@@ -702,7 +702,7 @@ def _cli_staff_remove(args: argparse.Namespace, storage: SqliteStorage) -> int:
 
 
 @_cli
-def _cli_broadcast(args: argparse.Namespace, storage: SqliteStorage) -> int:
+def _cli_broadcast(args: argparse.Namespace, storage: SqlStorage) -> int:
     if args.status:
         if len(args.status) != 2 or args.status[0] != "status" or not args.status[1].isdigit():
             raise CliError("use: hipbot broadcast status ID  (or --clinic ... to send one)")
@@ -755,7 +755,7 @@ def _plain(text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
-def _broadcast_status(storage: SqliteStorage, broadcast_id: int) -> int:
+def _broadcast_status(storage: SqlStorage, broadcast_id: int) -> int:
     store = ClinicStore(storage.db)
     item = store.broadcast_for_operator(broadcast_id)
     if item is None or item.state == "draft":

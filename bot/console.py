@@ -23,7 +23,7 @@ from bot import texts
 from bot.conversation import ButtonNotOffered, Conversation
 from bot.features import Context, Features, Response
 from bot.model import Event, Reply, ReplyButton
-from bot.storage.sqlite import SqliteStorage
+from bot.storage.sql import SqlStorage
 
 _TAG = re.compile(r"<[^>]+>")
 _BOLD = re.compile(r"</?(b|strong)>")
@@ -142,7 +142,7 @@ class Console:
         """Run the sweeps, then print this person's due outbox messages."""
         with self.lock:
             storage = self.chat.storage
-            if not isinstance(storage, SqliteStorage):
+            if not isinstance(storage, SqlStorage):
                 return 0
             now = self.clock()
             self.features.run_jobs(storage, now)
@@ -157,7 +157,7 @@ class Console:
 
     def _context(self, args: str = "") -> Context:
         storage = self.chat.storage
-        assert isinstance(storage, SqliteStorage), "features need the SQL storage"
+        assert isinstance(storage, SqlStorage), "features need the SQL storage"
         return Context(
             user_id=self.chat.user_id,
             chat_id=self.chat_id,

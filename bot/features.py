@@ -28,7 +28,7 @@ from bot.model import Event, Reply, ReplyButton, Session
 
 if TYPE_CHECKING:
     from bot.engine import Engine
-    from bot.storage.sqlite import SqliteStorage
+    from bot.storage.sql import SqlStorage
 
 log = logging.getLogger("hipbot.features")
 FEATURE_MODULES: list[str] = [
@@ -52,7 +52,7 @@ class Context:
 
     user_id: str
     chat_id: int
-    storage: SqliteStorage
+    storage: SqlStorage
     engine: Engine
     now: float
     args: str = ""
@@ -71,14 +71,14 @@ class Response:
 
 Command = Callable[[Context], Response]
 ButtonHandler = Callable[[Context, str], Response]
-Job = Callable[["SqliteStorage", float], int]
+Job = Callable[["SqlStorage", float], int]
 TextHandler = Callable[[Context, str], "Response | None"]
 
 
 @dataclass
 class Feature:
     name: str
-    setup: Callable[[SqliteStorage], None] | None = None
+    setup: Callable[[SqlStorage], None] | None = None
     commands: dict[str, Command] = field(default_factory=dict)
     descriptions: dict[str, str] = field(default_factory=dict)  # for Telegram's command menu
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)
@@ -119,7 +119,7 @@ class Features:
             self.jobs += feature.jobs
         self.text_handlers = [f.text for f in features if f.text is not None]
 
-    def setup(self, storage: SqliteStorage) -> None:
+    def setup(self, storage: SqlStorage) -> None:
         for feature in self.features:
             if feature.setup is not None:
                 feature.setup(storage)
@@ -137,7 +137,7 @@ class Features:
                 return response
         return None
 
-    def run_jobs(self, storage: SqliteStorage, now: float) -> int:
+    def run_jobs(self, storage: SqlStorage, now: float) -> int:
         """Run every job; one that fails is logged and never stops the others."""
         done = 0
         for job in self.jobs:

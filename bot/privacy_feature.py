@@ -54,7 +54,7 @@ from bot.privacy import (
     retention_days,
 )
 from bot.storage.db import Database
-from bot.storage.sqlite import SqliteStorage, insert_outbox
+from bot.storage.sql import SqlStorage, insert_outbox
 
 log = logging.getLogger("hipbot.privacy")
 
@@ -134,7 +134,7 @@ def feature() -> Feature:
 Handler = Callable[[Database, Session, Effect, float], None]
 
 
-def setup(storage: SqliteStorage) -> None:
+def setup(storage: SqlStorage) -> None:
     storage.db.migrate(STORE, MIGRATIONS)
     if storage.db.dialect == "sqlite":
         storage.db.execute("PRAGMA secure_delete = ON")  # erased rows are zeroed on disk
@@ -189,7 +189,7 @@ def withdraw(db: Database, user_id: str, now: float) -> None:
         db.execute("DELETE FROM outbox WHERE chat_id = ? AND state <> 'pending'", (int(user_id),))
 
 
-def _on_cleared(storage: SqliteStorage) -> Handler:
+def _on_cleared(storage: SqlStorage) -> Handler:
     def on_cleared(db: Database, session: Session, effect: Effect, now: float) -> None:
         """``clear_answers`` with ``erase: everything`` (under 16): keep nothing at all."""
         if effect.args.get("erase") == "everything":
@@ -338,7 +338,7 @@ def mydata_command(ctx: Context) -> Response:
     return Response(documents=[Document(name, content, MYDATA_CAPTION)])
 
 
-def collect(storage: SqliteStorage, user_id: str) -> dict[str, Any]:
+def collect(storage: SqlStorage, user_id: str) -> dict[str, Any]:
     """Every store's export of one person, with the answers and when each was given."""
     data = storage.export_user(user_id)
     data["answers"] = answers_with_times(storage.session_record(user_id))
@@ -368,7 +368,7 @@ def delete_button(ctx: Context, argument: str) -> Response:
 # ---------------------------------------------------------------- retention
 
 
-def purge(storage: SqliteStorage, now: float, days: int, dry_run: bool = False) -> int:
+def purge(storage: SqlStorage, now: float, days: int, dry_run: bool = False) -> int:
     """Erase every person with no turn for more than ``days`` days; how many."""
     cutoff = inactive_since(now, days)
     users = [
@@ -384,7 +384,7 @@ def purge(storage: SqliteStorage, now: float, days: int, dry_run: bool = False) 
 SENT_KEPT = 2 * 24 * 3600.0  # seconds a sent or parked outbox row is kept
 
 
-def purge_job(storage: SqliteStorage, now: float) -> int:
+def purge_job(storage: SqlStorage, now: float) -> int:
     """Once a day: erase people inactive longer than HIPBOT_RETENTION_DAYS."""
     row = storage.db.one("SELECT last_run FROM privacy_jobs WHERE name = 'purge'")
     if row is not None and now - float(row[0]) < PURGE_EVERY:
@@ -430,7 +430,7 @@ def add_cli(commands: Any) -> None:
     alerts.set_defaults(func=_alerts_cli)
 
 
-def _open() -> SqliteStorage:
+def _open() -> SqlStorage:
     """The configured database with every feature's tables and hooks, for the command line."""
     from bot.errors import ConfigError
     from bot.features import load_features
@@ -439,7 +439,7 @@ def _open() -> SqliteStorage:
 
     load_dotenv_file()
     storage = open_storage(default_database_url())
-    if not isinstance(storage, SqliteStorage):
+    if not isinstance(storage, SqlStorage):
         raise ConfigError("this command needs a database: set DATABASE_URL")
     load_features().setup(storage)
     return storage

@@ -54,7 +54,7 @@ from bot.reminders import (
 )
 from bot.storage.db import Database
 from bot.storage.reminders import BUTTON_KEY, Reminder, ReminderStore
-from bot.storage.sqlite import SqliteStorage, insert_outbox
+from bot.storage.sql import SqlStorage, insert_outbox
 
 log = logging.getLogger("hipbot.reminders")
 
@@ -76,7 +76,7 @@ NAMES = {  # how /reminders names each kind
 }
 TREND = {"better": "better", "same": "about the same", "worse": "worse"}
 
-_stores: weakref.WeakKeyDictionary[SqliteStorage, ReminderStore] = weakref.WeakKeyDictionary()
+_stores: weakref.WeakKeyDictionary[SqlStorage, ReminderStore] = weakref.WeakKeyDictionary()
 
 
 # ---------------------------------------------------------------- the store of a storage
@@ -107,7 +107,7 @@ def load_followups(flows_dir: str) -> dict[str, FollowupSequence]:
     return found
 
 
-def store_for(storage: SqliteStorage) -> ReminderStore:
+def store_for(storage: SqlStorage) -> ReminderStore:
     """The reminders store on this storage's database (made, and migrated, once)."""
     store = _stores.get(storage)
     if store is None:
@@ -124,12 +124,12 @@ def store_for(storage: SqliteStorage) -> ReminderStore:
     return store
 
 
-def use_store(storage: SqliteStorage, store: ReminderStore) -> None:
+def use_store(storage: SqlStorage, store: ReminderStore) -> None:
     """Use this store for ``storage`` (tests give their own follow-ups and config)."""
     _stores[storage] = store
 
 
-def _answers_reader(storage: SqliteStorage) -> Callable[[str], Mapping[str, AnswerValue]]:
+def _answers_reader(storage: SqlStorage) -> Callable[[str], Mapping[str, AnswerValue]]:
     def answers(user_id: str) -> Mapping[str, AnswerValue]:
         session = storage.load_session(user_id)
         return session.answers if session is not None else {}
@@ -221,7 +221,7 @@ def on_withdrawn(store: ReminderStore) -> Handler:
     return handle
 
 
-def setup(storage: SqliteStorage) -> None:
+def setup(storage: SqlStorage) -> None:
     store = store_for(storage)
     handlers = {
         "schedule_reminder": on_schedule(store),
@@ -237,7 +237,7 @@ def setup(storage: SqliteStorage) -> None:
 JOB_BUDGET = 0.5  # seconds of sweeping per job run (it runs on the bot's event loop)
 
 
-def sweep(storage: SqliteStorage, now: float) -> int:
+def sweep(storage: SqlStorage, now: float) -> int:
     """The job: queue due reminders and follow-up messages, about ``JOB_BUDGET`` seconds'
     worth (some 3,000) at a time; the next run, 2 seconds later, goes on with the rest."""
     return store_for(storage).sweep(now, budget=JOB_BUDGET)
@@ -412,13 +412,13 @@ def _number(value: str) -> int | None:
 # ---------------------------------------------------------------- command line
 
 
-def _open() -> SqliteStorage:
+def _open() -> SqlStorage:
     from bot.settings import default_database_url, load_dotenv_file
     from bot.storage import open_storage
 
     load_dotenv_file()
     storage = open_storage(default_database_url())
-    if not isinstance(storage, SqliteStorage):
+    if not isinstance(storage, SqlStorage):
         print("hipbot reminders needs a database: set DATABASE_URL", file=sys.stderr)
         raise SystemExit(2)
     return storage

@@ -52,7 +52,7 @@ from bot.model import Event, Outcome, Reply, Session
 from bot.sender import OutboxSender, seconds
 from bot.settings import RunSettings, load_dotenv_file
 from bot.storage import Storage, open_storage
-from bot.storage.sqlite import SqliteStorage, insert_outbox
+from bot.storage.sql import SqlStorage, insert_outbox
 from bot.telegram_html import escape, split_html
 from bot.telegram_request import AiohttpRequest
 
@@ -114,7 +114,7 @@ class HipBot:
     def __init__(
         self,
         engine: Engine,
-        storage: SqliteStorage,
+        storage: SqlStorage,
         clock: Callable[[], float] = time.time,
         features: Features | None = None,
     ) -> None:
@@ -526,7 +526,7 @@ async def serve(settings: RunSettings, stop: asyncio.Event) -> None:
     """Run the bot until ``stop`` is set: polling or webhook, plus the outbox sender."""
     bundle = load_bundle([settings.flows_dir])
     storage = open_storage(settings.database_url)
-    if not isinstance(storage, SqliteStorage):
+    if not isinstance(storage, SqlStorage):
         raise ConfigError("hipbot run needs a database: set DATABASE_URL to sqlite:///path/file.db")
     features = load_features()
     features.setup(storage)
@@ -586,7 +586,7 @@ async def _reach_telegram(
 
 
 async def _run_jobs(
-    features: Features, storage: SqliteStorage, sender: OutboxSender, stop: asyncio.Event
+    features: Features, storage: SqlStorage, sender: OutboxSender, stop: asyncio.Event
 ) -> None:
     """Run every feature's sweep every few seconds; wake the sender when they queued work."""
     while not stop.is_set():

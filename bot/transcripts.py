@@ -20,7 +20,7 @@ from bot.engine import Engine
 from bot.errors import FlowError, FlowErrors
 from bot.loader import _from_validation, document_kind, load_bundle, read_yaml, yaml_files
 from bot.model import Bundle
-from bot.storage import MemoryStorage, SqliteStorage, Storage
+from bot.storage import MemoryStorage, SqlStorage, Storage
 
 
 class _Strict(BaseModel):
@@ -197,7 +197,7 @@ def run(paths: list[str], out: TextIO) -> int:
     visited: set[str] = set()
     failed = 0
     for file, doc in transcripts:
-        storage = SqliteStorage(":memory:")  # the real storage, so restarts reload from it
+        storage = SqlStorage(":memory:")  # the real storage, so restarts reload from it
         result = run_transcript(doc, bundle, file, storage)
         storage.close()
         visited |= result.visited

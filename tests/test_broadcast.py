@@ -370,10 +370,10 @@ def test_cancel_on_one_replica_while_another_sweeps_waits_its_turn(
 HANGER = """
 import sys, time
 from bot import broadcast
-from bot.storage import SqliteStorage, open_storage
+from bot.storage import SqlStorage, open_storage
 from bot.storage.clinics import ClinicStore
 where = sys.argv[1]
-storage = open_storage(where) if "://" in where else SqliteStorage(where)
+storage = open_storage(where) if "://" in where else SqlStorage(where)
 def mark_then_hang(self, delivery_ids, now):
     print(len(delivery_ids), flush=True)
     time.sleep(600)  # SIGKILLed here: outbox rows written, nothing committed

@@ -24,7 +24,7 @@ import pytest
 
 from bot.features import load_features
 from bot.reminders import QuietHours
-from bot.storage import SqliteStorage
+from bot.storage import SqlStorage
 from bot.storage.clinics import ClinicStore
 from bot.storage.reminders import ReminderStore
 from tests.fakes.bot_api import FakeBotApi, RateLimits, SentMessage
@@ -69,7 +69,7 @@ def message_with(fake: FakeBotApi, chat: int, words: str, button: str | None = N
 
 def link_patients(bot: BotProcess, clinic_id: int, users: range) -> None:
     """Patients who joined earlier (seeded straight into the bot's database)."""
-    storage = SqliteStorage(str(bot.db_path))
+    storage = SqlStorage(str(bot.db_path))
     try:
         store = ClinicStore(storage.db)
         for user in users:
@@ -82,7 +82,7 @@ def link_patients(bot: BotProcess, clinic_id: int, users: range) -> None:
 def awake(bot: BotProcess, users: Iterable[int]) -> None:
     """No quiet hours for these people, so "send now" reaches them whatever the time of day
     the test runs (quiet hours themselves are tested in test_broadcast.py)."""
-    storage = SqliteStorage(str(bot.db_path))
+    storage = SqlStorage(str(bot.db_path))
     try:
         load_features().setup(storage)
         people = ReminderStore(storage.db)
@@ -137,7 +137,7 @@ def test_a_clinic_a_patient_joining_and_broadcasts_from_telegram_and_the_cli(
         fake.user(PERSONAL).click("Yes, send me messages")
         message_with(fake, PERSONAL, "You will get messages")
         link_patients(bot, clinic_id, range(5_551_000, 5_551_004))
-        storage = SqliteStorage(str(bot.db_path))
+        storage = SqlStorage(str(bot.db_path))
         refs = {
             link.user_id: link.patient_ref for link in ClinicStore(storage.db).patients(clinic_id)
         }

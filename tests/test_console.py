@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from bot.console import console_chat_id
-from bot.storage import SqliteStorage
+from bot.storage import SqlStorage
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -30,11 +30,11 @@ def test_stop_pauses_proactive_messages_and_start_allows_them(tmp_path: Path) ->
     out = _chat(db, "/stop\n")
     assert "I will not send you any messages on my own" in out
     user = str(console_chat_id("pat"))
-    storage = SqliteStorage(str(db))
+    storage = SqlStorage(str(db))
     assert storage.get_flag(user, "stopped")
     storage.close()
     out = _chat(db, "/start\n")
     assert "not a diagnosis" in out
-    storage = SqliteStorage(str(db))
+    storage = SqlStorage(str(db))
     assert not storage.get_flag(user, "stopped")
     storage.close()

@@ -16,7 +16,7 @@ from bot.crypto import new_key
 from bot.engine import Engine
 from bot.features import load_features
 from bot.loader import load_bundle
-from bot.storage import SqliteStorage, open_storage
+from bot.storage import SqlStorage, open_storage
 from tests.fakes.postgres import fresh_database
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,7 +28,7 @@ def postgres_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     yield from fresh_database()
 
 
-def _fill(storage: SqliteStorage) -> None:
+def _fill(storage: SqlStorage) -> None:
     engine = Engine(load_bundle([REPO / "flows"]))
     for person in range(12):
         chat = Conversation(engine, storage, str(1000 + person))
@@ -41,14 +41,14 @@ def _fill(storage: SqliteStorage) -> None:
     )
 
 
-def _dump(storage: SqliteStorage) -> dict[str, list[tuple[object, ...]]]:
+def _dump(storage: SqlStorage) -> dict[str, list[tuple[object, ...]]]:
     tables = [t for t in storage.db.tables() if t != "schema_migrations"]
     return {t: sorted(map(tuple, storage.db.all(f"SELECT * FROM {t}")), key=repr) for t in tables}
 
 
 def test_copy_moves_every_row_and_the_bot_carries_on(tmp_path: Path, postgres_url: str) -> None:
     source = open_storage(f"sqlite:///{tmp_path / 'hipbot.db'}")
-    assert isinstance(source, SqliteStorage)
+    assert isinstance(source, SqlStorage)
     load_features().setup(source)
     _fill(source)
     before = _dump(source)
@@ -73,7 +73,7 @@ def test_copy_moves_every_row_and_the_bot_carries_on(tmp_path: Path, postgres_ur
     assert result.returncode == 0, result.stderr
     assert "copied" in result.stdout
     target = open_storage(postgres_url)
-    assert isinstance(target, SqliteStorage)
+    assert isinstance(target, SqlStorage)
     after = _dump(target)
     assert set(after) == set(before)
     for table, rows in before.items():
@@ -91,7 +91,7 @@ def test_copy_moves_every_row_and_the_bot_carries_on(tmp_path: Path, postgres_ur
 def test_copy_refuses_a_target_that_is_not_empty(tmp_path: Path, postgres_url: str) -> None:
     url = f"sqlite:///{tmp_path / 'hipbot.db'}"
     source = open_storage(url)
-    assert isinstance(source, SqliteStorage)
+    assert isinstance(source, SqlStorage)
     _fill(source)
     source.close()
     command = [sys.executable, "-m", "bot", "db", "copy", url, postgres_url]
@@ -113,6 +113,6 @@ def test_db_upgrade_applies_every_store(postgres_url: str) -> None:
     assert result.returncode == 0, result.stderr
     assert "core v" in result.stdout
     storage = open_storage(postgres_url)
-    assert isinstance(storage, SqliteStorage)
+    assert isinstance(storage, SqlStorage)
     assert {"sessions", "outbox", "journal", "flags"} <= set(storage.db.tables())
     storage.close()

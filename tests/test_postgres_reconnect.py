@@ -10,29 +10,29 @@ import pytest
 
 from bot.crypto import new_key
 from bot.model import Session
-from bot.storage import SqliteStorage, open_storage
+from bot.storage import SqlStorage, open_storage
 from tests.fakes.postgres import fresh_database
 
 
 @pytest.fixture
-def storage(monkeypatch: pytest.MonkeyPatch) -> Iterator[SqliteStorage]:
+def storage(monkeypatch: pytest.MonkeyPatch) -> Iterator[SqlStorage]:
     monkeypatch.setenv("HIPBOT_DATA_KEY", new_key())
     databases = fresh_database()
     store = open_storage(next(databases))
-    assert isinstance(store, SqliteStorage)
+    assert isinstance(store, SqlStorage)
     yield store
     store.close()
     databases.close()
 
 
-def _cut(storage: SqliteStorage) -> None:
+def _cut(storage: SqlStorage) -> None:
     """Terminate the storage's server connection from outside, as a restart would."""
     pid = storage.db.one("SELECT pg_backend_pid()")[0]
     with psycopg.connect(storage.db.path, autocommit=True) as other:
         other.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
 
-def test_work_goes_on_after_the_connection_is_lost(storage: SqliteStorage) -> None:
+def test_work_goes_on_after_the_connection_is_lost(storage: SqlStorage) -> None:
     storage.commit_turn(Session("1", "hip", 1, "menu", revision=1))
     _cut(storage)
     assert storage.load_session("1") is not None  # a read on a fresh connection
@@ -42,7 +42,7 @@ def test_work_goes_on_after_the_connection_is_lost(storage: SqliteStorage) -> No
     assert session is not None and session.step == "learn_joint"
 
 
-def test_a_transaction_that_lost_its_connection_fails_whole(storage: SqliteStorage) -> None:
+def test_a_transaction_that_lost_its_connection_fails_whole(storage: SqlStorage) -> None:
     with pytest.raises(psycopg.OperationalError), storage.db.transaction() as db:
         db.execute("INSERT INTO flags (user_id, name, value) VALUES ('9', 'stopped', 1)")
         _cut(storage)

@@ -39,7 +39,7 @@ from bot.privacy import (
 )
 from bot.privacy_feature import purge, purge_job
 from bot.storage.clinics import ClinicStore
-from bot.storage.sqlite import SqliteStorage
+from bot.storage.sql import SqlStorage
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOWS = ROOT / "flows"
@@ -67,7 +67,7 @@ class Person:
     commands and buttons, replies queued in the outbox, all at the clock's time."""
 
     engine: Engine
-    storage: SqliteStorage
+    storage: SqlStorage
     features: Features
     clock: Clock
     user_id: str = USER
@@ -151,7 +151,7 @@ def bundle() -> Bundle:
 @pytest.fixture
 def storage(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[SqliteStorage]:
+) -> Iterator[SqlStorage]:
     """A SQLite file; tests marked with ``BOTH`` also run on PostgreSQL (when a server is
     there: ``scripts/postgres-test-server``; CI starts one)."""
     if getattr(request, "param", "sqlite") == "postgres":
@@ -161,13 +161,13 @@ def storage(
         monkeypatch.setenv(crypto.KEY_ENV, crypto.new_key())
         databases = fresh_database()
         store = open_storage(next(databases))
-        assert isinstance(store, SqliteStorage)
+        assert isinstance(store, SqlStorage)
         load_features().setup(store)
         yield store
         store.close()
         databases.close()
         return
-    store = SqliteStorage(str(tmp_path / "hipbot.db"))
+    store = SqlStorage(str(tmp_path / "hipbot.db"))
     load_features().setup(store)
     yield store
     store.close()
@@ -182,7 +182,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def person(bundle: Bundle, storage: SqliteStorage, clock: Clock) -> Person:
+def person(bundle: Bundle, storage: SqlStorage, clock: Clock) -> Person:
     return Person(Engine(bundle), storage, load_features(), clock)
 
 
@@ -205,7 +205,7 @@ def step(person: Person) -> str:
     return f"{session.flow}:{session.step}" if session else "<no session>"
 
 
-def consents(storage: SqliteStorage, user: str = USER) -> list[tuple[int, float, float | None]]:
+def consents(storage: SqlStorage, user: str = USER) -> list[tuple[int, float, float | None]]:
     return [
         (int(v), float(g), w)
         for v, g, w in storage.db.all(
@@ -216,7 +216,7 @@ def consents(storage: SqliteStorage, user: str = USER) -> list[tuple[int, float,
     ]
 
 
-def walk_tables(storage: SqliteStorage, needle: str) -> dict[str, list[str]]:
+def walk_tables(storage: SqlStorage, needle: str) -> dict[str, list[str]]:
     """Every table of the database file, every row and column (sealed values opened): where
     ``needle`` appears, as {table: [column, ...]}."""
     found: dict[str, list[str]] = {}
@@ -401,7 +401,7 @@ def test_questions_outside_the_consent_topics_need_no_consent(person: Person) ->
 
 @BOTH
 def test_withdraw_stops_processing_and_erases_health_answers_in_one_step(
-    person: Person, storage: SqliteStorage, clock: Clock
+    person: Person, storage: SqlStorage, clock: Clock
 ) -> None:
     person.send("/urgent")
     person.walk("Start the questions", "No", "Yes")  # fever: a red flag, audited
@@ -425,7 +425,7 @@ def test_withdraw_stops_processing_and_erases_health_answers_in_one_step(
 
 @BOTH
 def test_mydata_sends_everything_stored_as_a_json_file(
-    person: Person, storage: SqliteStorage, clock: Clock
+    person: Person, storage: SqlStorage, clock: Clock
 ) -> None:
     clinics = ClinicStore(storage.db)
     clinic = clinics.add_clinic("Hip Clinic", T0)
@@ -475,7 +475,7 @@ def test_answer_times_keep_the_time_of_each_answer(person: Person, clock: Clock)
 # ---------------------------------------------------------------- /delete
 
 
-def _someone_with_data_everywhere(person: Person, storage: SqliteStorage) -> set[str]:
+def _someone_with_data_everywhere(person: Person, storage: SqlStorage) -> set[str]:
     """A patient with rows in every store: the tables they are in."""
     clinics = ClinicStore(storage.db)
     clinic = clinics.add_clinic("Hip Clinic", T0)
@@ -514,7 +514,7 @@ def _someone_with_data_everywhere(person: Person, storage: SqliteStorage) -> set
     return tables
 
 
-def test_delete_asks_first_and_keep_erases_nothing(person: Person, storage: SqliteStorage) -> None:
+def test_delete_asks_first_and_keep_erases_nothing(person: Person, storage: SqlStorage) -> None:
     consent_and_answer(person)
     person.send("/delete")
     assert "Erase all I keep about you?" in person.text()
@@ -526,7 +526,7 @@ def test_delete_asks_first_and_keep_erases_nothing(person: Person, storage: Sqli
 
 @BOTH
 def test_delete_erases_every_row_about_the_person_in_every_table(
-    bundle: Bundle, person: Person, storage: SqliteStorage, clock: Clock
+    bundle: Bundle, person: Person, storage: SqlStorage, clock: Clock
 ) -> None:
     other = Person(person.engine, storage, person.features, clock, user_id=OTHER)
     consent_and_answer(other)
@@ -545,9 +545,7 @@ def test_delete_erases_every_row_about_the_person_in_every_table(
 
 
 @BOTH
-def test_delete_of_a_staff_member_leaves_no_staff_rows(
-    person: Person, storage: SqliteStorage
-) -> None:
+def test_delete_of_a_staff_member_leaves_no_staff_rows(person: Person, storage: SqlStorage) -> None:
     clinics = ClinicStore(storage.db)
     clinic = clinics.add_clinic("Hip Clinic", T0)
     clinics.add_staff(clinic.id, USER, "editor", T0)
@@ -567,7 +565,7 @@ def test_delete_of_a_staff_member_leaves_no_staff_rows(
 
 
 def test_erased_rows_are_zeroed_in_the_file(
-    person: Person, storage: SqliteStorage, tmp_path: Path
+    person: Person, storage: SqlStorage, tmp_path: Path
 ) -> None:
     consent_and_answer(person)
     storage.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -584,7 +582,7 @@ def test_erased_rows_are_zeroed_in_the_file(
 
 @BOTH
 def test_under_16_is_pointed_to_a_parent_and_nothing_about_them_is_kept(
-    person: Person, storage: SqliteStorage
+    person: Person, storage: SqlStorage
 ) -> None:
     person.send("/urgent")
     person.walk("Start the questions", "No", "Yes")  # an earlier red flag, audited
@@ -605,7 +603,7 @@ def test_under_16_is_pointed_to_a_parent_and_nothing_about_them_is_kept(
 
 
 def test_the_raw_database_file_holds_no_answer_in_plain_text(
-    person: Person, storage: SqliteStorage, tmp_path: Path
+    person: Person, storage: SqlStorage, tmp_path: Path
 ) -> None:
     person.send("/urgent")
     person.walk("Start the questions", "No", "Yes")  # fever_hot_joint
@@ -629,7 +627,7 @@ def test_the_raw_database_file_holds_no_answer_in_plain_text(
     )
 
 
-def test_the_key_lives_outside_the_database(storage: SqliteStorage, tmp_path: Path) -> None:
+def test_the_key_lives_outside_the_database(storage: SqlStorage, tmp_path: Path) -> None:
     key_file = tmp_path / "hipbot.db.key"
     assert storage.codec.path == key_file and key_file.stat().st_mode & 0o077 == 0
     key = key_file.read_text().split("\n")[1].strip()
@@ -647,19 +645,19 @@ def test_data_key_from_the_environment_and_a_wrong_key_is_refused(
     first = crypto.new_key()
     monkeypatch.setenv(crypto.KEY_ENV, first)
     path = str(tmp_path / "env.db")
-    store = SqliteStorage(path)
+    store = SqlStorage(path)
     assert store.codec.origin == crypto.KEY_ENV and not Path(path + ".key").exists()
     engine = Engine(bundle)
     store.commit_turn(engine.handle(None, Event.start(), USER).session)
     store.close()
     monkeypatch.setenv(crypto.KEY_ENV, crypto.new_key())
     with pytest.raises(crypto.DataKeyError, match="cannot be opened with the data key"):
-        SqliteStorage(path)
+        SqlStorage(path)
     monkeypatch.setenv(crypto.KEY_ENV, "not-a-key")
     with pytest.raises(crypto.DataKeyError, match="make one with 'hipbot keys new'"):
-        SqliteStorage(path)
+        SqlStorage(path)
     monkeypatch.setenv(crypto.KEY_ENV, f"{crypto.new_key()},{first}")  # new first, old after
-    store = SqliteStorage(path)
+    store = SqlStorage(path)
     assert store.load_session(USER) is not None
     store.close()
 
@@ -669,7 +667,7 @@ def test_a_database_from_before_encryption_still_opens_and_rotation_seals_it(
 ) -> None:
     monkeypatch.setenv(crypto.KEY_ENV, crypto.new_key())
     path = tmp_path / "old.db"
-    store = SqliteStorage(str(path))
+    store = SqlStorage(str(path))
     store.db.execute(
         "INSERT INTO sessions (user_id, data, revision, updated_at) VALUES (?, ?, 1, 0)",
         (USER, json.dumps({"user_id": USER, "flow": "hip", "version": 1, "step": "menu",
@@ -685,7 +683,7 @@ def test_a_database_from_before_encryption_still_opens_and_rotation_seals_it(
 
 @BOTH
 def test_key_rotation_reseals_every_value_with_the_new_key(
-    person: Person, storage: SqliteStorage
+    person: Person, storage: SqlStorage
 ) -> None:
     person.send("/urgent")
     person.walk("Start the questions", "No", "Yes")
@@ -712,7 +710,7 @@ def test_key_rotation_reseals_every_value_with_the_new_key(
 
 @BOTH
 def test_purge_erases_people_inactive_longer_than_the_retention(
-    bundle: Bundle, storage: SqliteStorage, clock: Clock
+    bundle: Bundle, storage: SqlStorage, clock: Clock
 ) -> None:
     old = Person(Engine(bundle), storage, load_features(), clock, user_id=OTHER)
     consent_and_answer(old)
@@ -729,7 +727,7 @@ def test_purge_erases_people_inactive_longer_than_the_retention(
 
 @BOTH
 def test_the_daily_purge_job_runs_once_a_day_with_the_configured_days(
-    bundle: Bundle, storage: SqliteStorage, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    bundle: Bundle, storage: SqlStorage, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HIPBOT_RETENTION_DAYS", "30")
     someone = Person(Engine(bundle), storage, load_features(), clock)
@@ -752,7 +750,7 @@ def test_a_wrong_retention_setting_is_named(value: str) -> None:
 # ---------------------------------------------------------------- red flags and clinics
 
 
-def _clinic(storage: SqliteStorage, ref: str | None, alerts: bool) -> int:
+def _clinic(storage: SqlStorage, ref: str | None, alerts: bool) -> int:
     clinics = ClinicStore(storage.db)
     clinic = clinics.add_clinic("Hip Clinic", T0)
     clinics.add_staff(clinic.id, STAFF, "admin", T0)
@@ -764,14 +762,14 @@ def _clinic(storage: SqliteStorage, ref: str | None, alerts: bool) -> int:
     return clinic.id
 
 
-def _staff_messages(storage: SqliteStorage) -> list[str]:
+def _staff_messages(storage: SqlStorage) -> list[str]:
     rows = storage.claim_outbox(1000, T0 + 10)
     return [row.params["text"] for row in rows if row.chat_id == int(STAFF)]
 
 
 @BOTH
 def test_a_red_flag_is_audited_and_an_opted_in_clinic_is_told_without_health_details(
-    person: Person, storage: SqliteStorage
+    person: Person, storage: SqlStorage
 ) -> None:
     _clinic(storage, "P-1042", alerts=True)
     person.send("/urgent")
@@ -792,7 +790,7 @@ def test_a_red_flag_is_audited_and_an_opted_in_clinic_is_told_without_health_det
 
 @BOTH
 def test_a_see_a_doctor_soon_flag_is_not_sent_as_urgent(
-    person: Person, storage: SqliteStorage
+    person: Person, storage: SqlStorage
 ) -> None:
     _clinic(storage, "P-1042", alerts=True)
     person.send("/urgent")
@@ -806,7 +804,7 @@ def test_a_see_a_doctor_soon_flag_is_not_sent_as_urgent(
     ("ref", "alerts"), [("P-1042", False), (None, True)], ids=["not opted in", "no reference"]
 )
 def test_no_alert_without_an_opted_in_clinic_and_a_reference(
-    person: Person, storage: SqliteStorage, ref: str | None, alerts: bool
+    person: Person, storage: SqlStorage, ref: str | None, alerts: bool
 ) -> None:
     _clinic(storage, ref, alerts)
     person.send("/urgent")
@@ -815,9 +813,7 @@ def test_no_alert_without_an_opted_in_clinic_and_a_reference(
     assert _staff_messages(storage) == []
 
 
-def test_a_patient_who_left_the_clinic_is_not_reported(
-    person: Person, storage: SqliteStorage
-) -> None:
+def test_a_patient_who_left_the_clinic_is_not_reported(person: Person, storage: SqlStorage) -> None:
     clinic_id = _clinic(storage, "P-1042", alerts=True)
     ClinicStore(storage.db).leave(clinic_id, USER, T0)
     person.send("/urgent")
@@ -834,7 +830,7 @@ def test_the_symptom_check_also_says_so_before_the_red_flag_questions(bundle: Bu
 # ---------------------------------------------------------------- logs
 
 
-def test_log_ids_are_keyed_hashes(storage: SqliteStorage) -> None:
+def test_log_ids_are_keyed_hashes(storage: SqlStorage) -> None:
     hashed = logs.hash_id(USER)
     assert USER not in hashed and len(hashed) == 16
     logs.set_pepper(b"another key")
@@ -886,7 +882,7 @@ def hipbot(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProces
 
 
 def _cli_db(tmp_path: Path, bundle: Bundle, updated_at: float = T0) -> None:
-    store = SqliteStorage(str(tmp_path / "cli.db"))
+    store = SqlStorage(str(tmp_path / "cli.db"))
     load_features().setup(store)
     store.commit_turn(Engine(bundle).handle(None, Event.start(), USER).session, now=updated_at)
     store.close()
@@ -903,7 +899,7 @@ def test_keys_rotate_puts_a_new_key_in_the_file_and_reseals_everything(
     assert f"new key in {key_file}" in result.stdout and "sessions 1" in result.stdout
     new = crypto.load_codec(str(tmp_path / "cli.db"))
     assert len(new.keys) == 1 and new.keys[0] not in old_keys
-    store = SqliteStorage(str(tmp_path / "cli.db"))  # opens with the new key alone
+    store = SqlStorage(str(tmp_path / "cli.db"))  # opens with the new key alone
     try:
         assert store.load_session(USER) is not None
         sealed = store.db.one("SELECT data FROM sessions")[0]
@@ -928,7 +924,7 @@ def test_purge_on_the_command_line(tmp_path: Path, bundle: Bundle) -> None:
     assert (
         done.returncode == 0 and "erased 1 person(s) inactive for more than 30 days" in done.stdout
     )
-    store = SqliteStorage(str(tmp_path / "cli.db"))
+    store = SqlStorage(str(tmp_path / "cli.db"))
     try:
         assert store.load_session(USER) is None
     finally:
@@ -939,7 +935,7 @@ def test_purge_on_the_command_line(tmp_path: Path, bundle: Bundle) -> None:
 
 def test_clinic_alerts_are_switched_on_the_command_line(tmp_path: Path, bundle: Bundle) -> None:
     _cli_db(tmp_path, bundle)
-    store = SqliteStorage(str(tmp_path / "cli.db"))
+    store = SqlStorage(str(tmp_path / "cli.db"))
     clinic = ClinicStore(store.db).add_clinic("Hip Clinic", T0)
     store.close()
     assert hipbot("alerts", "on", clinic.code, tmp_path=tmp_path).returncode == 0
@@ -994,7 +990,7 @@ def test_hipbot_chat_shows_consent_mydata_and_delete(tmp_path: Path) -> None:
     (saved,) = data.glob("hipbot-my-data-*.json")
     answers = {a["question"]: a["answer"] for a in json.loads(saved.read_text())["answers"]}
     assert answers["signs"] == ["stiffness"] and answers["pain_now"] == 7
-    store = SqliteStorage(str(data / "hipbot.db"))
+    store = SqlStorage(str(data / "hipbot.db"))
     try:
         load_features().setup(store)
         assert walk_tables(store, str(console_chat_id("me"))) == {}

@@ -20,7 +20,7 @@ import pytest
 
 from bot.features import load_features
 from bot.storage.clinics import ClinicStore
-from bot.storage.sqlite import SqliteStorage
+from bot.storage.sql import SqlStorage
 from tests.fakes.bot_api import FakeBotApi, SentMessage, UploadedFile
 from tests.fakes.bot_process import BotProcess
 from tests.test_privacy import walk_tables
@@ -106,7 +106,7 @@ class Patient:
 
 def prepare(db_path: Path) -> str:
     """A clinic that asked for red-flag alerts, a staff member, a personal link for REF."""
-    storage = SqliteStorage(str(db_path))
+    storage = SqlStorage(str(db_path))
     try:
         load_features().setup(storage)
         clinics = ClinicStore(storage.db)
@@ -184,7 +184,7 @@ def test_a_whole_conversation_leaves_no_trace_in_logs_or_tables(
         me.tap("Yes, erase it all")
         me.mark -= 1  # the answer replaces the question (an edit of the pressed message)
         me.wait_text("erased all I kept about you")
-        storage = SqliteStorage(str(bot.db_path))
+        storage = SqlStorage(str(bot.db_path))
         try:
             fake.wait_for_sync(lambda: storage.pending_outbox() == 0, TIMEOUT, "outbox drained")
             fake.wait_for_sync(

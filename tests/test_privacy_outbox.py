@@ -8,22 +8,22 @@ from pathlib import Path
 from bot.features import load_features
 from bot.model import Session
 from bot.privacy_feature import SENT_KEPT, purge_job, withdraw
-from bot.storage import SqliteStorage
+from bot.storage import SqlStorage
 
 DAY = 24 * 3600.0
 
 
-def _storage(tmp_path: Path, active_at: float = 1.0) -> SqliteStorage:
+def _storage(tmp_path: Path, active_at: float = 1.0) -> SqlStorage:
     """A store where people 1, 2, 3, 7 and 42 have a session (messages to people without
     one are forgotten as soon as they are sent)."""
-    storage = SqliteStorage(str(tmp_path / "p.db"))
+    storage = SqlStorage(str(tmp_path / "p.db"))
     load_features().setup(storage)
     for user in ("1", "2", "3", "7", "42"):
         storage.commit_turn(Session(user, "hip", 1, "menu", revision=1), now=active_at)
     return storage
 
 
-def _rows(storage: SqliteStorage) -> list[tuple[int, str, str]]:
+def _rows(storage: SqlStorage) -> list[tuple[int, str, str]]:
     return [
         tuple(r) for r in storage.db.all("SELECT chat_id, state, method FROM outbox ORDER BY id")
     ]

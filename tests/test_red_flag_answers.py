@@ -9,13 +9,13 @@ from bot.conversation import Conversation
 from bot.engine import Engine
 from bot.features import load_features
 from bot.loader import load_bundle
-from bot.storage import SqliteStorage
+from bot.storage import SqlStorage
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def test_all_nine_answers_are_audited_and_erased_with_the_person(tmp_path: Path) -> None:
-    storage = SqliteStorage(str(tmp_path / "a.db"))
+    storage = SqlStorage(str(tmp_path / "a.db"))
     load_features().setup(storage)
     chat = Conversation(Engine(load_bundle([REPO / "flows"])), storage, "555")
     chat.send("/urgent")

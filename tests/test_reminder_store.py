@@ -33,7 +33,7 @@ from bot.reminders import (
 )
 from bot.storage import open_storage
 from bot.storage.reminders import PRIORITY, ReminderStore
-from bot.storage.sqlite import SqliteStorage
+from bot.storage.sql import SqlStorage
 from tests.fakes.bot_process import REPO
 from tests.fakes.postgres import fresh_database
 
@@ -72,11 +72,11 @@ class Place:
         self.path = path
         self.url = url or f"sqlite:///{path}"
         self.answers: dict[str, dict[str, AnswerValue]] = {}
-        self.opened: list[SqliteStorage] = []
+        self.opened: list[SqlStorage] = []
 
-    def open(self) -> tuple[SqliteStorage, ReminderStore]:
+    def open(self) -> tuple[SqlStorage, ReminderStore]:
         storage = open_storage(self.url)
-        assert isinstance(storage, SqliteStorage)
+        assert isinstance(storage, SqlStorage)
         self.opened.append(storage)
         store = ReminderStore(
             storage.db,
@@ -108,7 +108,7 @@ def place(
     found.close()
 
 
-def outbox(storage: SqliteStorage) -> list[tuple[int, dict[str, object], int]]:
+def outbox(storage: SqlStorage) -> list[tuple[int, dict[str, object], int]]:
     """(chat, params, priority) of every queued message, oldest first."""
     rows = storage.db.all("SELECT chat_id, params, priority FROM outbox ORDER BY id")
     return [(int(chat), storage.codec.open_json(params), int(p)) for chat, params, p in rows]

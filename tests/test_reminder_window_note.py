@@ -8,10 +8,10 @@ from pathlib import Path
 from bot import crypto
 from bot.features import load_features
 from bot.model import Effect, Session
-from bot.storage import SqliteStorage
+from bot.storage import SqlStorage
 
 
-def _notes(storage: SqliteStorage, start: str, end: str) -> list[str]:
+def _notes(storage: SqlStorage, start: str, end: str) -> list[str]:
     answers = {"sit_every": "every_45", "sit_start": start, "sit_end": end}
     session = Session("4711", "reminders", 1, "rem_sit_done", answers=answers, revision=1)
     storage.commit_turn(session, [Effect("schedule_reminder", {"kind": "sitting"})], now=1.0e9)
@@ -23,7 +23,7 @@ def _notes(storage: SqliteStorage, start: str, end: str) -> list[str]:
 
 
 def test_back_to_front_window_is_swapped_and_said(tmp_path: Path) -> None:
-    storage = SqliteStorage(str(tmp_path / "r.db"))
+    storage = SqlStorage(str(tmp_path / "r.db"))
     load_features().setup(storage)
     notes = _notes(storage, "17:00", "09:00")
     assert notes == [
@@ -32,6 +32,6 @@ def test_back_to_front_window_is_swapped_and_said(tmp_path: Path) -> None:
 
 
 def test_a_window_as_typed_needs_no_note(tmp_path: Path) -> None:
-    storage = SqliteStorage(str(tmp_path / "r.db"))
+    storage = SqlStorage(str(tmp_path / "r.db"))
     load_features().setup(storage)
     assert _notes(storage, "09:00", "17:00") == []

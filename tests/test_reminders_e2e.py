@@ -25,7 +25,7 @@ from bot.conversation import Conversation
 from bot.engine import Engine
 from bot.features import load_features
 from bot.loader import load_bundle
-from bot.storage.sqlite import SqliteStorage
+from bot.storage.sql import SqlStorage
 from tests.fakes.bot_api import FakeBotApi, SentMessage
 from tests.fakes.bot_process import REPO, BotProcess
 
@@ -197,7 +197,7 @@ class Clock:
 
 def test_set_receive_snooze_and_stop_in_hipbot_chat(tmp_path: Path) -> None:
     bundle = load_bundle([REPO / "flows"])
-    storage = SqliteStorage(str(tmp_path / "chat.db"))
+    storage = SqlStorage(str(tmp_path / "chat.db"))
     features = load_features(["bot.reminders_feature"])
     features.setup(storage)
     chat_id = console_chat_id("pat")

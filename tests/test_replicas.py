@@ -32,7 +32,7 @@ import pytest
 
 from bot.crypto import new_key
 from bot.reminders import QuietHours, Rule
-from bot.storage import SqliteStorage, open_storage
+from bot.storage import SqlStorage, open_storage
 from bot.storage.clinics import ClinicStore
 from bot.storage.reminders import ReminderStore
 from tests.fakes.bot_api import FakeBotApi, RateLimits
@@ -84,7 +84,7 @@ def _count(fake: FakeBotApi, chat: int, words: str) -> int:
 def _seed(url: str, chats: range) -> None:
     """A clinic with every patient linked, and a daily tip for each, due in many hours."""
     storage = open_storage(url)
-    assert isinstance(storage, SqliteStorage)
+    assert isinstance(storage, SqlStorage)
     try:
         clinics = ClinicStore(storage.db)
         clinics.migrate()
@@ -102,7 +102,7 @@ def _seed(url: str, chats: range) -> None:
         storage.close()
 
 
-def _make_reminders_due(storage: SqliteStorage) -> None:
+def _make_reminders_due(storage: SqlStorage) -> None:
     """What the passing of time does to the rows: every reminder is due now."""
     with storage.db.transaction() as db:
         db.execute("UPDATE reminders SET next_due_utc = ?", (time.time() - 1,))
@@ -122,7 +122,7 @@ def _broadcast(url: str, key: str, folder: Path) -> None:
     assert f"queued for {PATIENTS} recipients" in result.stdout
 
 
-def _sender(storage: SqliteStorage) -> str:
+def _sender(storage: SqlStorage) -> str:
     """The application_name of the replica holding the sender's advisory lock."""
     key = zlib.crc32(b"leader:outbox-sender") & 0x7FFFFFFF
     row = storage.db.one(
@@ -164,7 +164,7 @@ def test_three_replicas_one_killed_lose_and_double_nothing(
             )
             replicas[name] = (replica, f"http://127.0.0.1:{port}/tg")
         storage = open_storage(postgres_url)
-        assert isinstance(storage, SqliteStorage)
+        assert isinstance(storage, SqlStorage)
         try:
             for number, (replica, _) in enumerate(replicas.values(), start=1):
                 replica.start()

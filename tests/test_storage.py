@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.model import Effect, Session
-from bot.storage import ConflictError, MemoryStorage, SqliteStorage, Storage, open_storage
+from bot.storage import ConflictError, MemoryStorage, SqlStorage, Storage, open_storage
 from bot.storage.migrations import SQLITE
 
 Factory = Callable[[], Storage]
@@ -31,7 +31,7 @@ def storage(
         store.close()
         databases.close()
         return
-    store = MemoryStorage() if request.param == "memory" else SqliteStorage(str(tmp_path / "s.db"))
+    store = MemoryStorage() if request.param == "memory" else SqlStorage(str(tmp_path / "s.db"))
     yield store
     store.close()
 
@@ -233,13 +233,13 @@ def test_delete_user_removes_everything_of_that_person_only(storage: Storage) ->
 
 def test_sqlite_keeps_everything_across_a_restart(tmp_path: Path) -> None:
     path = str(tmp_path / "restart.db")
-    store = SqliteStorage(path)
+    store = SqlStorage(path)
     session = first_session(answers={"pain": 4})
     store.commit_turn(session, [Effect("red_flag")], [(42, "sendMessage", {"text": "x"})])
     store.set_flag("42", "blocked", True)
     store.close()
 
-    reopened = SqliteStorage(path)
+    reopened = SqlStorage(path)
     try:
         assert reopened.load_session("42") == session
         assert reopened.journal("42") == [("red_flag", {})]
@@ -254,7 +254,7 @@ def test_sqlite_keeps_everything_across_a_restart(tmp_path: Path) -> None:
 
 def test_sqlite_migrations_set_user_version(tmp_path: Path) -> None:
     path = tmp_path / "v.db"
-    store = SqliteStorage(str(path))
+    store = SqlStorage(str(path))
     assert store.schema_version() == len(SQLITE) >= 1
     store.close()
     raw = sqlite3.connect(path)
@@ -268,8 +268,8 @@ def test_sqlite_migrations_set_user_version(tmp_path: Path) -> None:
 
 def test_sqlite_migrating_twice_changes_nothing(tmp_path: Path) -> None:
     path = str(tmp_path / "twice.db")
-    SqliteStorage(path).close()
-    store = SqliteStorage(path)  # a second start must not re-run CREATE TABLE
+    SqlStorage(path).close()
+    store = SqlStorage(path)  # a second start must not re-run CREATE TABLE
     try:
         store.migrate()
         assert store.schema_version() == len(SQLITE)
@@ -279,7 +279,7 @@ def test_sqlite_migrating_twice_changes_nothing(tmp_path: Path) -> None:
 
 def test_sqlite_file_is_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "wal.db"
-    SqliteStorage(str(path)).close()
+    SqlStorage(str(path)).close()
     raw = sqlite3.connect(path)
     try:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -296,7 +296,7 @@ def test_open_storage_picks_the_backend(tmp_path: Path) -> None:
     nested = tmp_path / "data" / "deep" / "hipbot.db"
     store = open_storage(f"sqlite:///{nested}")
     try:
-        assert isinstance(store, SqliteStorage)
+        assert isinstance(store, SqlStorage)
         assert nested.exists()
     finally:
         store.close()
@@ -312,7 +312,7 @@ def test_open_storage_refuses_unknown_urls() -> None:
 def test_sqlite_two_connections_see_each_others_turns(tmp_path: Path) -> None:
     """Two workers on one file: the slower one gets a conflict, not a lost update."""
     path = str(tmp_path / "shared.db")
-    one, two = SqliteStorage(path), SqliteStorage(path)
+    one, two = SqlStorage(path), SqlStorage(path)
     try:
         first = first_session()
         one.commit_turn(first)

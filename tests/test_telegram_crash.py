@@ -38,7 +38,7 @@ from pathlib import Path
 from bot import texts
 from bot.model import Event
 from bot.sender import BATCH
-from bot.storage import SqliteStorage
+from bot.storage import SqlStorage
 from bot.storage.base import session_to_json
 from bot.telegram_html import check_html
 from tests.fakes.bot_api import FakeBotApi, FakeUser, SentMessage
@@ -68,7 +68,7 @@ class Db:
     """Looks at the bot's database while it runs (reads only; WAL lets them in)."""
 
     def __init__(self, path: Path) -> None:
-        self.storage = SqliteStorage(str(path))  # the data key file is beside the database
+        self.storage = SqlStorage(str(path))  # the data key file is beside the database
 
     def handled(self, chat_id: int, update_id: int) -> bool:
         """The update is stored as handled and the chat has nothing left to send."""
@@ -190,7 +190,7 @@ async def test_sigkill_at_random_points_loses_no_state_and_no_reply(tmp_path: Pa
         assert stopped == 0
 
         assert kills == KILLS
-        storage = SqliteStorage(str(bot.db_path))
+        storage = SqlStorage(str(bot.db_path))
         try:
             for script, ids in zip(scripts, update_ids, strict=True):
                 stored = storage.load_session(str(script.chat_id))

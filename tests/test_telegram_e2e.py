@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.storage import SqliteStorage
+from bot.storage import SqlStorage
 from tests.fakes.bot_api import DEFAULT_TOKEN, FakeBotApi, SentMessage
 from tests.fakes.bot_process import REPO, BotProcess
 
@@ -65,8 +65,8 @@ def last_id(fake: FakeBotApi, chat: int) -> int:
     return messages[-1].message_id if messages else 0
 
 
-def storage_of(bot: BotProcess) -> SqliteStorage:
-    return SqliteStorage(str(bot.db_path))
+def storage_of(bot: BotProcess) -> SqlStorage:
+    return SqlStorage(str(bot.db_path))
 
 
 def test_start_registers_commands_and_walks_the_menu(fake: FakeBotApi, bot: BotProcess) -> None:

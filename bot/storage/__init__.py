@@ -1,8 +1,9 @@
 """Storage: where sessions, answers and the outbox live.
 
 ``Storage`` is the small interface every backend implements; ``open_storage(url)`` picks one
-from a database URL. ``MemoryStorage`` is the in-memory fake for tests; ``SqliteStorage`` is
-the embedded default. One contract test suite (tests/test_storage.py) runs against both.
+from a database URL. ``MemoryStorage`` is the in-memory fake for tests; ``SqlStorage`` runs on
+SQLite (the embedded default) or PostgreSQL. One contract test suite (tests/test_storage.py)
+runs against all three.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from pathlib import Path
 
 from bot.storage.base import ConflictError, OutboxRow, Storage
 from bot.storage.memory import MemoryStorage
-from bot.storage.sqlite import SqliteStorage
+from bot.storage.sql import SqlStorage
 
 __all__ = [
     "ConflictError",
     "MemoryStorage",
     "OutboxRow",
-    "SqliteStorage",
+    "SqlStorage",
     "Storage",
     "open_storage",
 ]
@@ -29,17 +30,17 @@ def open_storage(url: str) -> Storage:
     if url.startswith(("postgresql://", "postgres://")):
         from bot.storage.postgres import PostgresDatabase
 
-        return SqliteStorage(url, PostgresDatabase(url))
+        return SqlStorage(url, PostgresDatabase(url))
     if url.startswith("memory://"):
         return MemoryStorage()
     if url.startswith("sqlite://"):
         path = url.removeprefix("sqlite://").removeprefix("/")
         if path in ("", ":memory:"):
-            return SqliteStorage(":memory:")
+            return SqlStorage(":memory:")
         if url.startswith("sqlite:////"):
             path = "/" + path.lstrip("/")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return SqliteStorage(path)
+        return SqlStorage(path)
     from bot.errors import ConfigError
 
     raise ConfigError(

@@ -11,13 +11,13 @@ from collections.abc import Callable
 
 from bot.errors import StorageError
 from bot.storage.db import Database
-from bot.storage.sqlite import SqliteStorage
+from bot.storage.sql import SqlStorage
 
 BATCH = 1000
 
 
 def copy_database(
-    source: SqliteStorage, target: SqliteStorage, progress: Callable[[str, int], None] | None = None
+    source: SqlStorage, target: SqlStorage, progress: Callable[[str, int], None] | None = None
 ) -> dict[str, int]:
     """Copy every table of ``source`` into the empty ``target``; return rows per table."""
     tables = [t for t in source.db.tables() if t != "schema_migrations"]

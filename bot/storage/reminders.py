@@ -48,7 +48,7 @@ from bot.reminders import (
     zone,
 )
 from bot.storage.db import Database
-from bot.storage.sqlite import OutboxItem, insert_outbox
+from bot.storage.sql import OutboxItem, insert_outbox
 
 log = logging.getLogger("hipbot.reminders")
 

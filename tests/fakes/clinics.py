@@ -18,7 +18,7 @@ from bot.engine import Engine
 from bot.features import Context, Response, load_features
 from bot.loader import load_bundle
 from bot.model import AnswerValue, Event
-from bot.storage import SqliteStorage, open_storage
+from bot.storage import SqlStorage, open_storage
 from bot.storage.base import OutboxRow
 from bot.storage.clinics import Clinic, ClinicStore
 
@@ -32,8 +32,8 @@ class World:
         """``path``: a SQLite file (or ``:memory:``), or a database URL such as
         ``postgresql://...``."""
         self.path = path
-        storage = open_storage(path) if "://" in path else SqliteStorage(path)
-        assert isinstance(storage, SqliteStorage)
+        storage = open_storage(path) if "://" in path else SqlStorage(path)
+        assert isinstance(storage, SqlStorage)
         self.storage = storage
         self.features = load_features(["bot.clinics_feature"])
         self.features.setup(self.storage)

@@ -1,6 +1,7 @@
 """The core store on SQL: sessions, effects journal, per-person flags and the outbox.
 
-SQLite (WAL mode) is the embedded default. Other stores (reminders, clinics, ...) share its
+One class for both databases: SQLite (WAL mode) is the embedded default, PostgreSQL comes in
+through ``PostgresDatabase`` (``bot.storage.postgres``). Other stores (reminders, clinics, ...) share its
 ``Database`` (``storage.db``) and join its transactions, and they register:
 
 * ``on_effect(name, handler)``: applied to an engine effect inside the turn's transaction
@@ -52,7 +53,7 @@ def insert_outbox(
     )
 
 
-class SqliteStorage:
+class SqlStorage:
     def __init__(self, path: str, db: Database | None = None) -> None:
         self.path = path
         self.db = db or Database(path)
