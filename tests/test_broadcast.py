@@ -15,14 +15,11 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from bot import broadcast as bc
-from bot import crypto
 from bot.broadcast import LocalTime, local_due, now_due, outbox_window, parse_local_time
 from bot.clinics import EVERYONE
 from bot.reminders import QuietHours
@@ -31,7 +28,6 @@ from bot.storage.clinics import ClinicStore
 from bot.telegram_html import check_html
 from tests.fakes.bot_process import REPO
 from tests.fakes.clinics import NOW, FakeBot, World
-from tests.fakes.postgres import fresh_database
 
 AUTHOR = 990_001
 FAST = 10_000.0  # a sender rate whose limiter never makes a test wait
@@ -68,26 +64,6 @@ async def run_until_quiet(world: World, bot: FakeBot, rate: float = 30.0) -> Non
         if not queued and not sent:
             return
     raise AssertionError("the broadcast never finished")
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    """Where a ``World`` keeps its data: a SQLite file, or a fresh PostgreSQL database (when
-    a server is there: ``scripts/postgres-test-server``; CI starts one)."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "bot.db")
-        return
-    monkeypatch.setenv(crypto.KEY_ENV, crypto.new_key())
-    yield from fresh_database()
-
-
-@pytest.fixture
-def world(database: str) -> Iterator[World]:
-    found = World(database)
-    yield found
-    found.storage.close()
 
 
 def delivery_states(world: World, broadcast_id: int) -> Counter[str]:

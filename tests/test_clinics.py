@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot import broadcast as bc
-from bot import crypto
 from bot.clinics import (
     EVERYONE,
     WEEK,
@@ -33,7 +31,6 @@ from bot.loader import load_bundle
 from bot.model import AnswerTest, Event
 from bot.telegram_html import check_html
 from tests.fakes.clinics import FLOWS, World
-from tests.fakes.postgres import fresh_database
 
 STAFF_A, STAFF_B, EDITOR_A = 900_001, 900_002, 900_003
 
@@ -57,26 +54,6 @@ def button_data(response: Response, label: str) -> str:
                 if button.label == label:
                     return button.data
     raise AssertionError(f"no button {label!r} in {labels(response)}")
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    """Where a ``World`` keeps its data: a SQLite file, or a fresh PostgreSQL database (when
-    a server is there: ``scripts/postgres-test-server``; CI starts one)."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "bot.db")
-        return
-    monkeypatch.setenv(crypto.KEY_ENV, crypto.new_key())
-    yield from fresh_database()
-
-
-@pytest.fixture
-def world(database: str) -> Iterator[World]:
-    found = World(database)
-    yield found
-    found.storage.close()
 
 
 # ---------------------------------------------------------------- codes and links

@@ -13,10 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from bot.features import load_features
 from bot.storage.clinics import ClinicStore
@@ -30,12 +27,6 @@ STAFF = 5550009876
 REF = "P-2077"
 TIMEOUT = 20.0
 TYPED = "zebra pancake 42"  # a mistyped answer: must never reach a log
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeBotApi]:
-    with FakeBotApi.in_thread() as api:
-        yield api
 
 
 class Patient:

@@ -13,12 +13,9 @@ from __future__ import annotations
 import io
 import sqlite3
 import time
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.console import Console, console_chat_id
 from bot.conversation import Conversation
@@ -32,22 +29,6 @@ from tests.fakes.bot_process import REPO, BotProcess
 CHAT = 4343
 TIMEOUT = 20.0
 TITLE = "Daily hip tip"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeBotApi]:
-    with FakeBotApi.in_thread() as api:
-        yield api
-
-
-@pytest.fixture
-def bot(fake: FakeBotApi, tmp_path: Path) -> Iterator[BotProcess]:
-    process = BotProcess(fake, tmp_path).start()
-    try:
-        fake.wait_for_sync(lambda: fake.commands, TIMEOUT, "setMyCommands at start")
-        yield process
-    finally:
-        process.stop()
 
 
 def sql(bot: BotProcess, statement: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:

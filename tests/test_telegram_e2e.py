@@ -8,7 +8,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,22 +19,6 @@ from tests.fakes.bot_process import REPO, BotProcess
 
 CHAT = 4242
 TIMEOUT = 15.0
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeBotApi]:
-    with FakeBotApi.in_thread() as api:
-        yield api
-
-
-@pytest.fixture
-def bot(fake: FakeBotApi, tmp_path: Path) -> Iterator[BotProcess]:
-    process = BotProcess(fake, tmp_path).start()
-    try:
-        fake.wait_for_sync(lambda: fake.commands, TIMEOUT, "setMyCommands at start")
-        yield process
-    finally:
-        process.stop()
 
 
 def keyboard_with(fake: FakeBotApi, chat: int, label: str, after: int = 0) -> SentMessage:
