@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json as _json
 import statistics
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 BENCHES: dict[str, str] = {
@@ -53,3 +54,26 @@ def report(
     print(table(title, rows))
     if as_json:
         print(_json.dumps(dict(result), sort_keys=True))
+
+
+def wait_until(check: Callable[[], object], timeout: float, what: str, poll: float = 0.05) -> None:
+    """Poll ``check`` until it is truthy; TimeoutError naming ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(poll)
+
+
+def utilisation(fake: Any, first: float, last: float, cap: float) -> float:
+    """Messages the fake Bot API accepted between ``first`` and ``last``, as a share of
+    ``cap`` a second (send* methods only, as Telegram's flood limit counts them)."""
+    accepted = [
+        c
+        for c in fake.calls()
+        if c.status == 200
+        and c.method.startswith("send")
+        and c.method != "sendChatAction"
+        and first <= c.time <= last
+    ]
+    return (len(accepted) - 1) / max(last - first, 1e-9) / cap

@@ -29,7 +29,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench import percentile, report
+from bench import percentile, report, utilisation, wait_until
 from bot import broadcast as bc
 from bot.clinics import EVERYONE
 from bot.features import load_features
@@ -90,14 +90,6 @@ def report_arrived(fake: FakeBotApi) -> bool:
     return any("is done" in (m.text or "") for m in fake.messages(STAFF))
 
 
-def wait_until(check: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def chat_while_sending(fake: FakeBotApi, recipients: int) -> list[float]:
     """A patient sends /menu every 1.5 s while the broadcast runs; ms until each reply."""
     user = fake.user(CHATTY)
@@ -119,18 +111,6 @@ def chat_while_sending(fake: FakeBotApi, recipients: int) -> list[float]:
         latencies.append((replied()[0].time - pushed) * 1000)
         time.sleep(max(0.0, 1.5 - (time.time() - pushed)))
     return latencies
-
-
-def utilisation(fake: FakeBotApi, first: float, last: float, cap: float) -> float:
-    accepted = [
-        c
-        for c in fake.calls()
-        if c.status == 200
-        and c.method.startswith("send")
-        and c.method != "sendChatAction"
-        and first <= c.time <= last
-    ]
-    return (len(accepted) - 1) / max(last - first, 1e-9) / cap
 
 
 def run_cap(recipients: int, cap: float, chat: bool) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench import report
+from bench import report, utilisation, wait_until
 from bot.reminders import Rule
 from bot.storage.reminders import ReminderStore
 from bot.storage.sql import SqlStorage
@@ -94,26 +94,6 @@ class Tally:
         return len(self.accepted)
 
 
-def wait_until(check: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(0.5)
-
-
-def utilisation(fake: FakeBotApi, first: float, last: float, cap: float) -> float:
-    accepted = [
-        c
-        for c in fake.calls()
-        if c.status == 200
-        and c.method.startswith("send")
-        and c.method != "sendChatAction"
-        and first <= c.time <= last
-    ]
-    return (len(accepted) - 1) / max(last - first, 1e-9) / cap
-
-
 def run_delivery(people: int, cap: float) -> dict[str, Any]:
     env = {"HIPBOT_RATE_LIMIT": str(int(cap)), "HIPBOT_LOG_FORMAT": "json"}
     if cap > 30:
@@ -128,6 +108,7 @@ def run_delivery(people: int, cap: float) -> dict[str, Any]:
                 lambda: tally.update() >= people,
                 LEAD + people / cap * 3 + 120,
                 f"{people} reminders",
+                poll=0.5,
             )
             time.sleep(3)  # a sweep or two more: room for a duplicate to show up
             tally.update()
