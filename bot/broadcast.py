@@ -44,7 +44,6 @@ Paid broadcasts: with ``HIPBOT_ALLOW_PAID_BROADCAST=true`` broadcast messages ca
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Callable
@@ -71,17 +70,16 @@ STOP_BUTTON = "cl"  # the feature's leave button key (x:cl:<clinic id>)
 
 def rate_limit(env: dict[str, str] | None = None) -> float:
     """``HIPBOT_RATE_LIMIT`` (messages a second, all chats), as ``hipbot run`` reads it."""
-    raw = (env if env is not None else os.environ).get("HIPBOT_RATE_LIMIT", "")
-    try:
-        value = float(raw)
-    except ValueError:
-        return DEFAULT_RATE
-    return value if 0 < value <= 1000 else DEFAULT_RATE
+    from bot.settings import load_settings
+
+    return load_settings(env).rate_limit
 
 
 def paid_broadcast(env: dict[str, str] | None = None) -> bool:
-    raw = (env if env is not None else os.environ).get("HIPBOT_ALLOW_PAID_BROADCAST", "")
-    return raw.strip().lower() in ("1", "true", "yes", "on")
+    """``HIPBOT_ALLOW_PAID_BROADCAST``: true or false (anything else is an error)."""
+    from bot.settings import load_settings
+
+    return load_settings(env).allow_paid_broadcast
 
 
 def outbox_window(rate: float) -> int:
