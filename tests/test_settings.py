@@ -84,7 +84,7 @@ def test_paths_of_the_wrong_kind_are_named(tmp_path: Path) -> None:
     a_file.write_text("")
     with pytest.raises(ConfigError, match=r"HIPBOT_DATA_DIR='.*file' is not accepted: a folder"):
         load_settings({"HIPBOT_DATA_DIR": str(a_file)})
-    with pytest.raises(ConfigError, match="HIPBOT_DATA_KEY_FILE='.*' is not accepted: a file"):
+    with pytest.raises(ConfigError, match=r"HIPBOT_DATA_KEY_FILE='.*' is not accepted: a file"):
         load_settings({"HIPBOT_DATA_KEY_FILE": str(tmp_path)})
 
 
@@ -97,7 +97,7 @@ def test_several_wrong_values_are_all_reported_at_once() -> None:
 
 
 def test_webhook_mode_needs_its_address_and_secret() -> None:
-    with pytest.raises(ConfigError, match="HIPBOT_WEBHOOK_URL=''.*public https://"):
+    with pytest.raises(ConfigError, match=r"HIPBOT_WEBHOOK_URL=''.*public https://"):
         load_settings({"HIPBOT_MODE": "webhook"})
     url = {"HIPBOT_MODE": "webhook", "HIPBOT_WEBHOOK_URL": "https://bot.example.org"}
     with pytest.raises(ConfigError, match="HIPBOT_WEBHOOK_SECRET must be set in webhook mode"):
