@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from bot.model import Event
 from bot.storage import SqlStorage
 from bot.storage.db import Database
 from tests.fakes.bot_api import DEFAULT_TOKEN, FakeBotApi
+from tests.fakes.postgres import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -163,3 +165,29 @@ def test_every_store_migrations_are_checked() -> None:
     storage.close()
     expected = {store: len(scripts) for store, scripts in doctor.migrations().items()}
     assert dict(rows) == expected
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    yield from fresh_database()
+
+
+def test_a_postgresql_database_is_checked_with_its_key(tmp_path: Path, postgres_url: str) -> None:
+    key = crypto.new_key()
+    empty = run_doctor(tmp_path, DATABASE_URL=postgres_url, HIPBOT_DATA_KEY=key)
+    assert empty.returncode == 1
+    assert "PROBLEM  migrations: 5 pending: core #1, clinics #1" in empty.stdout
+    upgrade = subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade", postgres_url],
+        env={**os.environ, "HIPBOT_DATA_KEY": key},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert upgrade.returncode == 0, upgrade.stderr
+    ready = run_doctor(tmp_path, DATABASE_URL=postgres_url, HIPBOT_DATA_KEY=key)
+    assert ready.returncode == 0, ready.stdout
+    assert "ok       database: reachable (127.0.0.1:" in ready.stdout  # no user or password
+    keyless = run_doctor(tmp_path, DATABASE_URL=postgres_url)
+    assert "PROBLEM  data key: a database server needs the data key set" in keyless.stdout
