@@ -211,8 +211,11 @@ def sweep(storage: SqlStorage, now: float, rate: float | None = None) -> int:
     """Hand due deliveries to the outbox (within the window), finish broadcasts with nothing
     pending and queue their reports. Returns how many outbox rows it queued."""
     store = ClinicStore(storage.db)
-    window = outbox_window(rate if rate is not None else rate_limit())
-    paid = paid_broadcast()
+    from bot.settings import load_settings
+
+    settings = load_settings()  # once a sweep (a few ms)
+    window = outbox_window(rate if rate is not None else settings.rate_limit)
+    paid = settings.allow_paid_broadcast
     queued = 0
     with storage.db.transaction() as db:
         # Replicas sweep one at a time (PostgreSQL: an advisory lock until this commits), so
