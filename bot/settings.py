@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -264,11 +264,11 @@ class Settings(BaseSettings):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _parse(cls, value: Any, info: Any) -> Any:
+    def _parse(cls, value: Any, info: ValidationInfo) -> Any:
         """Each variable's own check; its ValueError says what is accepted."""
         if not isinstance(value, str):
             return value  # a default, or a value given in code
-        return BY_FIELD[info.field_name].parse(value.strip())
+        return BY_FIELD[str(info.field_name)].parse(value.strip())
 
     @model_validator(mode="after")
     def _webhook_needs(self) -> Settings:

@@ -79,6 +79,13 @@ def test_every_variable_has_a_wrong_value_tested() -> None:
     assert {w[0] for w in WRONG} | paths == NAMES
 
 
+def test_each_field_reads_the_variable_its_rule_is_for() -> None:
+    from bot.settings import Settings
+
+    aliases = {name: f.validation_alias for name, f in Settings.model_fields.items()}
+    assert aliases == {v.field: v.name for v in VARIABLES}
+
+
 def test_paths_of_the_wrong_kind_are_named(tmp_path: Path) -> None:
     a_file = tmp_path / "file"
     a_file.write_text("")
