@@ -59,14 +59,15 @@ def withdraw_consent(session: Session, args: Mapping[str, Any]) -> ActionResult:
 
 
 # Answers an action saves (no step asks for them); flows may test and show them.
-QUIET_ANSWERS = ("in_quiet_time", "quiet_from", "quiet_until", "quiet_check_for")
+QUIET_ANSWERS = ("in_quiet_time", "quiet_next_day", "quiet_from", "quiet_until", "quiet_check_for")
 ACTION_ANSWERS = frozenset(QUIET_ANSWERS)
 
 
 def check_quiet_time(session: Session, args: Mapping[str, Any]) -> ActionResult:
     """Whether the time answer named by ``with: {time: ANSWER}`` falls in the person's quiet
     hours (those they chose, else 21:00-08:00), when a reminder at that time is held until
-    the quiet hours end. Saves ``in_quiet_time`` (yes | no), ``quiet_from``, ``quiet_until``
+    the quiet hours end. Saves ``in_quiet_time`` (yes | no), ``quiet_next_day`` (yes: the
+    quiet hours end the next day, as 23:15 in 21:00-08:00), ``quiet_from``, ``quiet_until``
     and ``quiet_check_for`` (the answer checked, so a flow can come back to it)."""
     from bot.reminders import QuietHours, RuleError, hhmm, parse_hhmm, quiet_from_answers
 
@@ -74,11 +75,14 @@ def check_quiet_time(session: Session, args: Mapping[str, Any]) -> ActionResult:
     typed = session.answers.get(name)
     try:
         quiet = quiet_from_answers(session.answers) or QuietHours()
-        inside = isinstance(typed, str) and quiet.contains(parse_hhmm(typed))
+        minutes = parse_hhmm(typed) if isinstance(typed, str) else -1
     except RuleError:  # a stored time that no longer parses: nothing to warn about
-        quiet, inside = QuietHours(), False
+        quiet, minutes = QuietHours(), -1
+    inside = minutes >= 0 and quiet.contains(minutes)
+    next_day = inside and quiet.start > quiet.end and minutes >= quiet.start
     checked = (
         session.with_answer("in_quiet_time", "yes" if inside else "no")
+        .with_answer("quiet_next_day", "yes" if next_day else "no")
         .with_answer("quiet_from", hhmm(quiet.start))
         .with_answer("quiet_until", hhmm(quiet.end))
         .with_answer("quiet_check_for", name)

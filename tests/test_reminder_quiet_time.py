@@ -90,3 +90,30 @@ def test_a_time_outside_the_quiet_hours_is_confirmed_as_it_is(chat: Chat) -> Non
     chat.click("Set another reminder")
     chat.click("Time for my exercises")
     assert "07:59 is in your quiet time" in chat.send("07:59")
+
+
+def next_local_day(chat: Chat, kind: str) -> str:
+    [reminder] = [r for r in store_for(chat.storage).reminders(USER) if r.kind == kind]
+    assert reminder.next_due is not None
+    return local_of(reminder.next_due, zone("Europe/London")).strftime("%a %H:%M")
+
+
+def test_a_sunday_night_check_in_is_confirmed_for_monday_morning(chat: Chat) -> None:
+    chat.click("A weekly check-in")
+    chat.click("Sunday")
+    warned = chat.send("22:00")
+    assert "would come the next day, at 08:00" in warned
+    done = chat.click("Send it when quiet time ends")
+    assert "once a week, the day after each Sunday, at 08:00" in done
+    assert next_local_day(chat, "checkin") == "Mon 08:00"
+
+
+def test_new_quiet_hours_bring_the_check_in_back_to_its_question(chat: Chat) -> None:
+    chat.click("A weekly check-in")
+    chat.click("Sunday")
+    chat.send("22:00")
+    chat.click("Change my quiet time")
+    chat.send("23:00")
+    done = chat.send("07:00")
+    assert "quiet from 23:00 to 07:00" in done and "every Sunday at 22:00." in done
+    assert next_local_day(chat, "checkin") == "Sun 22:00"
