@@ -34,3 +34,17 @@ def test_ctrl_c_during_the_start_up_retry_closes_cleanly(fake: FakeBotApi, tmp_p
     assert code == 0, logs
     assert "Unclosed" not in logs and "Traceback" not in logs and "ERROR" not in logs
     assert not fake.calls("getUpdates")  # it never started
+
+
+def test_a_refused_token_at_start_stops_with_a_sentence_and_closes_cleanly(
+    fake: FakeBotApi, tmp_path: Path
+) -> None:
+    process = BotProcess(
+        fake, tmp_path, HIPBOT_LOG_FORMAT="text", TELEGRAM_BOT_TOKEN="42:RefusedByTheFake"
+    ).start()
+    assert process.process is not None
+    code = process.process.wait(PATIENCE)
+    logs = process.logs()
+    assert code == 2, logs
+    assert "Telegram refused TELEGRAM_BOT_TOKEN" in logs
+    assert "Unclosed" not in logs and "Traceback" not in logs
