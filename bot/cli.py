@@ -1,4 +1,8 @@
-"""The ``hipbot`` command line: run | chat | validate | lint | graph | test."""
+"""The ``hipbot`` command line: the bot, its flows, its database and its clinics.
+
+Every command reads its configuration the same way: ``.env`` in the working folder, then the
+environment (which wins), checked by ``bot.settings.load_settings``.
+"""
 
 from __future__ import annotations
 
@@ -136,15 +140,46 @@ def _db_copy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from bot import doctor
+
+    return doctor.main(online=args.online)
+
+
 def _flows() -> str:
     from bot.settings import default_flows_dir
 
     return default_flows_dir()
 
 
+DESCRIPTION = "hipbot: a Telegram bot for people with hip impingement, and its tools."
+EPILOG = (
+    "Configuration: environment variables or a .env file (see README). 'hipbot doctor' checks it."
+)
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Each command with its one-line description on one line (argparse leaves out the
+    commands' own indent when it lines up the descriptions, so long names wrap)."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=24, width=100)
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if isinstance(action, argparse._SubParsersAction):
+            longest = max((len(name) for name in action.choices), default=0)
+            needed = longest + self._current_indent + self._indent_increment
+            self._action_max_length = max(self._action_max_length, needed)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hipbot", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = argparse.ArgumentParser(
+        prog="hipbot", description=DESCRIPTION, epilog=EPILOG, formatter_class=_Formatter
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", title="commands"
+    )
 
     run = commands.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     run.set_defaults(func=_run)
@@ -173,6 +208,14 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("paths", nargs="*", help="files or folders (default: flows/)")
     test.set_defaults(func=_test)
 
+    doctor = commands.add_parser(
+        "doctor", help="check configuration, database, data key and flows (--online: token)"
+    )
+    doctor.add_argument(
+        "--online", action="store_true", help="also ask Telegram whether the token works (getMe)"
+    )
+    doctor.set_defaults(func=_doctor)
+
     db = commands.add_parser("db", help="database: upgrade, copy")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_commands.add_parser("upgrade", help="apply every migration")
@@ -191,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from bot.settings import load_dotenv_file
+
+    load_dotenv_file()  # every command: ./.env under the environment
     try:
         code: int = args.func(args)
     except (ConfigError, StorageError) as error:

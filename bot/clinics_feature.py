@@ -25,7 +25,6 @@ Command line
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -57,7 +56,7 @@ from bot.clinics import (
 )
 from bot.features import Context, Feature, Response, button
 from bot.model import Effect, Event, Reply, ReplyButton, Session
-from bot.storage.clinics import Broadcast, ClinicStore
+from bot.storage.clinics import Broadcast, Clinic, ClinicStore
 from bot.storage.db import Database
 from bot.storage.sql import SqlStorage, insert_outbox
 from bot.telegram_html import MAX_TEXT, HtmlProblem, check_html, escape
@@ -533,7 +532,9 @@ def add_cli(subparsers: Any) -> None:
     link = clinic_cmds.add_parser("link", help="print a join link and write its QR code PNG")
     link.add_argument("clinic", help="clinic id, code or name")
     link.add_argument("--patient", help="the clinic's own code for one patient (never a name)")
-    link.add_argument("--out", help="QR code PNG file (default: clinic-ID[-REF].png)")
+    link.add_argument(
+        "--out", help="QR code PNG file (default: clinic-ID[-REF].png in the data folder)"
+    )
     link.add_argument("--bot", help="the bot's username (default: $HIPBOT_BOT_USERNAME)")
     link.add_argument("--db", help=db_help)
     link.set_defaults(func=_cli_clinic_link)
@@ -607,8 +608,24 @@ def _cli(
     return wrapped
 
 
-def _find_clinic(store: ClinicStore, key: str) -> Any:
-    clinic = store.find_clinic_for_operator(key)
+def find_clinic(store: ClinicStore, key: str) -> Clinic | None:
+    """A clinic by id, code or exact name (the command line's CLINIC argument). A name that
+    several clinics share is an error that lists their ids, never a silent first pick."""
+    key = key.strip()
+    found = store.clinic(int(key)) if key.isdigit() else None
+    if found is not None:
+        return found
+    clinics = store.clinics_for_operator()
+    by_code = [c for c in clinics if c.code == key]
+    named = by_code or [c for c in clinics if c.name == key]
+    if len(named) > 1:
+        ids = ", ".join(str(c.id) for c in named)
+        raise CliError(f"{len(named)} clinics are named {key!r} (ids {ids}): give the id instead")
+    return named[0] if named else None
+
+
+def _find_clinic(store: ClinicStore, key: str) -> Clinic:
+    clinic = find_clinic(store, key)
     if clinic is None:
         known = ", ".join(f"{c.id} ({c.name})" for c in store.clinics_for_operator()) or "none yet"
         raise CliError(f"no clinic {key!r}; clinics: {known}. Add one with: hipbot clinic add NAME")
@@ -616,13 +633,23 @@ def _find_clinic(store: ClinicStore, key: str) -> Any:
 
 
 def _bot_username(given: str | None) -> str | None:
-    name = given or os.environ.get("HIPBOT_BOT_USERNAME", "")
+    from bot.settings import load_settings
+
+    name = given or load_settings().bot_username
     return check_bot_username(name) if name else None
 
 
 @_cli
 def _cli_clinic_add(args: argparse.Namespace, storage: SqlStorage) -> int:
-    clinic = ClinicStore(storage.db).add_clinic(args.name, time.time())
+    store = ClinicStore(storage.db)
+    name = " ".join(args.name.split())
+    same = [c for c in store.clinics_for_operator() if c.name.casefold() == name.casefold()]
+    if same:
+        raise CliError(
+            f"clinic {same[0].id} is already named {same[0].name!r}: choose another name "
+            "(two clinics with one name could not be told apart)"
+        )
+    clinic = store.add_clinic(name, time.time())
     print(f"clinic {clinic.id}: {clinic.name}")
     print(f"code: {clinic.code}")
     username = _bot_username(None)
@@ -653,11 +680,11 @@ def _cli_clinic_link(args: argparse.Namespace, storage: SqlStorage) -> int:
     else:
         code, default_out = clinic.code, f"clinic-{clinic.id}.png"
     link = deep_link(username, code)
-    out = Path(args.out or default_out)
+    out = Path(args.out) if args.out else _data_dir() / default_out
     out.parent.mkdir(parents=True, exist_ok=True)
     segno.make(link, error="m").save(str(out), kind="png", scale=10, border=4)
     print(link)
-    print(f"QR code: {out}")
+    print(f"QR code: {out.resolve()}")
     return 0
 
 
@@ -685,10 +712,32 @@ def _cli_staff_add(args: argparse.Namespace, storage: SqlStorage) -> int:
 def _cli_staff_list(args: argparse.Namespace, storage: SqlStorage) -> int:
     store = ClinicStore(storage.db)
     clinics = [_find_clinic(store, args.clinic)] if args.clinic else store.clinics_for_operator()
+    shown = 0
     for clinic in clinics:
         for member in store.staff(clinic.id):
             print(f"{clinic.id}\t{clinic.name}\t{member.user_id}\t{member.role}")
+            shown += 1
+    if shown:
+        return 0
+    if not clinics:
+        print("no clinics yet: hipbot clinic add NAME")
+    elif args.clinic:
+        clinic = clinics[0]
+        print(
+            f"clinic {clinic.id} ({clinic.name}) has no staff yet: {_STAFF_ADD.format(clinic.id)}"
+        )
+    else:
+        print(f"no clinic has staff yet: {_STAFF_ADD.format('CLINIC')}")
     return 0
+
+
+_STAFF_ADD = "hipbot staff add {} TELEGRAM_USER_ID --role admin"
+
+
+def _data_dir() -> Path:
+    from bot.settings import load_settings
+
+    return load_settings().data_dir
 
 
 @_cli

@@ -501,44 +501,61 @@ def _keys_rotate(args: argparse.Namespace) -> int:
 
 
 def _alerts_cli(args: argparse.Namespace) -> int:
+    from bot.clinics_feature import CliError
+
     storage = _open()
     try:
-        db = storage.db
-        if args.action == "list":
-            rows = db.all("SELECT clinic_id, since FROM clinic_alert_optins ORDER BY clinic_id")
-            for clinic_id, since in rows:
-                print(f"clinic {clinic_id}: alerts on since {iso(since)}")
-            if not rows:
-                print("no clinic gets red-flag alerts")
-            return 0
-        if not args.clinic:
-            print(
-                f"hipbot alerts {args.action}: name the clinic (id, code or name)", file=sys.stderr
-            )
-            return 2
-        clinic_id = _find_clinic(db, args.clinic)
-        if clinic_id is None:
-            print(f"hipbot alerts: no clinic {args.clinic!r}", file=sys.stderr)
-            return 1
-        with db.transaction():
-            if args.action == "on":
-                db.execute(
-                    "INSERT INTO clinic_alert_optins (clinic_id, since) VALUES (?, ?)"
-                    " ON CONFLICT (clinic_id) DO NOTHING",
-                    (clinic_id, time.time()),
-                )
-            else:
-                db.execute("DELETE FROM clinic_alert_optins WHERE clinic_id = ?", (clinic_id,))
-        print(f"clinic {clinic_id}: red-flag alerts {args.action}")
-        return 0
+        return _alerts(storage.db, args.action, args.clinic)
+    except CliError as error:
+        print(f"hipbot alerts: {error}", file=sys.stderr)
+        return 1
     finally:
         storage.close()
 
 
+def _alerts(db: Database, action: str, key: str | None) -> int:
+    if action == "list" and not key:
+        rows = db.all("SELECT clinic_id, since FROM clinic_alert_optins ORDER BY clinic_id")
+        for clinic_id, since in rows:
+            print(f"clinic {clinic_id}: alerts on since {iso(since)}")
+        if not rows:
+            print("no clinic gets red-flag alerts")
+        return 0
+    if not key:
+        print(f"hipbot alerts {action}: name the clinic (id, code or name)", file=sys.stderr)
+        return 2
+    clinic_id = _find_clinic(db, key)
+    if clinic_id is None:
+        print(f"hipbot alerts: no clinic {key!r}", file=sys.stderr)
+        return 1
+    if action == "list":
+        row = db.one("SELECT since FROM clinic_alert_optins WHERE clinic_id = ?", (clinic_id,))
+        if row is None:
+            print(
+                f"clinic {clinic_id}: red-flag alerts off (turn on: hipbot alerts on {clinic_id})"
+            )
+        else:
+            print(f"clinic {clinic_id}: alerts on since {iso(row[0])}")
+        return 0
+    with db.transaction():
+        if action == "on":
+            db.execute(
+                "INSERT INTO clinic_alert_optins (clinic_id, since) VALUES (?, ?)"
+                " ON CONFLICT (clinic_id) DO NOTHING",
+                (clinic_id, time.time()),
+            )
+        else:
+            db.execute("DELETE FROM clinic_alert_optins WHERE clinic_id = ?", (clinic_id,))
+    print(f"clinic {clinic_id}: red-flag alerts {action}")
+    return 0
+
+
 def _find_clinic(db: Database, key: str) -> int | None:
+    """A clinic's id by id, code or name (a name two clinics share is an error)."""
     if "clinics" not in db.tables():
         return None
+    from bot.clinics_feature import find_clinic
     from bot.storage.clinics import ClinicStore
 
-    clinic = ClinicStore(db).find_clinic_for_operator(key)
+    clinic = find_clinic(ClinicStore(db), key)
     return clinic.id if clinic is not None else None
