@@ -193,7 +193,7 @@ def restore(
 def _check_replaceable(target: Path, now: float, force: bool) -> None:
     db = Database(str(target))
     try:
-        heartbeat.refuse_while_running(db, now, f"restore over {target}", force)
+        heartbeat.refuse_while_running(db, now, f"restore over {target}", forceable=False)
         people = _people(db)
         tables = db.tables()
     finally:

@@ -151,8 +151,11 @@ def holders(db: Database, now: float) -> list[Holder]:
     return [holder for holder in found if not _gone(holder)]
 
 
-def refuse_while_running(db: Database, now: float, doing: str, force: bool = False) -> None:
-    """Raise ``BotRunning`` naming every live bot process, unless ``force``."""
+def refuse_while_running(
+    db: Database, now: float, doing: str, force: bool = False, forceable: bool = True
+) -> None:
+    """Raise ``BotRunning`` naming every live bot process, unless ``force``. ``forceable``:
+    whether the command has a --force that skips this check (the message says so)."""
     if force:
         return
     live = holders(db, now)
@@ -164,7 +167,7 @@ def refuse_while_running(db: Database, now: float, doing: str, force: bool = Fal
         f"cannot {doing} while a bot uses this database: {names}. Stop it first (Ctrl-C, "
         f"'kill {pids}', or 'docker stop' / 'systemctl stop' for a service), then run this "
         f"again. If that process is already gone (a crash on another machine), wait "
-        f"{STALE_AFTER:.0f} s or add --force"
+        f"{STALE_AFTER:.0f} s" + (" or add --force" if forceable else "")
     )
 
 
