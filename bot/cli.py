@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -144,17 +145,20 @@ def _db_copy(args: argparse.Namespace) -> int:
     plan = plan_keys(args.source, args.target, source_key_file=key_file)
     source = _open_all(args.source, plan.source)
     try:
+        from bot import heartbeat
+
+        heartbeat.refuse_while_running(source.db, time.time(), "copy it", force=args.force)
         target = _open_all(args.target, plan.target)
         try:
             with Progress("copying rows", row_count(source.db)) as bar:
-                counts = copy_database(
-                    source, target, lambda t, n: print(f"  {t}: {n} rows"), plan, bar.advance
-                )
+                counts = copy_database(source, target, plan=plan, on_rows=bar.advance)
             finish_keys(plan)
         finally:
             target.close()
     finally:
         source.close()
+    for table, count in counts.items():  # after the bar, which shares the terminal
+        print(f"  {table}: {count} rows")
     print(f"copied {sum(counts.values())} rows in {len(counts)} tables")
     print(plan.sentence())
     return 0
@@ -181,8 +185,6 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    import time
-
     from bot import backup
     from bot.settings import default_database_url, load_dotenv_file
 
@@ -248,6 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--source-key-file",
         help="the key file that opens the source (default: the one beside a SQLite source,"
         " and HIPBOT_DATA_KEY / HIPBOT_DATA_KEY_FILE)",
+    )
+    copy.add_argument(
+        "--force", action="store_true", help="copy although a bot looks alive (a stale entry)"
     )
     copy.set_defaults(func=_db_copy)
 

@@ -69,10 +69,10 @@ def migrate(db: Database) -> None:
 
 
 def _command() -> str:
-    args = [os.path.basename(sys.argv[0]) if sys.argv else "python", *sys.argv[1:]]
-    if args[0] in ("__main__.py", "-m"):
-        args[0] = "hipbot"
-    return " ".join(args)[:200]
+    """How this process was started, for messages: 'hipbot run', 'hipbot chat', ..."""
+    first = sys.argv[0] if sys.argv else "python"
+    name = "hipbot" if first.endswith(("bot/__main__.py", "hipbot")) else os.path.basename(first)
+    return " ".join([name, *sys.argv[1:]])[:200]
 
 
 class Heartbeat:

@@ -59,7 +59,11 @@ class Progress:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        self.finish()
+        if error is None:
+            self.finish()
+        elif self.tty and self._width:  # end the bar's line before the error is told
+            self.stream.write("\n")
+            self.stream.flush()
 
     def advance(self, count: int = 1) -> None:
         self.update(self.done + count)

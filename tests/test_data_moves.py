@@ -34,19 +34,22 @@ README_EXAMPLE_URL = "postgresql://hipbot:secret@db.example/hipbot"
 # ---------------------------------------------------------------- helpers
 
 
+def _converse(storage: SqlStorage, people: list[str]) -> None:
+    """Each person answers the first symptom question (an answer that is sealed)."""
+    engine = Engine(load_bundle([REPO / "flows"]))
+    for person in people:
+        chat = Conversation(engine, storage, person)
+        chat.send("/start")
+        for label in ("Open the menu", "Check my symptoms", "Start", "No"):
+            chat.click(label)
+
+
 def _fill(path: Path, people: list[str] = PEOPLE) -> None:
     """A database as the bot leaves it: people who answered a question, the key beside it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     storage = SqlStorage(str(path))
     load_features().setup(storage)
-    engine = Engine(load_bundle([REPO / "flows"]))
-    for person in people:
-        chat = Conversation(engine, storage, person)
-        chat.send("/start")
-        chat.click("Open the menu")
-        chat.click("Check my symptoms")
-        chat.click("Start")
-        chat.click("No")
+    _converse(storage, people)
     storage.close()
 
 
@@ -93,12 +96,13 @@ def postgres_url() -> Iterator[str]:
 # ---------------------------------------------------------------- db copy
 
 
-def _readme_block(heading: str) -> str:
+def _readme_blocks(heading: str) -> list[str]:
+    """The ``sh`` code blocks of one README section, in order."""
     text = (REPO / "README.md").read_text(encoding="utf-8")
     section = text.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
-    found = re.search(r"```sh\n(.*?)```", section, re.S)
-    assert found, f"no sh block under '## {heading}' in README.md"
-    return found.group(1)
+    blocks = re.findall(r"```sh\n(.*?)```", section, re.S)
+    assert blocks, f"no sh block under '## {heading}' in README.md"
+    return blocks
 
 
 def test_readme_postgres_recipe_runs_as_written(tmp_path: Path, postgres_url: str) -> None:
@@ -107,7 +111,7 @@ def test_readme_postgres_recipe_runs_as_written(tmp_path: Path, postgres_url: st
     a replica opens it."""
     _fill(tmp_path / "data" / "hipbot.db")
     before = _sqlite_records(tmp_path / "data" / "hipbot.db")
-    recipe = _readme_block("PostgreSQL and several replicas")
+    recipe = _readme_blocks("PostgreSQL and several replicas")[0]
     assert recipe.count(README_EXAMPLE_URL) == 1, recipe
     script = recipe.replace(README_EXAMPLE_URL, postgres_url)
     script += '\nprintf "%s" "$HIPBOT_DATA_KEY" > the-key\n'
@@ -164,6 +168,34 @@ def test_copy_shows_plain_progress_lines_when_stderr_is_not_a_terminal(tmp_path:
     assert lines[-1].startswith("copying rows: ") and " done in " in lines[-1]
     assert "\r" not in result.stderr
     assert any("(100%)" in line for line in lines)
+
+
+def test_copy_is_refused_while_a_bot_uses_the_source(tmp_path: Path) -> None:
+    import time
+
+    _fill(tmp_path / "old.db")
+    storage = SqlStorage(str(tmp_path / "old.db"))
+    load_features().setup(storage)
+    heartbeat.Heartbeat()(storage, time.time())  # this test process: alive, on this host
+    storage.close()
+    result = hipbot(tmp_path, "db", "copy", "sqlite:///old.db", "sqlite:///new.db")
+    assert result.returncode == 2
+    assert "cannot copy it while a bot uses this database: '" in result.stderr
+    assert f"(pid {os.getpid()} on " in result.stderr
+    assert not (tmp_path / "new.db").exists()
+
+
+def test_purge_shows_plain_progress_lines(tmp_path: Path) -> None:
+    _fill(tmp_path / "data" / "hipbot.db", PEOPLE[:3])
+    with sqlite3.connect(tmp_path / "data" / "hipbot.db") as db:  # two went quiet long ago
+        db.execute("UPDATE sessions SET updated_at = 1.0 WHERE user_id IN (?, ?)", PEOPLE[:2])
+    result = hipbot(tmp_path, "purge", "--days", "30")
+    assert result.returncode == 0, result.stderr
+    assert "erased 2 person(s) inactive for more than 30 days" in result.stdout
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("erasing people: 1/2 (50%)")
+    assert lines[1] == "erasing people: 2/2 (100%)"
+    assert lines[2].startswith("erasing people: 2/2 done in ")
 
 
 def test_db_upgrade_reads_the_env_file_like_run(tmp_path: Path) -> None:
@@ -312,6 +344,70 @@ def test_backup_of_postgresql_points_to_pg_dump(tmp_path: Path) -> None:
     assert "pg_dump" in result.stderr and not (tmp_path / "x.db").exists()
 
 
+def _run_line(line: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", line],
+        cwd=cwd,
+        env=_clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, f"{line}\n{result.stdout}{result.stderr}"
+    return result
+
+
+def test_readme_sqlite_backup_recipe_runs_as_written(tmp_path: Path) -> None:
+    """The README's backup line, a change, then its restore line: the change is undone."""
+    backup_line, restore_line = _readme_blocks("Backup")[0].strip().splitlines()
+    db = tmp_path / "data" / "hipbot.db"
+    _fill(db)
+    saved = _sqlite_records(db)
+    _run_line(backup_line, tmp_path)
+    storage = SqlStorage(str(db))
+    storage.delete_user(PEOPLE[0])
+    storage.close()
+    _run_line(restore_line, tmp_path)
+    assert _sqlite_records(db) == saved
+
+
+def _postgres_tools() -> str | None:
+    """A PATH with pg_dump on it (Debian keeps it in /usr/lib/postgresql/N/bin), or None."""
+    path = os.environ.get("PATH", "")
+    for folder in [
+        *path.split(os.pathsep),
+        *sorted(map(str, Path("/usr/lib/postgresql").glob("*/bin"))),
+    ]:
+        if (Path(folder) / "pg_dump").exists() and (Path(folder) / "pg_restore").exists():
+            return f"{folder}{os.pathsep}{path}"
+    return None
+
+
+def test_readme_postgres_backup_recipe_runs_as_written(tmp_path: Path, postgres_url: str) -> None:
+    tools = _postgres_tools()
+    if tools is None:
+        pytest.skip("pg_dump and pg_restore are not installed")
+    dump_line, restore_line = _readme_blocks("Backup")[1].strip().splitlines()
+    key = crypto.new_key()
+    codec = crypto.Codec([key.encode()], "HIPBOT_DATA_KEY")
+    storage = open_storage(postgres_url, codec)
+    assert isinstance(storage, SqlStorage)
+    load_features().setup(storage)
+    _converse(storage, PEOPLE[:2])
+    saved = _records(storage, PEOPLE[:2])
+    environment = {"DATABASE_URL": postgres_url, "HIPBOT_DATA_KEY": key, "PATH": tools}
+    _run_line(dump_line, tmp_path, **environment)
+    storage.delete_user(PEOPLE[0])
+    storage.close()
+    _run_line(restore_line, tmp_path, **environment)
+    storage = open_storage(postgres_url, codec)
+    try:
+        assert _records(storage, PEOPLE[:2]) == saved
+    finally:
+        storage.close()
+
+
 # ---------------------------------------------------------------- progress
 
 
@@ -403,3 +499,11 @@ def test_broadcast_status_follow_shows_progress_until_done(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     assert f"broadcast #{draft}: done" in result.stdout
     assert result.stderr.splitlines()[-1].startswith(f"broadcast #{draft}: 40/40 done in ")
+
+
+def test_progress_that_fails_says_nothing_is_done() -> None:
+    out = io.StringIO()
+    with pytest.raises(RuntimeError), Progress("copying rows", 10, out, Clock(), tty=False) as bar:
+        bar.advance(3)
+        raise RuntimeError("the target is not empty")
+    assert "done" not in out.getvalue()
