@@ -383,7 +383,7 @@ def purge(
         for row in storage.db.all("SELECT user_id FROM sessions WHERE updated_at < ?", (cutoff,))
     ]
     if progress is not None:
-        progress(0, len(users))
+        progress(len(users) if dry_run else 0, len(users))
     if not dry_run:
         for done, user in enumerate(users, start=1):
             storage.delete_user(user)
