@@ -178,7 +178,7 @@ def _backup(args: argparse.Namespace) -> int:
     )
     print(f"backed up {done.people} people into {done.file}")
     if done.key_file is not None:
-        print(f"its data key is in {done.key_file} (0600): keep it apart from the backup, safe")
+        print(f"its data key is in {done.key_file} (0600): keep it safe, and apart from the backup")
     else:
         print(f"no key written: it opens only with the key from {done.key_origin}")
     return 0
