@@ -31,7 +31,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from bot import broadcast as bc
 from bot.clinics import (
@@ -577,6 +577,11 @@ def add_cli(subparsers: Any) -> None:
     send.add_argument("--report-to", help="Telegram user id of staff to send the report to")
     send.add_argument("--flows", help="folder of flow and audience files (default: ./flows)")
     send.add_argument("--db", help=db_help)
+    send.add_argument(
+        "--follow",
+        action="store_true",
+        help="with 'status ID': show progress until the broadcast is done or cancelled",
+    )
     send.set_defaults(func=_cli_broadcast)
 
 
@@ -755,6 +760,8 @@ def _cli_broadcast(args: argparse.Namespace, storage: SqlStorage) -> int:
     if args.status:
         if len(args.status) != 2 or args.status[0] != "status" or not args.status[1].isdigit():
             raise CliError("use: hipbot broadcast status ID  (or --clinic ... to send one)")
+        if args.follow:
+            follow_broadcast(storage, int(args.status[1]))
         return _broadcast_status(storage, int(args.status[1]))
     if not args.clinic or not args.text_file:
         raise CliError("--clinic and --text-file are needed (see hipbot broadcast --help)")
@@ -802,6 +809,37 @@ def _plain(text: str) -> str:
     import re
 
     return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+FOLLOW_EVERY = 2.0  # seconds between looks at a followed broadcast
+
+
+def follow_broadcast(
+    storage: SqlStorage,
+    broadcast_id: int,
+    sleep: Callable[[float], None] = time.sleep,
+    stream: TextIO | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    tty: bool | None = None,
+) -> str:
+    """Show a broadcast's deliveries going out (a bar on a terminal, plain lines otherwise)
+    until it is done or cancelled; its final state."""
+    from bot.progress import Progress
+
+    store = ClinicStore(storage.db)
+    bar: Progress | None = None
+    while True:
+        item = store.broadcast_for_operator(broadcast_id)
+        if item is None or item.state == "draft":
+            raise CliError(f"no broadcast #{broadcast_id}")
+        counts = store.counts(item.clinic_id, item.id)
+        if bar is None:
+            bar = Progress(f"broadcast #{item.id}", counts.total, stream, clock, tty)
+        bar.update(counts.total - counts.pending, counts.total)
+        if item.state in ("done", "cancelled") and item.finished_at is not None:
+            bar.finish(f"{item.state}: {counts.line(masked=False)}")
+            return item.state
+        sleep(FOLLOW_EVERY)
 
 
 def _broadcast_status(storage: SqlStorage, broadcast_id: int) -> int:

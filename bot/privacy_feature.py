@@ -368,16 +368,27 @@ def delete_button(ctx: Context, argument: str) -> Response:
 # ---------------------------------------------------------------- retention
 
 
-def purge(storage: SqlStorage, now: float, days: int, dry_run: bool = False) -> int:
-    """Erase every person with no turn for more than ``days`` days; how many."""
+def purge(
+    storage: SqlStorage,
+    now: float,
+    days: int,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Erase every person with no turn for more than ``days`` days; how many.
+    ``progress(done, total)`` hears each erasure."""
     cutoff = inactive_since(now, days)
     users = [
         row[0]
         for row in storage.db.all("SELECT user_id FROM sessions WHERE updated_at < ?", (cutoff,))
     ]
+    if progress is not None:
+        progress(len(users) if dry_run else 0, len(users))
     if not dry_run:
-        for user in users:
+        for done, user in enumerate(users, start=1):
             storage.delete_user(user)
+            if progress is not None:
+                progress(done, len(users))
     return len(users)
 
 
@@ -420,7 +431,10 @@ def add_cli(commands: Any) -> None:
     what.add_parser("new", help="print a new data key").set_defaults(func=_keys_new)
     rotate = what.add_parser(
         "rotate",
-        help="seal everything again with a new key (stop the bot first: it keeps the old key)",
+        help="seal everything again with a new key (refused while a bot runs: it keeps the old key)",
+    )
+    rotate.add_argument(
+        "--force", action="store_true", help="rotate although a bot looks alive (a stale entry)"
     )
     rotate.set_defaults(func=_keys_rotate)
 
@@ -450,9 +464,13 @@ def _purge_cli(args: argparse.Namespace) -> int:
     if days < 1:
         print("hipbot purge: --days must be 1 or more", file=sys.stderr)
         return 2
+    from bot.progress import Progress
+
     storage = _open()
     try:
-        count = purge(storage, time.time(), days, dry_run=args.dry_run)
+        now = time.time()
+        with Progress("erasing people" if not args.dry_run else "counting", None) as bar:
+            count = purge(storage, now, days, dry_run=args.dry_run, progress=bar.update)
     finally:
         storage.close()
     verb = "would erase" if args.dry_run else "erased"
@@ -469,11 +487,19 @@ def _keys_rotate(args: argparse.Namespace) -> int:
     """With a key file: a new key goes first in the file, everything is sealed again with it,
     then the old keys leave the file. With HIPBOT_DATA_KEY: everything is sealed again with
     its first key (put a new one first: NEW,OLD)."""
+    from bot import heartbeat
+    from bot.progress import Progress
+
     storage = _open()
     try:
+        heartbeat.refuse_while_running(
+            storage.db, time.time(), "rotate the data key", force=args.force
+        )
         codec = storage.codec
+        bar = Progress("sealing again", crypto.sealed_count(storage.db))
         if codec.path is None:
-            done = crypto.reseal_all(storage.db, codec)
+            with bar:
+                done = crypto.reseal_all(storage.db, codec, bar.advance)
             print(
                 f"sealed {sum(done.values())} value(s) again with the first key of {codec.origin}"
             )
@@ -489,7 +515,8 @@ def _keys_rotate(args: argparse.Namespace) -> int:
         crypto.write_key_file(codec.path, [fresh, *codec.keys])  # both open everything now
         rotated = crypto.Codec([fresh, *codec.keys], codec.origin, codec.path)
         crypto.use_codec(storage.db, rotated)
-        done = crypto.reseal_all(storage.db, rotated)
+        with bar:
+            done = crypto.reseal_all(storage.db, rotated, bar.advance)
         crypto.write_key_file(codec.path, [fresh])
         crypto.use_codec(storage.db, crypto.Codec([fresh], codec.origin, codec.path))
     finally:
