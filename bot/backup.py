@@ -145,7 +145,7 @@ def backup_key(file: Path, key: Path | None, env: Mapping[str, str] | None = Non
     beside = crypto.default_key_file(str(file))
     if beside is not None and beside.exists():
         return crypto.key_file_codec(beside)
-    if crypto.configured_key(env if env is not None else os.environ):
+    if crypto.configured_key(env):
         return crypto.load_codec(str(file), env)
     raise crypto.DataKeyError(
         f"there is no key for {file}: give the key file saved with it (--key FILE; "
@@ -209,7 +209,7 @@ def _install_key(
     target: Path, copy: Path, codec: crypto.Codec, env: Mapping[str, str] | None
 ) -> str:
     """Make the database's key settings open the restored data, or refuse."""
-    if crypto.configured_key(env if env is not None else os.environ):
+    if crypto.configured_key(env):
         configured = crypto.load_codec(str(target), env)
         db = Database(str(copy))
         try:

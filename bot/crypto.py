@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from bot.errors import ConfigError
+from bot.settings import data_key_settings
 
 if TYPE_CHECKING:  # bot.storage imports this module
     from bot.storage.db import Database
@@ -177,10 +178,9 @@ def default_key_file(database_path: str) -> Path | None:
 
 def load_codec(database_path: str, env: Mapping[str, str] | None = None) -> Codec:
     """The codec for a database, from the key settings described at the top of this module."""
-    env = os.environ if env is None else env
-    if env.get(KEY_ENV, "").strip():
-        return Codec(_parse_keys(env[KEY_ENV], KEY_ENV), KEY_ENV)
-    named = env.get(KEY_FILE_ENV, "").strip()
+    key, named = data_key_settings(env)
+    if key:
+        return Codec(_parse_keys(key, KEY_ENV), KEY_ENV)
     path = Path(named) if named else default_key_file(database_path)
     if path is None:
         if "://" in database_path:
@@ -212,8 +212,7 @@ def key_file_codec(path: Path) -> Codec:
 def configured_key(env: Mapping[str, str] | None = None) -> bool:
     """Whether the keys are set for every database (HIPBOT_DATA_KEY or HIPBOT_DATA_KEY_FILE)
     rather than taken from the file beside a SQLite database."""
-    env = os.environ if env is None else env
-    return bool(env.get(KEY_ENV, "").strip() or env.get(KEY_FILE_ENV, "").strip())
+    return any(data_key_settings(env))
 
 
 def check_all_readable(db: Database, codec: Codec) -> None:

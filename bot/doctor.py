@@ -43,7 +43,7 @@ class Verdict:
 
 def migrations() -> dict[str, Sequence[str]]:
     """Every store's migrations, as ``hipbot db upgrade`` applies them."""
-    from bot import privacy_feature
+    from bot import heartbeat, privacy_feature
     from bot.storage import clinics, reminders
     from bot.storage.migrations import CORE
 
@@ -52,6 +52,7 @@ def migrations() -> dict[str, Sequence[str]]:
         clinics.STORE: clinics.MIGRATIONS,
         privacy_feature.STORE: privacy_feature.MIGRATIONS,
         "reminders": reminders.MIGRATIONS,
+        "heartbeat": heartbeat.MIGRATIONS,
     }
 
 

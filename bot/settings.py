@@ -383,6 +383,12 @@ def emergency_number(env: Mapping[str, str] | None = None) -> str:
     return load_settings(env).emergency_number
 
 
+def data_key_settings(env: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """``HIPBOT_DATA_KEY`` and ``HIPBOT_DATA_KEY_FILE`` ("" when unset), checked."""
+    settings = load_settings(env)
+    return settings.data_key, settings.data_key_file
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """Everything ``hipbot run`` needs, read from the environment and checked at start."""

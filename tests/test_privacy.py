@@ -25,7 +25,7 @@ from bot import crypto, logs
 from bot.actions import CONSENT_ANSWER
 from bot.conversation import parse_input
 from bot.engine import Engine
-from bot.errors import FlowErrors
+from bot.errors import ConfigError, FlowErrors
 from bot.features import Features, Response, load_features
 from bot.lint import lint_paths
 from bot.loader import load_bundle
@@ -654,7 +654,7 @@ def test_data_key_from_the_environment_and_a_wrong_key_is_refused(
     with pytest.raises(crypto.DataKeyError, match="cannot be opened with the data key"):
         SqlStorage(path)
     monkeypatch.setenv(crypto.KEY_ENV, "not-a-key")
-    with pytest.raises(crypto.DataKeyError, match="make one with 'hipbot keys new'"):
+    with pytest.raises(ConfigError, match=r"HIPBOT_DATA_KEY=\(hidden\) is not accepted"):
         SqlStorage(path)
     monkeypatch.setenv(crypto.KEY_ENV, f"{crypto.new_key()},{first}")  # new first, old after
     store = SqlStorage(path)

@@ -17,7 +17,6 @@ Sealed answers need a key on each side (``plan_keys``):
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +68,6 @@ def source_codec(
 ) -> crypto.Codec:
     """Every key that may open the source: a named key file, else the file beside a SQLite
     source, and the configured keys."""
-    env = os.environ if env is None else env
     if key_file is not None:
         return crypto.key_file_codec(key_file)
     path = _database_path(url)
@@ -93,7 +91,6 @@ def plan_keys(
     env: Mapping[str, str] | None = None,
     source_key_file: Path | None = None,
 ) -> KeyPlan:
-    env = os.environ if env is None else env
     source = source_codec(source_url, env, source_key_file)
     target_path = _database_path(target_url)
     beside = crypto.default_key_file(target_path)
