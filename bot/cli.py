@@ -136,6 +136,15 @@ def _db_copy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pictures(args: argparse.Namespace) -> int:
+    from bot.drawings import render_all
+    from bot.settings import default_data_dir
+
+    for path in render_all(Path(args.out) if args.out else default_data_dir() / "pictures"):
+        print(path)
+    return 0
+
+
 def _flows() -> str:
     from bot.settings import default_flows_dir
 
@@ -172,6 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
     test = commands.add_parser("test", help="run transcript tests, show step coverage")
     test.add_argument("paths", nargs="*", help="files or folders (default: flows/)")
     test.set_defaults(func=_test)
+
+    pictures = commands.add_parser("pictures", help="draw the flow pictures as PNG files")
+    pictures.add_argument("--out", help="folder to write to (default: ./data/pictures)")
+    pictures.set_defaults(func=_pictures)
 
     db = commands.add_parser("db", help="database: upgrade, copy")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
