@@ -7,6 +7,7 @@ import io
 from datetime import date, timedelta
 
 import pytest
+from matplotlib.dates import num2date
 from matplotlib.lines import Line2D
 from PIL import Image
 
@@ -69,13 +70,10 @@ def test_chart_data_follows_the_checkins() -> None:
 
 def test_every_checkin_day_is_marked() -> None:
     checkins = _checkins()
-    pain_axes = chart_figure(checkins).axes[0]
-    marked = {
-        line.get_xdata()[0]
-        for line in pain_axes.get_lines()
-        if str(line.get_label()).startswith("_")
-    }  # type: ignore[index]
-    assert marked == {c.on for c in checkins}
+    for axes in chart_figure(checkins).axes:
+        (marks,) = [c for c in axes.collections if c.get_label() == "_checkin_days"]
+        marked = {num2date(segment[0][0]).date() for segment in marks.get_segments()}
+        assert marked == {c.on for c in checkins}
 
 
 def test_pain_only_chart_has_one_panel() -> None:

@@ -193,8 +193,8 @@ def _score_axes(axes: Axes, days: tuple[date, ...], title: str) -> None:
     )
     axes.tick_params(labelsize=style.NOTE_PT - 1, colors=style.INK, length=6, width=2)
     axes.grid(axis="y", color="#E4E7EB", lw=1.5)
-    for day in days:  # every check-in day marked with a light line
-        axes.axvline(day, color=style.LINING, lw=2, zorder=1)  # type: ignore[arg-type]
+    # every check-in day marked with a light line (one artist: 26 axvlines cost 300 ms)
+    axes.vlines(days, -0.5, 10.5, color=style.LINING, lw=2, zorder=1, label="_checkin_days")  # type: ignore[arg-type]
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     for side in ("left", "bottom"):
