@@ -141,7 +141,8 @@ def _base(
     note = "hip_note" if caption == "hip_note" else "shape_note"
     if note != caption:
         style.note(axes, 54, 5, labels[note])
-    style.label(axes, labels["ball"], place.point(0.05, -0.35), (86, 62))
+    ball_x, ball_y = place.point(0, 0)
+    style.text(axes, ball_x, ball_y, labels["ball"], zorder=20)  # written in the ball
     style.label(axes, labels["thigh_bone"], place.point(1.9, -3.4), (80, 30))
     style.label(axes, labels["pelvis"], place.point(-1.6, 2.0), (4, 90))
     return figure, axes, place

@@ -124,51 +124,49 @@ def pain_where(labels: Mapping[str, str]) -> bytes:
     style.title(axes, labels["pain_title"])
     axes.plot([64, 64], [8, 84], color=style.LINING, lw=3, zorder=0)
     points = front_person(axes, 26, 12)
-    _glow(axes, points["hip_front"], 4.5)
-    _glow(axes, points["groin"], 3.6)
-    style.label(axes, labels["pain_front"], points["hip_front"], (42, 58))
-    style.label(axes, labels["pain_groin"], points["groin"], (42, 34))
+    _glow(axes, points["hip_front"], 5.0)
+    _glow(axes, points["groin"], 4.0)
+    style.label(axes, labels["pain_front"], points["hip_front"], (42, 56))
+    style.label(axes, labels["pain_groin"], points["groin"], (42, 32))
     _c_grip(axes, labels)
     return style.png_bytes(figure)
 
 
 def _c_grip(axes: Axes, labels: Mapping[str, str]) -> None:
-    """The person's left hand cups the side of the left hip: thumb behind, fingers in front."""
+    """Seen from the side: a hand on the side of the hip, thumb back and fingers forward, so
+    hand and hip make a C (the way many people show where it hurts)."""
     style.text(axes, 96, 84, labels["c_grip_title"], fontweight="bold")
-    x, floor = 88.0, 12.0
-    points = front_person(axes, x, floor, arms=(-1,))
-    hip = points["hip_side"]
-    # the thumb goes behind the body: drawn dashed, under the trousers
-    axes.plot(
-        [hip[0] + 1.2, hip[0] - 3.5],
-        [hip[1] + 2.5, hip[1] + 4.5],
-        color=style.INK,
-        lw=3,
-        ls=(0, (2, 1.5)),
-        zorder=4,
+    x, hip_y = 94.0, 44.0
+    side_person(
+        axes,
+        Pose(
+            head=(x + 0.5, hip_y + 29),
+            shoulder=(x - 0.5, hip_y + 19),
+            hip=(x, hip_y),
+            knee=(x + 0.5, hip_y - 16),
+            ankle=(x, hip_y - 30),
+            toe=(x + 4.5, hip_y - 31),
+            elbow=(x - 9, hip_y + 3.5),
+            wrist=(x - 2, hip_y + 0.5),
+        ),
     )
-    # the arm comes to the hip from an elbow held out to the side
+    palm = (x + 0.2, hip_y + 1.8)
+    fingers = [(palm[0] + 1, palm[1] + dy) for dy in (1.5, 0.2, -1.1, -2.4)]
+    for start in fingers:
+        tip = (start[0] + 4.6, start[1] - 0.9)
+        style.limb(axes, [start, tip], 1.25, style.SKIN, zorder=14)
     style.limb(
         axes,
-        [(x + 6.5, floor + 53), (x + 15, floor + 42), (hip[0] + 3.2, hip[1] + 1)],
-        ARM,
-        style.SHIRT,
+        [(palm[0] - 1, palm[1] + 1.2), (palm[0] - 5.0, palm[1] + 3.8)],
+        1.5,
+        style.SKIN,
         zorder=14,
     )
-    palm = (hip[0] + 1.6, hip[1] + 0.2)
     axes.add_patch(
-        Ellipse(palm, 4.6, 6.2, facecolor=style.SKIN, edgecolor=style.INK, lw=3, zorder=15)
+        Ellipse(palm, 4.4, 5.4, facecolor=style.SKIN, edgecolor=style.INK, lw=3, zorder=15)
     )
-    for dy in (-2.4, -0.8, 0.8, 2.4):
-        style.limb(
-            axes,
-            [(palm[0] - 0.5, palm[1] + dy), (palm[0] - 4.6, palm[1] + dy * 0.9)],
-            1.3,
-            style.SKIN,
-            zorder=14.5,
-        )
-    style.label(axes, labels["c_fingers"], (palm[0] - 4.2, palm[1] - 2), (104, 30))
-    style.label(axes, labels["c_thumb"], (hip[0] - 3.4, hip[1] + 4.6), (106, 66))
+    style.label(axes, labels["c_fingers"], (palm[0] + 5.6, palm[1] - 1.6), (104, 30))
+    style.label(axes, labels["c_thumb"], (palm[0] - 5.2, palm[1] + 3.9), (67, 62))
     style.note(axes, 96, 6, labels["c_note"], color=style.INK)
 
 
