@@ -4,7 +4,7 @@ under three check-ins, same bytes for the same summary."""
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from pypdf import PdfReader
 
@@ -94,3 +94,9 @@ def test_long_lists_are_cut_so_the_page_stays_one_page() -> None:
 
 def test_same_summary_gives_the_same_bytes() -> None:
     assert render_summary(_summary(4)) == render_summary(_summary(4))
+
+
+def test_pdf_date_is_the_summary_day_not_the_clock() -> None:
+    metadata = PdfReader(io.BytesIO(render_summary(_summary(3)))).metadata
+    assert metadata is not None
+    assert metadata.creation_date == datetime(2026, 12, 2, tzinfo=UTC)
