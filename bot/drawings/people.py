@@ -220,9 +220,9 @@ def _good_chair(axes: Axes, ox: float, labels: Mapping[str, str]) -> None:
 def _low_sofa(axes: Axes, ox: float, labels: Mapping[str, str]) -> None:
     floor = 12.0
     _floor(axes, ox + 4, ox + 60, floor)
-    style.rounded_box(axes, ox + 6, floor + 1, 44, 16, style.FURNITURE, pad=2)  # base
+    style.rounded_box(axes, ox + 6, floor + 1, 28, 16, style.FURNITURE, pad=2)  # base
     style.rounded_box(axes, ox + 4, floor + 1, 9, 44, style.SOFT, pad=3, zorder=1.6)  # back cushion
-    style.rounded_box(axes, ox + 9, 27, 40, 7, style.SOFT, pad=3, zorder=2)  # soft seat cushion
+    style.rounded_box(axes, ox + 9, 27, 25, 7, style.SOFT, pad=3, zorder=2)  # soft seat cushion
     hip, knee = (ox + 19.0, 32.0), (ox + 36.5, 40.0)
     side_person(
         axes,
