@@ -21,6 +21,7 @@ BENCHES: dict[str, str] = {
     "reminders": "bench.reminders",
     "privacy": "bench.privacy",
     "replicas": "bench.replicas",
+    "pictures": "bench.pictures",
 }
 
 

@@ -140,7 +140,7 @@ def _shown(url: str) -> str:
 
 
 def _db_copy(args: argparse.Namespace) -> int:
-    from bot.progress import Progress
+    from bot.progress_bar import Progress
     from bot.settings import load_dotenv_file
     from bot.storage.copy import copy_database, finish_keys, plan_keys, row_count
 
@@ -209,6 +209,15 @@ def _doctor(args: argparse.Namespace) -> int:
     from bot import doctor
 
     return doctor.main(online=args.online)
+
+
+def _pictures(args: argparse.Namespace) -> int:
+    from bot.drawings import render_all
+    from bot.settings import default_data_dir
+
+    for path in render_all(Path(args.out) if args.out else default_data_dir() / "pictures"):
+        print(path)
+    return 0
 
 
 def _flows() -> str:
@@ -280,6 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--online", action="store_true", help="also ask Telegram whether the token works (getMe)"
     )
     doctor.set_defaults(func=_doctor)
+    pictures = commands.add_parser("pictures", help="draw the flow pictures as PNG files")
+    pictures.add_argument("--out", help="folder to write to (default: ./data/pictures)")
+    pictures.set_defaults(func=_pictures)
 
     db = commands.add_parser("db", help="database: upgrade, copy")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

@@ -824,7 +824,7 @@ def follow_broadcast(
 ) -> str:
     """Show a broadcast's deliveries going out (a bar on a terminal, plain lines otherwise)
     until it is done or cancelled; its final state."""
-    from bot.progress import Progress
+    from bot.progress_bar import Progress
 
     store = ClinicStore(storage.db)
     bar: Progress | None = None

@@ -464,7 +464,7 @@ def _purge_cli(args: argparse.Namespace) -> int:
     if days < 1:
         print("hipbot purge: --days must be 1 or more", file=sys.stderr)
         return 2
-    from bot.progress import Progress
+    from bot.progress_bar import Progress
 
     storage = _open()
     try:
@@ -488,7 +488,7 @@ def _keys_rotate(args: argparse.Namespace) -> int:
     then the old keys leave the file. With HIPBOT_DATA_KEY: everything is sealed again with
     its first key (put a new one first: NEW,OLD)."""
     from bot import heartbeat
-    from bot.progress import Progress
+    from bot.progress_bar import Progress
 
     storage = _open()
     try:

@@ -22,7 +22,7 @@ from bot.conversation import Conversation
 from bot.engine import Engine
 from bot.features import load_features
 from bot.loader import load_bundle
-from bot.progress import Progress, duration
+from bot.progress_bar import Progress, duration
 from bot.storage import SqlStorage, open_storage
 from tests.fakes.postgres import fresh_database
 

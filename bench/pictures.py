@@ -1,0 +1,164 @@
+"""``python -m bench pictures``: what the progress chart and the summary PDF cost.
+
+- ``chart_ms_p50`` / ``chart_ms_p99``: rendering one chart (26 weekly check-ins, pain and
+  three activities) inside a worker while ``BURST`` charts are asked for at once and run in
+  a thread pool of ``WORKERS`` (the way the bot would serve them).
+- ``burst_wait_ms_p99``: from asking to having the PNG, for the last of those patients;
+  ``burst_s``: the whole burst.
+- ``chart_ms_alone`` / ``chart_cpu_ms``: one chart with nothing else running (median), wall
+  and CPU time; on a busy machine the CPU time is the steadier figure.
+- ``summary_pdf_ms``: one summary page with its chart (median).
+- ``rss_mb``: the process's peak resident memory, sampled during the burst.
+- ``tick_lag_ms_p99`` / ``tick_lag_ms_p99_idle``: how late a 5 ms timer in another thread
+  fires during the burst and without it: a stand-in for other patients' replies, which share
+  the interpreter lock with the chart threads.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+
+from bench import median, percentile, report
+from bot.progress.chart import CheckIn, render_chart
+from bot.progress.summary import RedFlagScreen, ReminderUse, Summary, render_summary
+
+BURST = 50
+WORKERS = 4
+WEEKS = 26
+TICK_S = 0.005
+
+
+def _checkins(seed: int) -> list[CheckIn]:
+    start = date(2026, 1, 5) + timedelta(days=seed % 7)
+    return [
+        CheckIn(
+            start + timedelta(weeks=week),
+            max(0, 8 - week // 4 - (seed + week) % 2),
+            ("better", "same", "worse")[(seed + week) % 3],
+            {
+                "Sitting at work": min(10, 2 + week // 3),
+                "Running": min(10, week // 4),
+                "Putting on socks": min(10, 4 + (week + seed) % 5),
+            },
+        )
+        for week in range(WEEKS)
+    ]
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class _Sampler(threading.Thread):
+    """Samples RSS and how late a short timer fires, until stopped."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.stop = threading.Event()
+        self.lags: list[float] = []
+        self.peak_rss = 0.0
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            start = time.perf_counter()
+            time.sleep(TICK_S)
+            self.lags.append((time.perf_counter() - start - TICK_S) * 1e3)
+            self.peak_rss = max(self.peak_rss, _rss_mb())
+
+
+def _sample_idle(seconds: float) -> list[float]:
+    sampler = _Sampler()
+    sampler.start()
+    time.sleep(seconds)
+    sampler.stop.set()
+    sampler.join()
+    return sampler.lags
+
+
+def _timed_chart(checkins: list[CheckIn], asked: float) -> tuple[float, float]:
+    start = time.perf_counter()
+    render_chart(checkins)
+    done = time.perf_counter()
+    return (done - start) * 1e3, (done - asked) * 1e3
+
+
+def _burst() -> tuple[list[float], list[float], float, _Sampler]:
+    histories = [_checkins(seed) for seed in range(BURST)]
+    sampler = _Sampler()
+    sampler.start()
+    asked = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="chart") as pool:
+        results = list(pool.map(lambda h: _timed_chart(h, asked), histories))
+    burst_s = time.perf_counter() - asked
+    sampler.stop.set()
+    sampler.join()
+    return [r[0] for r in results], [r[1] for r in results], burst_s, sampler
+
+
+def _summary() -> Summary:
+    return Summary(
+        made_on=date(2026, 7, 1),
+        symptoms=["Pain at the front of the hip", "Stiffness", "Clicking"],
+        activities=["Sitting at work", "Running", "Putting on socks"],
+        pain_now=4,
+        red_flags=RedFlagScreen("No warning signs", date(2026, 1, 5)),
+        checkins=_checkins(0),
+        reminders=[ReminderUse("Hip exercises", "every day", 120, 170)],
+        questions=["Do I need surgery?", "Can I keep running?"],
+    )
+
+
+def run(json: bool = False) -> int:
+    render_chart(_checkins(0))  # warm-up: fonts and caches
+    alone, cpu = [], []
+    for seed in range(10):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        render_chart(_checkins(seed))
+        alone.append((time.perf_counter() - start) * 1e3)
+        cpu.append((time.process_time() - start_cpu) * 1e3)
+    idle_lags = _sample_idle(2.0)
+    render_ms, wait_ms, burst_s, sampler = _burst()
+    pdf_ms = []
+    for _ in range(5):
+        start = time.perf_counter()
+        render_summary(_summary())
+        pdf_ms.append((time.perf_counter() - start) * 1e3)
+    result = {
+        "chart_ms_p50": round(median(render_ms), 1),
+        "chart_ms_p99": round(percentile(render_ms, 0.99), 1),
+        "chart_ms_alone": round(median(alone), 1),
+        "chart_cpu_ms": round(median(cpu), 1),
+        "burst_wait_ms_p99": round(percentile(wait_ms, 0.99), 1),
+        "burst_s": round(burst_s, 2),
+        "summary_pdf_ms": round(median(pdf_ms), 1),
+        "rss_mb": round(sampler.peak_rss, 1),
+        "tick_lag_ms_p99": round(percentile(sampler.lags, 0.99), 2),
+        "tick_lag_ms_p99_idle": round(percentile(idle_lags, 0.99), 2),
+        "charts": BURST,
+        "workers": WORKERS,
+    }
+    rows = [
+        (
+            "chart_ms_p50",
+            f"{result['chart_ms_p50']} ms",
+            f"one chart in the burst ({WORKERS} threads)",
+        ),
+        ("chart_ms_p99", f"{result['chart_ms_p99']} ms", f"{BURST} charts asked for at once"),
+        ("chart_ms_alone", f"{result['chart_ms_alone']} ms", "one chart, nothing else running"),
+        ("chart_cpu_ms", f"{result['chart_cpu_ms']} ms", "its CPU time (wall time minus waiting)"),
+        ("burst_wait_ms_p99", f"{result['burst_wait_ms_p99']} ms", "asked -> PNG, last patients"),
+        ("burst_s", f"{result['burst_s']} s", "the whole burst"),
+        ("summary_pdf_ms", f"{result['summary_pdf_ms']} ms", "one summary page with its chart"),
+        ("rss_mb", f"{result['rss_mb']} MB", "peak resident memory during the burst"),
+        ("tick_lag_ms_p99", f"{result['tick_lag_ms_p99']} ms", "5 ms timer, during the burst"),
+        ("tick_lag_ms_p99_idle", f"{result['tick_lag_ms_p99_idle']} ms", "the same, no burst"),
+    ]
+    report("bench pictures: progress charts and the summary PDF", rows, result, json)
+    return 0
