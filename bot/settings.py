@@ -51,6 +51,21 @@ def emergency_number(env: Mapping[str, str] | None = None) -> str:
     return value
 
 
+URGENT_CARE_TEXT = re.compile(r"^[\w .,'()/+-]{1,40}$")
+
+
+def urgent_care(env: Mapping[str, str] | None = None) -> str:
+    """``HIPBOT_URGENT_CARE``: who to call for same-day care that is not an emergency, as the
+    red-flag answers say it ("call {urgent_care} today"): "NHS 111", "116117", "your doctor"."""
+    value = " ".join(_env(env).get("HIPBOT_URGENT_CARE", "your doctor").split())
+    if not URGENT_CARE_TEXT.match(value) or not any(c.isalnum() for c in value):
+        raise ConfigError(
+            f"HIPBOT_URGENT_CARE={value!r} is not accepted: a short name or number for same-day "
+            "care, up to 40 letters, digits and spaces, e.g. NHS 111, 116117 or your doctor"
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     flows_dir: str

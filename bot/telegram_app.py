@@ -357,7 +357,8 @@ class HipBot:
         session = self.storage.load_session(self._user(update))
         if check_repeat and self._repeated(update, session):
             return None
-        outcome = self.engine.handle(session, event, self._user(update))
+        stamped = replace(event, at=event.at or self.clock())  # the red-flag memory's clock
+        outcome = self.engine.handle(session, stamped, self._user(update))
         self._commit(update, session, outcome, pressed=pressed)
         return outcome
 
@@ -524,6 +525,9 @@ def build_application(
 
 async def serve(settings: RunSettings, stop: asyncio.Event) -> None:
     """Run the bot until ``stop`` is set: polling or webhook, plus the outbox sender."""
+    from bot.settings import urgent_care
+
+    config = {"emergency_number": settings.emergency_number, "urgent_care": urgent_care()}
     bundle = load_bundle([settings.flows_dir])
     storage = open_storage(settings.database_url)
     if not isinstance(storage, SqlStorage):
@@ -531,7 +535,7 @@ async def serve(settings: RunSettings, stop: asyncio.Event) -> None:
     features = load_features()
     features.setup(storage)
     storage.release_claims()
-    engine = Engine(bundle, {"emergency_number": settings.emergency_number})
+    engine = Engine(bundle, config)
     processor = ChatOrder()
     application = build_application(settings, processor)
     hipbot = HipBot(engine, storage, features=features)
