@@ -111,14 +111,14 @@ def store_for(storage: SqlStorage) -> ReminderStore:
     """The reminders store on this storage's database (made, and migrated, once)."""
     store = _stores.get(storage)
     if store is None:
-        from bot.settings import default_flows_dir
+        from bot.settings import default_flows_dir, urgent_care
 
         number = os.environ.get("HIPBOT_EMERGENCY_NUMBER", "112").strip() or "112"
         store = ReminderStore(
             storage.db,
             followups=load_followups(default_flows_dir()),
             answers_of=_answers_reader(storage),
-            config={"emergency_number": number},
+            config={"emergency_number": number, "urgent_care": urgent_care()},
         )
         _stores[storage] = store
     return store
