@@ -11,7 +11,7 @@ Safety net
 Matching, per language: the text is folded (case, curly apostrophes), split into clauses at
 punctuation and at the ``breaks`` words, and into words. A phrase matches a run of words
 (``numb*`` matches any word starting with "numb"). A match counts unless one of the
-``negations`` comes within ``window`` words before it in the same clause.
+``negations`` comes within ``WINDOW`` (5) words before it in the same clause.
 
 Red-flag memory
     When a step records a red flag (its ``red_flag`` effect), the engine keeps the yes step
@@ -34,7 +34,7 @@ RECENT_RED_FLAG = "recent_red_flag"  # the yes step of the latest red flag, e.g.
 RED_FLAG_AT = "_red_flag_at"  # when it was said (event time, UTC seconds)
 RECALL_DAYS = 30  # clinical.md: coming back within 30 days, the person is reminded
 DAY = 86400.0
-WINDOW = 3  # a negation this many words before a phrase cancels it
+WINDOW = 5  # a negation up to this many words before a phrase cancels it
 
 _CLAUSE = re.compile(r"[.,;:!?()\n]+")
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
