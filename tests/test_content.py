@@ -322,7 +322,9 @@ def test_every_yes_has_a_time_frame_and_all_but_call_now_a_safety_line() -> None
         headline = said.split("</b>")[0]
         assert any(frame in headline for frame in frames), f"{step_id}: no time frame"
         if "call {emergency_number} now" not in headline:
-            assert "call {emergency_number}" in said.split("</b>", 1)[1], f"{step_id}: no safety line"
+            assert "call {emergency_number}" in said.split("</b>", 1)[1], (
+                f"{step_id}: no safety line"
+            )
 
 
 def test_not_better_after_two_weeks_is_not_a_red_flag_and_the_tips_always_follow() -> None:
