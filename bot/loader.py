@@ -877,6 +877,12 @@ def load_bundle(paths: Iterable[str | Path], actions: Iterable[str] | None = Non
     problems += [
         FlowError(n.source, "safety", "only one safety file may be given") for n in nets[1:]
     ]
+    commands = {route.command for flow in flows.values() for route in flow.routes}
+    problems += [
+        FlowError(n.source, "route", f"no flow has a route /{n.route}; known: {sorted(commands)}")
+        for n in nets[:1]
+        if n.route not in commands
+    ]
     entry = _entry_flow(flows, problems)
     if problems:
         raise FlowErrors(problems)

@@ -7,6 +7,7 @@ shipped flows with an injected clock (``Event.at``), never the wall clock.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -114,15 +115,17 @@ def test_a_broken_safety_file_is_refused_with_the_key_and_the_rule(tmp_path: Pat
     assert net is None
     said = "\n".join(str(p) for p in problems)
     assert "languages.fr.phrases" in said and "negatives" in said
-    (tmp_path / "flows").mkdir()
-    for name in ("hip.yaml", "privacy.yaml", "tips.yaml", "safety.yaml"):
-        text = (FLOWS / name).read_text()
-        if name == "safety.yaml":
-            text = text.replace("say: |-", "sayy: |-")
-        (tmp_path / "flows" / name).write_text(text)
+    shutil.copytree(FLOWS, tmp_path / "flows")
+    safety = tmp_path / "flows" / "safety.yaml"
+    safety.write_text(safety.read_text().replace("say: |-", "sayy: |-"))
     with pytest.raises(FlowErrors) as error:
         load_bundle([tmp_path / "flows"])
     assert "sayy" in str(error.value)
+    # a safety net whose route no flow has is refused too
+    safety.write_text((FLOWS / "safety.yaml").read_text().replace("route: urgent", "route: urgnt"))
+    with pytest.raises(FlowErrors) as error:
+        load_bundle([tmp_path / "flows"])
+    assert "no flow has a route /urgnt" in str(error.value)
 
 
 # ---------------------------------------------------------------- in the engine
