@@ -242,8 +242,8 @@ class Engine:
         elif name in self.routes:
             self._route(turn, self.routes[name])
         else:
-            turn.replies.append(self._urgent_noted(turn, self._note(turn, texts.UNKNOWN_COMMAND)))
-            self._prompt_again(turn)
+            turn.replies.append(self._note(turn, texts.UNKNOWN_COMMAND))
+            self._prompt_again(turn)  # its re-ask shows the way to urgent help
 
     def _route(self, turn: Turn, route: Route) -> None:
         flow = self.bundle.flows[turn.session.flow]
@@ -354,7 +354,6 @@ class Engine:
         if net is None or not net.alarm(text):
             return False
         language = turn.session.language
-        turn.effects.append(Effect("safety_net"))
         rows: tuple[tuple[ReplyButton, ...], ...] = ()
         if net.route in self.routes:
             rows = ((ReplyButton(net.button.get(language), callbacks.encode_route(net.route)),),)
@@ -622,9 +621,8 @@ class Engine:
         if count_failure:
             turn.session = _evolve(turn.session, failures=turn.session.failures + 1)
         if not step.waits:
-            turn.replies.append(
-                self._note(turn, texts.AT_END, self._way_out_buttons(turn.session.language))
-            )
+            note = self._note(turn, texts.AT_END, self._way_out_buttons(turn.session.language))
+            turn.replies.append(self._urgent_noted(turn, note) if count_failure else note)
             return
         question = step.input
         said = self._say(turn, question.reask) if question is not None and count_failure else []
