@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.errors import FlowError
-from bot.model import Effect, Session, Text
+from bot.model import AnswerValue, Effect, Session, Text
 
 RECENT_RED_FLAG = "recent_red_flag"  # the yes step of the latest red flag, e.g. rf_fall_yes
 RED_FLAG_AT = "_red_flag_at"  # when it was said (event time, UTC seconds)
@@ -209,6 +209,11 @@ def remember(session: Session, effects: Iterable[Effect], step: str, now: float)
         return session
     answers = {**session.answers, RECENT_RED_FLAG: step, RED_FLAG_AT: int(now)}
     return replace(session, answers=answers)
+
+
+def kept_answers(session: Session) -> dict[str, AnswerValue]:
+    """The red-flag memory alone, for when the other answers are cleared."""
+    return {k: v for k, v in session.answers.items() if k in (RECENT_RED_FLAG, RED_FLAG_AT)}
 
 
 def expire(session: Session, now: float) -> Session:

@@ -241,3 +241,40 @@ def test_the_engine_fills_in_urgent_care(bundle: Bundle) -> None:
     default = Conversation(Engine(bundle), MemoryStorage(), "7")
     default.send("/doctor")
     assert "call your doctor" in default.text()
+
+
+def test_the_memory_outlives_no_thanks_but_not_withdraw_or_under_16(bundle: Bundle) -> None:
+    clock = [T0]
+    person = chat(bundle, clock)
+    person.send("/urgent")
+    person.click("Start the questions")
+    person.click("Yes")  # a fall
+    clock[0] += DAY
+    person.send("/check")
+    person.click("Start")
+    for _ in range(8):
+        person.click("No")
+    person.click("Check my symptoms")
+    person.click("16 or older")
+    person.click("No thanks")  # the warning answers are kept, as it says: the memory too
+    session = person.session
+    assert session is not None and session.answers[RECENT_RED_FLAG] == "rf_fall_yes"
+    assert set(session.answers) == {RECENT_RED_FLAG, "_red_flag_at"}
+    clock[0] += 5 * DAY
+    person.send("/urgent")
+    person.click("Start the questions")
+    for _ in range(8):
+        person.click("No")
+    assert "Before we go on" in person.text() and "a fall" in person.text()
+    person.send("/withdraw")  # takes the warning answers with it
+    assert person.session is not None and person.session.answers == {}
+    person.send("/urgent")
+    person.click("Start the questions")
+    person.click("Yes")
+    person.send("/check")
+    person.click("Start")
+    for _ in range(8):
+        person.click("No")
+    person.click("Check my symptoms")
+    person.click("Under 16")
+    assert person.session is not None and person.session.answers == {}
