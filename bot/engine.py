@@ -363,11 +363,14 @@ class Engine:
 
     def _urgent_noted(self, turn: Turn, reply: Reply) -> Reply:
         """A "did not understand" reply with the way to urgent help under it."""
+        return replace(reply, text=self.with_urgent_note(turn.session, reply.text))
+
+    def with_urgent_note(self, session: Session, text: str) -> str:
+        """``text`` with the way to urgent help under it (adapters' "I can't read that")."""
         net = self.bundle.safety
         if net is None:
-            return reply
-        note = self._render(net.urgent_note, turn.session)
-        return replace(reply, text=f"{reply.text}\n\n{note}")
+            return text
+        return f"{text}\n\n{self._render(net.urgent_note, session)}"
 
     # ------------------------------------------------------------ moving
 

@@ -50,7 +50,7 @@ from bot.loader import load_bundle
 from bot.logs import hash_id
 from bot.model import Event, Outcome, Reply, Session
 from bot.sender import OutboxSender, seconds
-from bot.settings import RunSettings, load_dotenv_file
+from bot.settings import RunSettings, load_dotenv_file, urgent_care
 from bot.storage import Storage, open_storage
 from bot.storage.sql import SqlStorage, insert_outbox
 from bot.telegram_html import escape, split_html
@@ -247,7 +247,8 @@ class HipBot:
             session = self.storage.load_session(user)
             if session is None or self._repeated(update, session):
                 return
-            note = Reply(texts.ONLY_TEXT.get(session.language), step=session.step)
+            only_text = texts.ONLY_TEXT.get(session.language)
+            note = Reply(self.engine.with_urgent_note(session, only_text), step=session.step)
             self._commit(update, session, self.engine.repeat(session), prefix=[note])
         self._enqueue([])
 
@@ -525,8 +526,6 @@ def build_application(
 
 async def serve(settings: RunSettings, stop: asyncio.Event) -> None:
     """Run the bot until ``stop`` is set: polling or webhook, plus the outbox sender."""
-    from bot.settings import urgent_care
-
     config = {"emergency_number": settings.emergency_number, "urgent_care": urgent_care()}
     bundle = load_bundle([settings.flows_dir])
     storage = open_storage(settings.database_url)
@@ -693,6 +692,7 @@ def main() -> int:
     load_dotenv_file()
     try:
         settings = RunSettings.from_env()
+        urgent_care()  # HIPBOT_URGENT_CARE, beside HIPBOT_EMERGENCY_NUMBER
     except ConfigError as error:
         print(f"hipbot: {error}")
         return 2

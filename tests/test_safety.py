@@ -185,6 +185,12 @@ def test_every_did_not_understand_reply_shows_the_way_to_urgent_help(bundle: Bun
     assert "Please tap Yes or No" in person.text() and "/urgent" in person.text()
 
 
+def test_adapters_can_add_the_urgent_note_to_their_own_replies(bundle: Bundle) -> None:
+    session = Session("1", "hip", 1, "menu")
+    said = Engine(bundle).with_urgent_note(session, "I can only read text.")
+    assert said == "I can only read text.\n\nNeed help fast? Type /urgent."
+
+
 # ---------------------------------------------------------------- red-flag memory
 
 
