@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.errors import FlowError
@@ -52,11 +52,22 @@ class WordList:
     phrases: tuple[tuple[str, ...], ...]
     negations: tuple[str, ...]
     breaks: frozenset[str]
+    _by_first: dict[str, tuple[tuple[str, ...], ...]] = field(init=False, repr=False, compare=False)
 
-    def clauses(self, text: str) -> Iterable[list[str]]:
-        for part in _CLAUSE.split(text.casefold().translate(_APOSTROPHES)):
+    def __post_init__(self) -> None:
+        # phrases by their first word ("*" for those starting with a prefix), so a text is
+        # read once, not once per phrase
+        index: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in self.phrases:
+            key = "*" if phrase[0].endswith("*") else phrase[0]
+            index.setdefault(key, []).append(phrase)
+        object.__setattr__(self, "_by_first", {k: tuple(v) for k, v in index.items()})
+
+    def clauses(self, parts: Iterable[list[str]]) -> Iterable[list[str]]:
+        """The words of each punctuation-bounded part, split again at the break words."""
+        for words in parts:
             clause: list[str] = []
-            for word in _words(part):
+            for word in words:
                 if word in self.breaks:
                     yield clause
                     clause = []
@@ -65,19 +76,36 @@ class WordList:
             yield clause
 
     def alarm(self, text: str) -> bool:
-        return any(self._clause_alarm(clause) for clause in self.clauses(text))
+        return self.alarm_in(_parts(text))
+
+    def alarm_in(self, parts: list[list[str]]) -> bool:
+        return any(self._clause_alarm(clause) for clause in self.clauses(parts))
 
     def _clause_alarm(self, words: list[str]) -> bool:
-        for phrase in self.phrases:
-            for start in range(len(words) - len(phrase) + 1):
-                if _matches(phrase, words[start : start + len(phrase)]) and not self._negated(
-                    words[max(0, start - WINDOW) : start]
+        prefixed = self._by_first.get("*", ())
+        prefixes = tuple(phrase[0][:-1] for phrase in prefixed)
+        for start, word in enumerate(words):
+            candidates = self._by_first.get(word, ())
+            if prefixes and word.startswith(prefixes):
+                candidates += prefixed
+            for phrase in candidates:
+                end = start + len(phrase)
+                if (
+                    end <= len(words)
+                    and _matches(phrase, words[start:end])
+                    and not self._negated(words[max(0, start - WINDOW) : start])
                 ):
                     return True
         return False
 
     def _negated(self, before: list[str]) -> bool:
         return any(_word_matches(negation, word) for word in before for negation in self.negations)
+
+
+def _parts(text: str) -> list[list[str]]:
+    """The folded words of a text, per part between punctuation marks."""
+    folded = text.casefold().translate(_APOSTROPHES)
+    return [_WORD.findall(part) for part in _CLAUSE.split(folded)]
 
 
 def _word_matches(pattern: str, word: str) -> bool:
@@ -103,7 +131,8 @@ class SafetyNet:
 
     def alarm(self, text: str) -> bool:
         """Whether ``text`` holds an emergency word in any language the bot speaks."""
-        return any(words.alarm(text) for words in self.languages.values())
+        parts = _parts(text)
+        return any(words.alarm_in(parts) for words in self.languages.values())
 
 
 # ---------------------------------------------------------------- loading
