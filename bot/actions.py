@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot import safety
 from bot.model import Effect, Session
 
 
@@ -47,8 +48,11 @@ def record_consent(session: Session, args: Mapping[str, Any]) -> ActionResult:
 
 def clear_answers(session: Session, args: Mapping[str, Any]) -> ActionResult:
     """Forget every saved answer (for example for someone under 16). With
-    ``with: {erase: everything}`` the adapter also erases every record of the person."""
-    cleared = replace(session, answers={}, picked=())
+    ``with: {erase: everything}`` the adapter also erases every record of the person;
+    without it, a recent red-flag yes stays remembered (it is part of the red-flag record,
+    which is kept without consent: flows/privacy.yaml)."""
+    kept = {} if args.get("erase") == "everything" else safety.kept_answers(session)
+    cleared = replace(session, answers=kept, picked=())
     return ActionResult(cleared, (Effect("answers_cleared", dict(args)),))
 
 

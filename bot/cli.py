@@ -45,7 +45,7 @@ def _chat(args: argparse.Namespace) -> int:
     from bot.engine import Engine
     from bot.features import load_features
     from bot.loader import load_bundle
-    from bot.settings import Settings, default_data_dir, load_dotenv_file
+    from bot.settings import Settings, default_data_dir, load_dotenv_file, urgent_care
     from bot.storage import SqlStorage, open_storage
 
     load_dotenv_file()
@@ -55,9 +55,10 @@ def _chat(args: argparse.Namespace) -> int:
     features = load_features()
     if isinstance(storage, SqlStorage):
         features.setup(storage)
-    engine = Engine(bundle, {"emergency_number": settings.emergency_number})
+    config = {"emergency_number": settings.emergency_number, "urgent_care": urgent_care()}
+    engine = Engine(bundle, config)
     chat_id = console.console_chat_id(args.user)
-    conversation = Conversation(engine, storage, str(chat_id))
+    conversation = Conversation(engine, storage, str(chat_id), clock=time.time)
     try:
         return console.main(
             console.Console(conversation, features, chat_id, sys.stdout, files=default_data_dir())

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 from bot.engine import Engine
 from bot.model import Event, Outcome, Reply, Session
 from bot.storage import Storage
@@ -26,8 +29,15 @@ def parse_input(text: str) -> Event:
 
 
 class Conversation:
-    def __init__(self, engine: Engine, storage: Storage, user_id: str) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        storage: Storage,
+        user_id: str,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.engine = engine
+        self.clock = clock  # stamps each event (``Event.at``); None: events carry no time
         self.storage = storage
         self.user_id = user_id
         self.replies: list[Reply] = []  # what the bot said in answer to the last action
@@ -38,6 +48,8 @@ class Conversation:
         return self.storage.load_session(self.user_id)
 
     def handle(self, event: Event) -> list[Reply]:
+        if self.clock is not None and not event.at:
+            event = replace(event, at=self.clock())
         outcome = self.engine.handle(self.session, event, self.user_id)
         return self._commit(outcome)
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from transitions import EventData, Machine
 
-from bot import callbacks, texts
+from bot import callbacks, safety, texts
 from bot.actions import ACTION_ANSWERS, ACTIONS, CONSENT_ANSWER, Action
 from bot.loader import PLACEHOLDER
 from bot.model import (
@@ -141,6 +141,7 @@ class _Turn:
     effects: list[Effect] = field(default_factory=list)
     chosen: str | None = None
     visited: list[str] = field(default_factory=list)
+    now: float = 0.0  # the event's time (``Event.at``); 0 when the adapter gave none
 
     def outcome(self) -> Outcome:
         changed = _evolve(self.session, revision=self.session.revision + 1)
@@ -159,7 +160,11 @@ class Engine:
         actions: Mapping[str, Action] | None = None,
     ) -> None:
         self.bundle = bundle
-        self.config = {"emergency_number": "112", **(config or {})}
+        self.config = {
+            "emergency_number": "112",
+            "urgent_care": "your doctor",
+            **(config or {}),
+        }
         self.actions = dict(ACTIONS if actions is None else actions)
         self.machines = {flow_id: build_machine(flow) for flow_id, flow in bundle.flows.items()}
         self.routes = bundle.routes()
@@ -184,11 +189,11 @@ class Engine:
     def handle(self, session: Session | None, event: Event, user_id: str = "") -> Outcome:
         """Apply one event to a session and say what follows. Never raises for bad input."""
         if session is None:
-            turn = _Turn(self.new_session(user_id))
+            turn = _Turn(self.new_session(user_id), now=event.at)
             if not self._opens_chat(event):
-                event = Event.start()
+                event = Event("start", at=event.at)
         else:
-            turn = _Turn(session)
+            turn = _Turn(safety.expire(session, event.at), now=event.at)
             # a press or a text was meant for the old step; start, commands and timers name
             # where they go, so they still count after the move
             if self._migrate(turn, show=event.kind in ("button", "text")):
@@ -238,7 +243,7 @@ class Engine:
             self._route(turn, self.routes[name])
         else:
             turn.replies.append(self._note(turn, texts.UNKNOWN_COMMAND))
-            self._prompt_again(turn)
+            self._prompt_again(turn)  # its re-ask shows the way to urgent help
 
     def _route(self, turn: Turn, route: Route) -> None:
         flow = self.bundle.flows[turn.session.flow]
@@ -307,6 +312,8 @@ class Engine:
 
     def _text(self, turn: Turn, raw: str) -> None:
         text = _INVISIBLE.sub("", raw).strip()
+        if self._safety_net(turn, text):
+            return
         step = self.step_of(turn.session)
         question = step.input
         if question is not None and question.kind == "multi":
@@ -332,10 +339,38 @@ class Engine:
             return
         if not step.waits:
             turn.replies.append(
-                self._note(turn, texts.AT_END, self._way_out_buttons(turn.session.language))
+                self._urgent_noted(
+                    turn,
+                    self._note(turn, texts.AT_END, self._way_out_buttons(turn.session.language)),
+                )
             )
             return
         self._prompt_again(turn)
+
+    def _safety_net(self, turn: Turn, text: str) -> bool:
+        """Typed words that suggest an emergency: offer the urgent screen and the number at
+        once (bot.safety, flows/safety.yaml), then show the current step again."""
+        net = self.bundle.safety
+        if net is None or not net.alarm(text):
+            return False
+        language = turn.session.language
+        rows: tuple[tuple[ReplyButton, ...], ...] = ()
+        if net.route in self.routes:
+            rows = ((ReplyButton(net.button.get(language), callbacks.encode_route(net.route)),),)
+        turn.replies.append(Reply(self._render(net.say, turn.session), rows, turn.session.step))
+        self._prompt_again(turn, count_failure=False)
+        return True
+
+    def _urgent_noted(self, turn: Turn, reply: Reply) -> Reply:
+        """A "did not understand" reply with the way to urgent help under it."""
+        return replace(reply, text=self.with_urgent_note(turn.session, reply.text))
+
+    def with_urgent_note(self, session: Session, text: str) -> str:
+        """``text`` with the way to urgent help under it (adapters' "I can't read that")."""
+        net = self.bundle.safety
+        if net is None:
+            return text
+        return f"{text}\n\n{self._render(net.urgent_note, session)}"
 
     # ------------------------------------------------------------ moving
 
@@ -428,7 +463,7 @@ class Engine:
     def _enter(self, turn: Turn, step: Step) -> None:
         for call in step.actions:
             result = self.actions[call.name](turn.session, call.args)
-            turn.session = result.session
+            turn.session = safety.remember(result.session, result.effects, step.id, turn.now)
             turn.effects.extend(
                 replace(e, args={**e.args, "step": step.id}) for e in result.effects
             )
@@ -591,9 +626,8 @@ class Engine:
         if count_failure:
             turn.session = _evolve(turn.session, failures=turn.session.failures + 1)
         if not step.waits:
-            turn.replies.append(
-                self._note(turn, texts.AT_END, self._way_out_buttons(turn.session.language))
-            )
+            note = self._note(turn, texts.AT_END, self._way_out_buttons(turn.session.language))
+            turn.replies.append(self._urgent_noted(turn, note) if count_failure else note)
             return
         question = step.input
         said = self._say(turn, question.reask) if question is not None and count_failure else []
@@ -601,7 +635,8 @@ class Engine:
             said = [self._default_reask(question, language)]
         if not count_failure:
             said = self._say(turn, step.say)[-1:] or [texts.PICK_A_BUTTON.get(language)]
-        turn.replies.append(Reply("\n\n".join(said), self._buttons(turn, step), step.id))
+        reply = Reply("\n\n".join(said), self._buttons(turn, step), step.id)
+        turn.replies.append(self._urgent_noted(turn, reply) if count_failure else reply)
         if turn.session.failures >= WAY_OUT_AFTER:
             turn.replies.append(
                 self._note(turn, texts.WAY_OUT, self._way_out_buttons(turn.session.language))

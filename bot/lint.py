@@ -288,6 +288,11 @@ def _document_messages(doc: Any, name: str) -> Iterator[Message]:
         topic = str(doc.get("topic") or "privacy_policy")
         for where, text in policy_texts(doc, name):
             yield Message(topic, where, plain_text(text))
+    elif "safety" in doc:  # the free-text safety net (bot.safety)
+        topic = str(doc.get("topic") or "redflags")
+        for key in ("say", "urgent_note"):
+            for where, text in _texts(doc.get(key), f"{name} > {key}"):
+                yield Message(topic, where, plain_text(text))
     elif "followups" in doc and isinstance(doc.get("messages"), list):  # bot.reminders
         for index, item in enumerate(doc["messages"]):
             if isinstance(item, dict):

@@ -50,12 +50,15 @@ MAX_BUTTONS = 100  # python-telegram-bot's assumption; Telegram documents none
 MAX_LABEL = 64  # longer labels are cut off in Telegram's clients
 MAX_AUTO_HOPS = 25
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-CONFIG_PLACEHOLDERS = frozenset({"emergency_number"})
+CONFIG_PLACEHOLDERS = frozenset({"emergency_number", "urgent_care"})
+# answers the engine keeps itself (bot.safety): flows may test them like saved answers
+ENGINE_ANSWERS = frozenset({"recent_red_flag"})
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 KINDS = {"flow": "a flow", "catalog": "a tips catalog", "transcript": "a transcript test"}
 KINDS["audiences"] = "clinic audiences"  # checked by bot.clinics, after the flows
 KINDS["followups"] = "a follow-up sequence"  # checked by bot.reminders, after the flows
 KINDS["policy"] = "the privacy policy"  # built by bot.privacy, cross-checked with the flows
+KINDS["safety"] = "the free-text safety net"  # built by bot.safety
 
 
 # ---------------------------------------------------------------- reading files
@@ -484,12 +487,16 @@ class _Checker:
         self.problems.append(FlowError(flow.source, breadcrumb(path), message))
 
     def run(self) -> None:
-        saved = {
-            step.input.save
-            for flow in self.flows.values()
-            for step in flow.steps.values()
-            if step.input
-        } | _action_answers()
+        saved = (
+            {
+                step.input.save
+                for flow in self.flows.values()
+                for step in flow.steps.values()
+                if step.input
+            }
+            | _action_answers()
+            | ENGINE_ANSWERS
+        )
         for flow in self.flows.values():
             self.check_flow(flow, saved)
         for catalog in self.catalogs.values():
@@ -785,6 +792,7 @@ def load_bundle(paths: Iterable[str | Path], actions: Iterable[str] | None = Non
     audience_docs: list[tuple[str, Any]] = []
     followup_docs: list[tuple[str, Any]] = []
     policies: list[Any] = []  # bot.privacy.Policy
+    nets: list[Any] = []  # bot.safety.SafetyNet
     files = yaml_files(paths)
     if not files:
         raise FlowErrors([FlowError(", ".join(map(str, paths)), "", "no .yaml files found")])
@@ -812,6 +820,14 @@ def load_bundle(paths: Iterable[str | Path], actions: Iterable[str] | None = Non
             continue
         if kind == "followups":
             followup_docs.append((file, document))
+            continue
+        if kind == "safety":
+            from bot.safety import build_safety, safety_texts
+
+            net, found = build_safety(file, document)
+            problems += found
+            nets += [net] if net is not None else []
+            texts.append((file, safety_texts(document)))
             continue
         if kind == "policy":
             from bot.privacy import build_policy
@@ -850,7 +866,7 @@ def load_bundle(paths: Iterable[str | Path], actions: Iterable[str] | None = Non
     checker.run()
     problems += checker.problems
     saved = {s.input.save for f in flows.values() for s in f.steps.values() if s.input}
-    saved |= _action_answers()
+    saved |= _action_answers() | ENGINE_ANSWERS
     for file, file_texts in texts:
         problems += _check_texts(file, file_texts, saved)
     if audience_docs:
@@ -869,11 +885,24 @@ def load_bundle(paths: Iterable[str | Path], actions: Iterable[str] | None = Non
     problems += [
         FlowError(p.source, "policy", "only one privacy policy may be given") for p in policies[1:]
     ]
+    problems += [
+        FlowError(n.source, "safety", "only one safety file may be given") for n in nets[1:]
+    ]
+    commands = {route.command for flow in flows.values() for route in flow.routes}
+    problems += [
+        FlowError(n.source, "route", f"no flow has a route /{n.route}; known: {sorted(commands)}")
+        for n in nets[:1]
+        if n.route not in commands
+    ]
     entry = _entry_flow(flows, problems)
     if problems:
         raise FlowErrors(problems)
     return Bundle(
-        flows=flows, catalogs=catalogs, entry=entry, policy=policies[0] if policies else None
+        flows=flows,
+        catalogs=catalogs,
+        entry=entry,
+        policy=policies[0] if policies else None,
+        safety=nets[0] if nets else None,
     )
 
 

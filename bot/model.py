@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 if TYPE_CHECKING:
     from bot.privacy import Policy
+    from bot.safety import SafetyNet
 
 DEFAULT_LANGUAGE = "en"
 
@@ -260,6 +261,7 @@ class Bundle:
     catalogs: Mapping[str, Catalog]
     entry: str
     policy: Policy | None = None  # the privacy policy (a ``policy:`` file), with its consent rule
+    safety: SafetyNet | None = None  # the free-text safety net (a ``safety:`` file)
 
     def routes(self) -> dict[str, Route]:
         """Global routes of every flow; the entry flow's win on a clash."""
@@ -299,6 +301,7 @@ class Event:
     kind: EventKind
     text: str = ""  # text: what was typed; command: its arguments; start: deep-link payload
     name: str = ""  # command: its name without "/"; button: callback data; timer: its name
+    at: float = 0.0  # when it happened (UTC seconds) as the adapter's clock says; 0: unknown
 
     @classmethod
     def start(cls, payload: str = "") -> Event:

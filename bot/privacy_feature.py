@@ -10,7 +10,7 @@ Chat
 Effects of the flow, applied in the turn's own transaction
     ``consent_given``      a consent row: the person, the policy version, the time;
     ``consent_withdrawn``  the consent ends, and the health records kept here go at once:
-                           red-flag notes and their journal entries (the action clears the
+                           red-flag notes, every red-flag answer and their journal entries (the action clears the
                            answers from the session; other stores handle this effect for
                            theirs, e.g. check-in history in ``bot.reminders_feature``);
     ``answers_cleared``    with ``erase: everything`` (someone under 16): every record of the
@@ -182,7 +182,10 @@ def withdraw(db: Database, user_id: str, now: float) -> None:
         "UPDATE consents SET withdrawn_at = ? WHERE user_id = ? AND withdrawn_at IS NULL",
         (now, user_id),
     )
-    db.execute("DELETE FROM journal WHERE user_id = ? AND kind = 'red_flag'", (user_id,))
+    db.execute(  # the effects that carry answers: red flags and audited red-flag answers
+        "DELETE FROM journal WHERE user_id = ? AND kind IN ('red_flag', 'answer_audited')",
+        (user_id,),
+    )
     db.execute("DELETE FROM red_flag_audit WHERE user_id = ?", (user_id,))
     db.execute("DELETE FROM red_flag_answers WHERE user_id = ?", (user_id,))
     if user_id.lstrip("-").isdigit():  # sent messages may quote answers (the summary)

@@ -117,7 +117,10 @@ def store_for(storage: SqlStorage) -> ReminderStore:
             storage.db,
             followups=load_followups(settings.flows_dir),
             answers_of=_answers_reader(storage),
-            config={"emergency_number": settings.emergency_number},
+            config={
+                "emergency_number": settings.emergency_number,
+                "urgent_care": settings.urgent_care,
+            },
         )
         _stores[storage] = store
     return store

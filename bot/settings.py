@@ -26,7 +26,8 @@ from bot.errors import ConfigError
 
 REPO_FLOWS = Path(__file__).resolve().parent.parent / "flows"
 DEFAULT_API = "https://api.telegram.org/bot"
-DEFAULT_URGENT_CARE = "urgent care"
+DEFAULT_URGENT_CARE = "your doctor"
+URGENT_CARE_TEXT = re.compile(r"^[\w .,'()/+-]{1,40}$")
 BOTFATHER_HELP = (
     "TELEGRAM_BOT_TOKEN is not set. To get one: open Telegram, talk to @BotFather, send "
     "/newbot and follow the steps; it answers with a token like 123456:ABC-DEF. Put it in a "
@@ -148,10 +149,11 @@ def _emergency(text: str) -> str:
 
 
 def _urgent_care(text: str) -> str:
-    if len(text) > 60 or any(c in text for c in "<>{}\n"):
+    text = " ".join(text.split())
+    if not URGENT_CARE_TEXT.match(text) or not any(c.isalnum() for c in text):
         raise ValueError(
-            "a few plain words (at most 60 characters, no < > { }), e.g. 'urgent care' or "
-            "'an urgent treatment centre'"
+            "a short name or number for same-day care, up to 40 letters, digits and spaces, "
+            "e.g. NHS 111, 116117 or your doctor"
         )
     return text
 
@@ -209,7 +211,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("HIPBOT_DATA_DIR", "data_dir", _data_dir, "./data", "the folder of the default SQLite file and files `hipbot` writes (QR codes)"),
     Variable("HIPBOT_FLOWS", "flows", _folder_or_file, "./flows", "the folder of flow files"),
     Variable("HIPBOT_EMERGENCY_NUMBER", "emergency_number", _emergency, "112", "the number red-flag answers tell people to call (911, 999, ...)"),
-    Variable("HIPBOT_URGENT_CARE", "urgent_care", _urgent_care, DEFAULT_URGENT_CARE, "what red-flag answers call same-day care where people live"),
+    Variable("HIPBOT_URGENT_CARE", "urgent_care", _urgent_care, DEFAULT_URGENT_CARE, "who to call for same-day care that is not an emergency, as the answers say it (\"call {urgent_care} today\"): `NHS 111`, `116117`, `an urgent care centre`; up to 40 letters, digits and spaces"),
     Variable("HIPBOT_MODE", "mode", _choice("polling", "webhook"), "polling", "`polling`, or `webhook` (then `HIPBOT_WEBHOOK_URL` and `HIPBOT_WEBHOOK_SECRET` are needed)"),
     Variable("HIPBOT_WEBHOOK_LISTEN", "listen", _listen, "0.0.0.0", "webhook mode: the address to listen on"),
     Variable("HIPBOT_WEBHOOK_PORT", "port", _port, "8080", "webhook mode: the port to listen on"),
@@ -381,6 +383,10 @@ def default_database_url(env: Mapping[str, str] | None = None) -> str:
 
 def emergency_number(env: Mapping[str, str] | None = None) -> str:
     return load_settings(env).emergency_number
+
+
+def urgent_care(env: Mapping[str, str] | None = None) -> str:
+    return load_settings(env).urgent_care
 
 
 def data_key_settings(env: Mapping[str, str] | None = None) -> tuple[str, str]:

@@ -50,7 +50,7 @@ from bot.loader import load_bundle
 from bot.logs import hash_id
 from bot.model import Event, Outcome, Reply, Session
 from bot.sender import OutboxSender, seconds
-from bot.settings import RunSettings, load_dotenv_file
+from bot.settings import RunSettings, load_dotenv_file, urgent_care
 from bot.storage import Storage, open_storage
 from bot.storage.sql import SqlStorage, insert_outbox
 from bot.telegram_html import escape, split_html
@@ -247,7 +247,8 @@ class HipBot:
             session = self.storage.load_session(user)
             if session is None or self._repeated(update, session):
                 return
-            note = Reply(texts.ONLY_TEXT.get(session.language), step=session.step)
+            only_text = texts.ONLY_TEXT.get(session.language)
+            note = Reply(self.engine.with_urgent_note(session, only_text), step=session.step)
             self._commit(update, session, self.engine.repeat(session), prefix=[note])
         self._enqueue([])
 
@@ -357,7 +358,8 @@ class HipBot:
         session = self.storage.load_session(self._user(update))
         if check_repeat and self._repeated(update, session):
             return None
-        outcome = self.engine.handle(session, event, self._user(update))
+        stamped = replace(event, at=event.at or self.clock())  # the red-flag memory's clock
+        outcome = self.engine.handle(session, stamped, self._user(update))
         self._commit(update, session, outcome, pressed=pressed)
         return outcome
 
@@ -524,6 +526,7 @@ def build_application(
 
 async def serve(settings: RunSettings, stop: asyncio.Event) -> None:
     """Run the bot until ``stop`` is set: polling or webhook, plus the outbox sender."""
+    config = {"emergency_number": settings.emergency_number, "urgent_care": urgent_care()}
     bundle = load_bundle([settings.flows_dir])
     storage = open_storage(settings.database_url)
     if not isinstance(storage, SqlStorage):
@@ -531,7 +534,7 @@ async def serve(settings: RunSettings, stop: asyncio.Event) -> None:
     features = load_features()
     features.setup(storage)
     storage.release_claims()
-    engine = Engine(bundle, {"emergency_number": settings.emergency_number})
+    engine = Engine(bundle, config)
     processor = ChatOrder()
     application = build_application(settings, processor)
     hipbot = HipBot(engine, storage, features=features)
@@ -706,6 +709,7 @@ def main() -> int:
     load_dotenv_file()
     try:
         settings = RunSettings.from_env()
+        urgent_care()  # HIPBOT_URGENT_CARE, beside HIPBOT_EMERGENCY_NUMBER
     except ConfigError as error:
         print(f"hipbot: {error}")
         return 2

@@ -35,6 +35,7 @@ class Line(_Strict):
     send: str | None = None
     click: str | None = None
     restart: bool | None = None
+    wait_days: float | None = Field(default=None, gt=0)  # move the transcript's clock on
     expect: list[str] = Field(default_factory=list)
     expect_not: list[str] = Field(default_factory=list)
     buttons: list[str] = Field(default_factory=list)
@@ -53,9 +54,14 @@ class Line(_Strict):
 
     @model_validator(mode="after")
     def _one_action(self) -> Line:
-        actions = [self.send is not None, self.click is not None, bool(self.restart)]
+        actions = [
+            self.send is not None,
+            self.click is not None,
+            bool(self.restart),
+            self.wait_days is not None,
+        ]
         if sum(actions) != 1:
-            raise ValueError("each line needs exactly one of send, click or restart")
+            raise ValueError("each line needs exactly one of send, click, restart or wait_days")
         return self
 
 
@@ -99,13 +105,22 @@ class Result:
         return not self.failures
 
 
+START_TIME = 1_800_000_000.0  # the transcripts' clock starts here (2027-01-15) ...
+DAY = 86400.0  # ... and moves only with ``wait_days``, never with the wall clock
+
+
 def run_transcript(
     doc: TranscriptDoc, bundle: Bundle, file: str, storage: Storage | None = None
 ) -> Result:
     engine = Engine(bundle, doc.config)
     storage = storage or MemoryStorage()
     result = Result(doc.transcript, file)
-    chat = Conversation(engine, storage, doc.user)
+    clock = [START_TIME]
+
+    def now() -> float:
+        return clock[0]
+
+    chat = Conversation(engine, storage, doc.user, clock=now)
     for index, line in enumerate(doc.steps):
         where = doc.where(index)
         try:
@@ -115,9 +130,13 @@ def run_transcript(
             elif line.click is not None:
                 where += f" (click {line.click!r})"
                 chat.click(line.click)
+            elif line.wait_days is not None:
+                where += f" (wait {line.wait_days:g} days)"
+                clock[0] += line.wait_days * DAY
+                continue  # nothing is said: the next line acts at the later time
             else:
                 where += " (restart)"
-                chat = Conversation(Engine(bundle, doc.config), storage, doc.user)
+                chat = Conversation(Engine(bundle, doc.config), storage, doc.user, clock=now)
                 chat.resume()
         except ButtonNotOffered as error:
             result.failures.append(f"{where}: {error}")

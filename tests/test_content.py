@@ -1,8 +1,8 @@
 """Structural checks on the shipped content (flows/*.yaml) that need no engine.
 
 They read the YAML directly, so they pin the clinical and safety rules of clinical.md even
-while the engine changes: the red-flag screen asks all 9 questions and a yes routes to care
-only; consent comes before any symptom question; no text diagnoses or hard-codes an
+while the engine changes: the red-flag screen asks all 8 questions and a yes routes to care
+only, with a time frame and a safety line; "not better after 2 weeks" is not a red flag; consent comes before any symptom question; no text diagnoses or hard-codes an
 emergency number; the tips catalog is big enough and covers every part of the day.
 """
 
@@ -21,7 +21,17 @@ from bot.schema import CatalogDoc, FlowDoc
 from bot.telegram_html import check_html
 
 FLOWS = Path(__file__).parents[1] / "flows"
-SYMPTOM_ANSWERS = {"signs", "pain_now", "hurts", "desk_work"}
+SYMPTOM_ANSWERS = {
+    "signs",
+    "pain_now",
+    "hurts",
+    "desk_work",
+    "care_status",
+    "pain_since",
+    "pain_impact",
+}
+CONFIG = {"emergency_number", "urgent_care"}  # configuration placeholders
+ENGINE_ANSWERS = {"recent_red_flag"}  # kept by the engine (bot.safety), tested by flows
 
 
 def load(path: Path) -> Any:
@@ -192,10 +202,10 @@ def test_texts_are_valid_telegram_html() -> None:
 def test_placeholders_name_configuration_or_saved_answers() -> None:
     from bot.actions import ACTION_ANSWERS
 
-    answers = ({saved(s) for s in all_steps().values()} - {None}) | ACTION_ANSWERS
+    answers = ({saved(s) for s in all_steps().values()} - {None}) | ACTION_ANSWERS | ENGINE_ANSWERS
     for where, text in every_text():
         for name in re.findall(r"\{([^{}]*)\}", text):
-            assert name == "emergency_number" or name in answers, f"{where}: {{{name}}}"
+            assert name in CONFIG or name in answers, f"{where}: {{{name}}}"
         assert text.count("{") == text.count("}"), f"{where}: stray brace"
 
 
@@ -232,18 +242,31 @@ def test_welcome_says_education_not_diagnosis_not_emergencies() -> None:
 
 # ------------------------------------------------------------------ red flags
 
-# The 9 rows of clinical.md's red-flag table: words the question must contain, and words
-# the answer to a yes must contain.
+# The 8 rows of clinical.md's red-flag table: words the question must contain ("new" and
+# "with your hip pain" where the table has them), and words the answer to a yes must contain
+# (the action with its time frame).
+SAFETY_LINE = "if it gets worse, or you cannot stand on the leg, call {emergency_number}"
 RED_FLAGS = [
-    (("fall", "injury", "weight", "shorter", "turned out"), ("{emergency_number}", "now")),
-    (("fever", "chills", "hot", "red", "swollen", "unwell"), ("urgent care", "emergency", "today")),
-    (("sudden", "groin", "no fall or injury"), ("urgent care", "today")),
-    (("under 16", "child", "limp", "knee"), ("doctor today", "fever", "{emergency_number}")),
-    (("bladder", "bowels", "numb between"), ("{emergency_number}", "now")),
-    (("numbness", "weakness", "leg"), ("urgent care", "today")),
-    (("cancer", "weight", "night sweats"), ("doctor", "days")),
-    (("all the time", "night", "rest", "position"), ("doctor soon",)),
-    (("2 weeks", "home care", "working or sleeping"), ("physio", "doctor")),
+    (
+        ("fall", "injury", "weight", "shorter", "turned out"),
+        ("call {emergency_number} now", "do not try to walk on it"),
+    ),
+    (
+        ("with your hip pain", "fever", "chills", "hot", "red", "swollen", "very unwell"),
+        ("today", "emergency department", "{urgent_care}", "call {emergency_number}"),
+    ),
+    (("sudden", "groin", "no fall or injury"), ("today", "{urgent_care}", SAFETY_LINE)),
+    (
+        ("under 16", "child", "limp", "knee"),
+        ("doctor today", "if you are under 16", "if you are a parent", "fever", "now"),
+    ),
+    (("new trouble", "bladder", "bowels", "numb between"), ("call {emergency_number} now",)),
+    (("new numbness", "weakness", "leg"), ("today", "{urgent_care}", SAFETY_LINE)),
+    (
+        ("cancer", "hip pain is new", "weight", "night sweats"),
+        ("within a few days", SAFETY_LINE),
+    ),
+    (("all the time", "night", "rest", "position"), ("within about a week", SAFETY_LINE)),
 ]
 
 
@@ -278,19 +301,62 @@ def test_each_red_flag_row_is_asked_and_a_yes_routes_to_care_only(
         assert word in said, f"{matches[0]} yes: missing {word!r}"
     assert "record_red_flag" in actions(yes)
     assert not yes.get("tips") and not yes.get("ask")
-    assert not re.search(r"\btry\b|\btip", said)
+    assert not re.search(r"\btip|\bexercise|\bpillow|\bcushion", said)
     assert set(targets(yes)) == {"menu"}, "a yes offers nothing but the menu"
 
 
-def test_red_flag_screen_has_nine_questions_with_distinct_flags() -> None:
+def test_red_flag_screen_has_eight_questions_with_distinct_flags() -> None:
     questions = red_flag_questions()
-    assert len(questions) == 9
+    assert len(questions) == 8
     steps = main_flow()["steps"]
     flags = set()
     for step in questions.values():
         (call,) = [c for c in calls(steps[yes_target(step)]) if c["run"] == "record_red_flag"]
         flags.add(call["with"]["flag"])
-    assert len(flags) == 9
+    assert len(flags) == 8
+
+
+def test_every_yes_has_a_time_frame_and_all_but_call_now_a_safety_line() -> None:
+    steps = main_flow()["steps"]
+    frames = ("now", "today", "within a few days", "within about a week")
+    for step_id, question in red_flag_questions().items():
+        said = " ".join(english(steps[yes_target(question)]["say"])).lower()
+        headline = said.split("</b>")[0]
+        assert any(frame in headline for frame in frames), f"{step_id}: no time frame"
+        if "call {emergency_number} now" not in headline:
+            assert "call {emergency_number}" in said.split("</b>", 1)[1], (
+                f"{step_id}: no safety line"
+            )
+
+
+def test_not_better_after_two_weeks_is_not_a_red_flag_and_the_tips_always_follow() -> None:
+    steps = main_flow()["steps"]
+    for step_id, step in red_flag_questions().items():
+        assert "2 weeks" not in " ".join(english(step["say"])), step_id
+    # the care question comes after consent, records nothing, and every answer leads to tips
+    care = steps["sx_care"]
+    assert [o["value"] for o in care["ask"]["options"]] == ["not_yet", "now", "past"]
+    on_the_way = reachable_from("sx_care")
+    assert "sx_tips" in on_the_way
+    assert not any("record_red_flag" in actions(steps[s]) for s in on_the_way)
+    assert {"menu", "sx_tips"} >= set(targets(steps["sx_meaning"]))
+    meaning = " ".join(english(steps["sx_meaning"]["say"]))
+    assert "not urgent" in meaning and "3 months or more" in meaning
+
+
+def reachable_from(start: str) -> set[str]:
+    """Steps on the way from ``start`` by next and branches only (no buttons)."""
+    steps = main_flow()["steps"]
+    seen, queue = set(), deque([start])
+    while queue:
+        step_id = queue.popleft()
+        if step_id in seen:
+            continue
+        seen.add(step_id)
+        step = steps[step_id]
+        queue.extend(b["go"] for b in step.get("branch") or [])
+        queue.extend([step["next"]] if step.get("next") else [])
+    return seen
 
 
 def test_urgent_route_reaches_the_red_flag_screen() -> None:

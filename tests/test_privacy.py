@@ -48,7 +48,7 @@ OTHER = "8880005678"
 STAFF = "9990004321"
 T0 = 1_800_000_000.0
 DAY = 86400.0
-RED_FLAG_NOS = ["No"] * 9
+RED_FLAG_NOS = ["No"] * 8
 # answers whose values a leak would show: the values as stored, not labels on buttons
 SECRET_VALUES = ["stiffness", "clicking", "front_pain", "fever_hot_joint", "pain_now", '"signs"']
 
@@ -615,7 +615,7 @@ def test_the_raw_database_file_holds_no_answer_in_plain_text(
             storage.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         raw = raw_bytes(path)
         assert raw  # the file and its log were read
-        for secret in [*SECRET_VALUES, "Question 2 of 4", "rated your pain"]:
+        for secret in [*SECRET_VALUES, "Question 2 of 6", "rated your pain"]:
             assert secret.encode() not in raw, f"{secret!r} is in the file in plain text"
     # the same answers are there, sealed: the key opens them
     record = storage.session_record(USER)
@@ -794,7 +794,7 @@ def test_a_see_a_doctor_soon_flag_is_not_sent_as_urgent(
 ) -> None:
     _clinic(storage, "P-1042", alerts=True)
     person.send("/urgent")
-    person.walk("Start the questions", *["No"] * 8, "Yes")  # not improving after 2 weeks
+    person.walk("Start the questions", *["No"] * 6, "Yes")  # cancer: a doctor within days
     (message,) = _staff_messages(storage)
     assert message == CLINIC_NOTICE.format(ref="<b>P-1042</b>")
     assert "urgent" not in message and "not an emergency" in message
@@ -954,7 +954,7 @@ def test_hipbot_chat_shows_consent_mydata_and_delete(tmp_path: Path) -> None:
         [
             "/check",
             "Start",
-            *["No"] * 9,
+            *["No"] * 8,
             "Check my symptoms",
             "16 or older",
             "I agree",

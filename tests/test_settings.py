@@ -43,7 +43,7 @@ WRONG = [
     ("DATABASE_URL", "mysql://db/hip", "sqlite:///path/to/hipbot.db or postgresql://"),
     ("HIPBOT_FLOWS", "/nonexistent", "an existing folder of flow files"),
     ("HIPBOT_EMERGENCY_NUMBER", "call 911", "use digits, e.g. 112, 911 or 999"),
-    ("HIPBOT_URGENT_CARE", "<b>urgent</b>", "a few plain words"),
+    ("HIPBOT_URGENT_CARE", "<b>urgent</b>", "a short name or number for same-day care"),
     ("HIPBOT_MODE", "carrier-pigeon", "use 'polling' or 'webhook'"),
     ("HIPBOT_WEBHOOK_LISTEN", "every where", "an address to listen on"),
     ("HIPBOT_WEBHOOK_PORT", "99999", "a number from 1 to 65535"),
@@ -135,7 +135,7 @@ def test_accepted_values_are_read(value: str, meant: bool) -> None:
 def test_unset_and_empty_variables_take_the_defaults() -> None:
     settings = load_settings({"HIPBOT_MODE": "", "HIPBOT_RETENTION_DAYS": "  "})
     assert (settings.mode, settings.retention_days, settings.metrics_port) == ("polling", 365, None)
-    assert settings.urgent_care == "urgent care" and settings.emergency_number == "112"
+    assert settings.urgent_care == "your doctor" and settings.emergency_number == "112"
     assert settings.database_url == "sqlite:///data/hipbot.db"
     assert load_settings({"HIPBOT_DATA_DIR": "/srv/hip"}).database_url == (
         "sqlite:////srv/hip/hipbot.db"

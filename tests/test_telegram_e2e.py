@@ -115,6 +115,7 @@ def test_bad_input_gets_a_clear_answer_and_nothing_breaks(
         before = last_id(fake, CHAT)
         send()
         text_with(fake, CHAT, "only read text", after=before)
+        text_with(fake, CHAT, "Type /urgent", after=before)  # a voice note may be a cry for help
         keyboard_with(fake, CHAT, "Open the menu", after=before)
     for text in (
         "x" * 10_000,
@@ -306,6 +307,7 @@ def test_run_without_token_says_how_to_get_one(tmp_path: Path) -> None:
         ("TELEGRAM_API_BASE_URL", "ftp://x", "must start with http"),
         ("HIPBOT_WEBHOOK_PORT", "99999", "HIPBOT_WEBHOOK_PORT"),
         ("HIPBOT_RETENTION_DAYS", "0", "HIPBOT_RETENTION_DAYS"),
+        ("HIPBOT_URGENT_CARE", "<b>111</b>", "e.g. NHS 111"),
     ],
 )
 def test_wrong_settings_fail_with_a_sentence(
