@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bot.storage import SqlStorage
+from bot.storage import SqlStorage, open_storage, updates
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.bot_process import BotProcess
 from tests.test_telegram_e2e import TIMEOUT, _free_port, keyboard_with, last_id, text_with
@@ -71,17 +71,19 @@ def test_a_redelivered_update_acts_once_even_after_a_crash(
     assert len(fake.messages(ANNA)) == count + 2
 
 
-def test_an_id_seen_long_ago_is_no_repeat(tmp_path: Path) -> None:
-    from bot.storage import updates
-
-    storage = SqlStorage(str(tmp_path / "ids.db"))
+def test_an_id_seen_long_ago_is_no_repeat(database: str) -> None:
+    storage = open_storage(database) if "://" in database else SqlStorage(database)
+    assert isinstance(storage, SqlStorage)
     with storage.db.transaction() as db:
         updates.remember(db, 1, 42, now=1000.0)
+        updates.remember(db, 1, 2**62, now=1000.0)  # ids fit a BIGINT
     assert updates.seen(storage.db, 1, 42, now=1000.0 + updates.KEEP - 1)
+    assert updates.seen(storage.db, 1, 2**62, now=1001.0)
     assert not updates.seen(storage.db, 2, 42, now=1001.0)  # another bot's numbering
     assert not updates.seen(storage.db, 1, 42, now=1000.0 + 7 * 86400)  # a week's silence
-    assert updates.forget_old(storage.db, now=1000.0 + updates.KEEP + 1) == 1
+    assert updates.forget_old(storage.db, now=1000.0 + updates.KEEP + 1) == 2
     assert not updates.seen(storage.db, 1, 42, now=1001.0)
+    storage.close()
 
 
 # ---------------------------------------------------------------- fault 3
