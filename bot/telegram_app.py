@@ -351,12 +351,19 @@ class HipBot:
             )
         return rows
 
-    def _mark_handled(self, update: Update) -> None:
+    def _mark_handled(self, update: Update, in_session: bool = True) -> None:
         """Remember the update id (inside the transaction that stores what it did), so a
-        redelivered copy acts no more; now and then forget ids too old to come again."""
+        redelivered copy acts no more; now and then forget ids too old to come again. The
+        session keeps the latest id too (``last_update``: for a look, not for deduping)."""
         now = self.clock()
         with self.storage.db.transaction() as db:
             seen_updates.remember(db, self._bot_id(update), update.update_id, now)
+            session = self.storage.load_session(self._user(update)) if in_session else None
+            if session is not None:
+                marked = replace(
+                    session, revision=session.revision + 1, last_update=update.update_id
+                )
+                self.storage.commit_turn(marked, (), (), now)
         self._handled += 1
         if self._handled >= PRUNE_EVERY:
             self._handled = 0
@@ -448,7 +455,7 @@ class HipBot:
         session = replace(outcome.session, last_update=update.update_id)
         with self.storage.db.transaction():
             self.storage.commit_turn(session, outcome.effects, rows, self.clock())
-            self._mark_handled(update)
+            self._mark_handled(update, in_session=False)
         self._enqueue([])
         log.info(
             "turn",
@@ -669,19 +676,20 @@ async def _poll(
         )
         if confirm is not None:
             offset = confirm  # the unreadable updates too: they are skipped, not retried
-    if offset is not None:
+    if offset is not None:  # confirm the last batch; what came since waits for the next start
         with contextlib.suppress(TelegramError):
-            await bot.get_updates(offset=offset, timeout=0)
+            await _fetch_updates(bot, offset, timeout=0)
 
 
-async def _fetch_updates(bot: Any, offset: int | None) -> object:
+async def _fetch_updates(bot: Any, offset: int | None, timeout: int = 20) -> object:
     """One long poll, as raw JSON: the library's ``get_updates`` reads the whole batch at
-    once, so one update it cannot read would fail the batch, every time."""
-    params = {"offset": offset, "timeout": 20, "allowed_updates": list(Update.ALL_TYPES)}
+    once, so one update it cannot read would fail the batch, every time (and its log line
+    would quote the batch: names, chat ids, text)."""
+    params = {"offset": offset, "timeout": timeout, "allowed_updates": list(Update.ALL_TYPES)}
     return await bot.do_api_request(
         "getUpdates",
         api_kwargs={k: v for k, v in params.items() if v is not None},
-        read_timeout=50,
+        read_timeout=timeout + 30,
     )
 
 

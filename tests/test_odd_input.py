@@ -3,6 +3,7 @@ terminal chat's typed numbers): superscripts, circled digits, huge numbers, forg
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,26 @@ def test_typed_positions_still_press_buttons_elsewhere(chat: Conversation) -> No
     chat.send("/start")
     chat.click("2")
     assert where(chat) == "help"
+
+
+# ---------------------------------------------------------------- every step of the real flows
+
+REPO_FLOWS = Path(__file__).resolve().parents[1] / "flows"
+ODD_TEXT = [*ODD, "0²", "1①", "７", "12:3²", "²:30", "utc+²", "+9" * 3000]
+
+
+def test_no_step_of_the_real_flows_fails_on_odd_input() -> None:
+    """Every step of every shipped flow: odd text and forged button data are re-asked or
+    ignored, never an exception (which the adapter would answer with "Sorry ...")."""
+    engine = Engine(load_bundle([REPO_FLOWS]))
+    data = [f"1:{{flow}}:{{version}}:{{step}}:{kind}{odd}" for kind in "bodn" for odd in ODD]
+    for flow in engine.bundle.flows.values():
+        for step_id in flow.steps:
+            at = replace(engine.new_session("7"), flow=flow.id, version=flow.version, step=step_id)
+            events = [Event.message(text) for text in ODD_TEXT] + [
+                Event.button(d.format(flow=flow.id, version=flow.version, step=step_id))
+                for d in data
+            ]
+            for event in events:
+                outcome = engine.handle(at, event, "7")
+                assert outcome.replies, (flow.id, step_id, event)
