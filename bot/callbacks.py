@@ -13,6 +13,7 @@ from functools import lru_cache
 FORMAT = "1"
 MAX_BYTES = 64
 STEP_KINDS = frozenset("bodn")
+MAX_DIGITS = 9  # ids, versions, positions and typed numbers: nothing real is longer
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,16 @@ def decode(data: str) -> StepPress | RoutePress | None:
     if len(parts) != 5:
         return None
     _, flow, version, step, press = parts
-    if not (version.isdigit() and press[:1] in STEP_KINDS and press[1:].isdigit()):
+    number, index = small_number(version, ascii_only=True), small_number(press[1:], True)
+    if number is None or index is None or press[:1] not in STEP_KINDS:
         return None
-    return StepPress(flow, int(version), step, press[0], int(press[1:]))
+    return StepPress(flow, number, step, press[0], index)
+
+
+def small_number(text: str, ascii_only: bool = False) -> int | None:
+    """A whole number of at most ``MAX_DIGITS`` digits, or None. ``str.isdigit`` alone
+    lets through what ``int`` cannot read (``²``, ``①``) and numbers no database column
+    holds; decimal digits of any script (``٣``) count unless ``ascii_only``."""
+    if not text.isdecimal() or len(text) > MAX_DIGITS or (ascii_only and not text.isascii()):
+        return None
+    return int(text)

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot import broadcast as bc
+from bot.callbacks import small_number
 from bot.clinics import (
     CLINIC_PREFIX,
     DECLINE_LABEL,
@@ -140,7 +141,7 @@ def on_started(db: Database, session: Session, effect: Effect, now: float) -> No
     chat = int(session.user_id)
     keyboard = [
         [{"text": JOIN_LABEL, "callback_data": f"x:{JOIN}:{code}"}],
-        [{"text": DECLINE_LABEL, "callback_data": f"x:{DECLINE}:{clinic.id}"}],
+        [{"text": DECLINE_LABEL, "callback_data": f"x:{DECLINE}:{code}"}],
     ]
     params = {
         "chat_id": chat,
@@ -165,8 +166,23 @@ def join_button(ctx: Context, code: str) -> Response:
 
 
 def decline_button(ctx: Context, argument: str) -> Response:
-    clinic = ClinicStore(ctx.storage.db).clinic(int(argument)) if argument.isdigit() else None
+    """No thanks: named only for someone who opened the clinic's link (the button carries
+    the link's code; older buttons carry the clinic's id, checked against the person's
+    /start), so a forged press tells a stranger nothing."""
+    store = ClinicStore(ctx.storage.db)
+    found = store.resolve_code(argument, ctx.user_id)
+    clinic = found[0] if found else None
+    clinic_id = small_number(argument)
+    if clinic is None and clinic_id is not None and clinic_id in _opened(ctx, store):
+        clinic = store.clinic(clinic_id)
     return Response(edit=Reply(declined(clinic.name if clinic else "the clinic")))
+
+
+def _opened(ctx: Context, store: ClinicStore) -> set[int]:
+    """The clinics whose links this person opened (their /start payloads)."""
+    codes = {str(data.get("payload", "")) for kind, data in ctx.storage.journal(ctx.user_id)}
+    found = (store.resolve_code(code, ctx.user_id) for code in codes if code)
+    return {hit[0].id for hit in found if hit is not None}
 
 
 def leave_command(ctx: Context) -> Response:
@@ -184,7 +200,8 @@ def leave_command(ctx: Context) -> Response:
 
 def leave_button(ctx: Context, argument: str) -> Response:
     store = ClinicStore(ctx.storage.db)
-    clinic = store.clinic(int(argument)) if argument.isdigit() else None
+    mine = {clinic.id: clinic for clinic, _ in store.links_of(ctx.user_id)}
+    clinic = mine.get(small_number(argument) or 0)  # only the person's own clinics are named
     if clinic is None or not store.leave(clinic.id, ctx.user_id, ctx.now):
         name = clinic.name if clinic else "this clinic"
         return Response(replies=[Reply(f"You do not get messages from {escape(name)}.")])
@@ -338,10 +355,11 @@ def wizard_button(ctx: Context, argument: str) -> Response:
     if state is None:
         return _stale_button(WIZARD, argument) if not _roles(ctx) else _old_draft()
     if action == "c":
-        if state.get("step") != "clinic" or not value.isdigit() or int(value) not in _roles(ctx):
+        chosen = small_number(value)
+        if state.get("step") != "clinic" or chosen is None or chosen not in _roles(ctx):
             return _old_draft()
-        return _start_draft(ctx, int(value))
-    if not draft_text.isdigit() or int(draft_text) != state.get("draft"):
+        return _start_draft(ctx, chosen)
+    if small_number(draft_text) != state.get("draft") or state.get("draft") is None:
         return _old_draft()
     store = ClinicStore(ctx.storage.db)
     clinic_id, draft_id = int(state["clinic"]), int(state["draft"])
@@ -466,8 +484,8 @@ def cancel_command(ctx: Context) -> Response:
         return _not_staff(ctx, "cancel")
     going = _stoppable(ctx)
     wanted = ctx.args.strip().lstrip("#")
-    if wanted.isdigit():
-        match = [b for b in going if b.id == int(wanted)]
+    if small_number(wanted) is not None:
+        match = [b for b in going if b.id == small_number(wanted)]
         if not match:
             return Response(replies=[Reply(f"There is no broadcast #{wanted} that you can stop.")])
         return _stop(ctx, match[0])

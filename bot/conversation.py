@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from bot.callbacks import small_number
 from bot.engine import Engine
 from bot.model import Event, Outcome, Reply, Session
 from bot.storage import Storage
@@ -76,10 +77,19 @@ class Conversation:
             for text, data in reversed(offered):
                 if text.casefold() == wanted.casefold():
                     return Event.button(data)
-        if label.isdigit() and 1 <= int(label) <= len(offered):
-            return Event.button(offered[int(label) - 1][1])
+        position = None if self._asks_number() else small_number(label.strip())
+        if position is not None and 1 <= position <= len(offered):
+            return Event.button(offered[position - 1][1])
         labels = ", ".join(repr(text) for text, _ in offered) or "none"
         raise ButtonNotOffered(f"no button {label!r} is offered; offered: {labels}")
+
+    def _asks_number(self) -> bool:
+        """Whether the current step asks for a number: a typed number is then the answer
+        (out of range: re-asked), never a button's position."""
+        session = self.session
+        flow = self.engine.bundle.flows.get(session.flow) if session else None
+        step = flow.steps.get(session.step) if flow and session else None
+        return step is not None and step.input is not None and step.input.kind == "integer"
 
     def text(self) -> str:
         return "\n\n".join(reply.text for reply in self.replies)

@@ -54,7 +54,7 @@ _SPLIT = re.compile(r"\s*(?:,|;|\band\b|\s)\s*")
 _YES = {"yes", "y", "yeah", "yep", "yes please", "true", "ja", "si"}
 _NO = {"no", "n", "nope", "no thanks", "false", "nein"}
 _TIME = re.compile(r"^(\d{1,2})(?:[:.h ](\d{2}))?\s*(am|pm|a\.m\.?|p\.m\.?)?$")
-_NUMBER = re.compile(r"^([+-]?\d+)(?:\s*(?:/|out of)\s*10)?$")
+_NUMBER = re.compile(r"^([+-]?\d{1,9})(?:\s*(?:/|out of)\s*10)?$")
 
 
 _SESSION_FIELDS = tuple(f.name for f in fields(Session))
@@ -747,8 +747,8 @@ def _multi_word(question: Input, text: str, language: str) -> str | None:
 def _match_label(text: str, labels: list[str]) -> int | None:
     """Index of the label a typed text names: its number (1-based) or the label itself."""
     folded = _INVISIBLE.sub("", text).casefold().strip(" .!")
-    if folded.isdigit():
-        number = int(folded)
+    number = callbacks.small_number(folded)
+    if number is not None:
         return number - 1 if 1 <= number <= len(labels) else None
     for index, label in enumerate(labels):
         if folded == _strip_markup(label).casefold():

@@ -287,7 +287,7 @@ class Session:
     failures: int = 0  # invalid answers in a row at the current step
     picked: tuple[str, ...] = ()  # a several-choice answer being built
     revision: int = 0  # bumped on every change; lets storage detect lost updates
-    last_update: int = 0  # the adapter's last handled update id, so a redelivery acts once
+    last_update: int = 0  # the adapter's last handled update id (redeliveries: storage.updates)
 
     def with_answer(self, name: str, value: AnswerValue) -> Session:
         return replace(self, answers={**self.answers, name: value})

@@ -408,7 +408,7 @@ def _shown_text(reminder: Reminder) -> str:
 
 
 def _number(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+    return callbacks.small_number(value)  # "²".isdigit() holds but int("²") fails
 
 
 # ---------------------------------------------------------------- command line

@@ -219,7 +219,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("HIPBOT_WEBHOOK_URL", "public_url", _webhook_url, "—", "webhook mode: the public https:// address Telegram posts to"),
     Variable("HIPBOT_WEBHOOK_SECRET", "webhook_secret", _webhook_secret, "—", "webhook mode: the secret Telegram sends with each update (1-256 of A-Z a-z 0-9 _ -)"),
     Variable("HIPBOT_RATE_LIMIT", "rate_limit", _rate, "30", "messages a second to Telegram, all chats together (up to 1000 with paid broadcasts)"),
-    Variable("HIPBOT_LOG_FORMAT", "log_format", _choice("text", "json"), "text", "`json` in production: one object a line, event types and hashed ids, never message text"),
+    Variable("HIPBOT_LOG_FORMAT", "log_format", _choice("text", "json"), "text", "`json` in production: one object a line, event types and hashed ids, never message text; both start with the UTC time and keep tracebacks (without the exception's message)"),
     Variable("HIPBOT_METRICS_PORT", "metrics_port", _port, "— (off)", "a port for `/metrics` and `/healthz` in polling mode"),
     Variable("HIPBOT_BOT_USERNAME", "bot_username", _bot_username, "—", "the bot's username, for the join links `hipbot clinic link` prints (or `--bot`)"),
     Variable("HIPBOT_ALLOW_PAID_BROADCAST", "allow_paid_broadcast", _flag, "false", "`true`: clinic broadcasts carry `allow_paid_broadcast` (Telegram then allows up to 1000 a second, for a fee; raise `HIPBOT_RATE_LIMIT` to match)"),

@@ -5,7 +5,8 @@ in one transaction (the outbox); ``OutboxSender`` delivers them. Updates of one 
 handled in order under a per-chat lock (``ChatOrder``), different chats in parallel. In
 polling mode an update is confirmed to Telegram only after it has been handled and stored;
 in webhook mode the HTTP answer waits for the same. A redelivered update is recognised by
-its id (``Session.last_update``) and acts once.
+its id (the ids handled lately, per bot: ``bot.storage.updates``) and acts once. Updates
+the library cannot read are confirmed and skipped (``bot.telegram_updates``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 import re
 import signal
 import time
+import warnings
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -52,9 +54,11 @@ from bot.model import Event, Outcome, Reply, Session
 from bot.sender import OutboxSender, seconds
 from bot.settings import RunSettings, load_dotenv_file, urgent_care
 from bot.storage import Storage, open_storage
+from bot.storage import updates as seen_updates
 from bot.storage.sql import SqlStorage, insert_outbox
 from bot.telegram_html import escape, split_html
 from bot.telegram_request import AiohttpRequest
+from bot.telegram_updates import envelope, parse, parse_batch
 
 log = logging.getLogger("hipbot.telegram")
 os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as a timedelta, no warning
@@ -62,6 +66,9 @@ DEEP_LINK = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SENSITIVE_TOPICS = frozenset({"redflags", "symptoms", "privacy"})
 SYSTEM_COMMANDS = {"start": "Start again", "stop": "No more messages from me"}
 Row = tuple[int, str, dict[str, Any]]
+PRUNE_EVERY = 1000  # handled updates between clean-ups of the remembered update ids
+# _fetch_updates asks for getUpdates by name to read the raw batch (see bot.telegram_updates)
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", category=UserWarning)
 
 
 class ChatOrder(BaseUpdateProcessor):
@@ -124,6 +131,7 @@ class HipBot:
         self.features = features or Features([])
         self.sender: OutboxSender | None = None
         self._acted: dict[int, deque[int]] = OrderedDict()  # messages whose buttons acted
+        self._handled = 0  # updates remembered since the last clean-up
 
     # ------------------------------------------------------------ wiring
 
@@ -154,6 +162,7 @@ class HipBot:
         """Groups and channels: one polite note, then silence."""
         chat = update.effective_chat
         if chat is None or chat.type == ChatType.PRIVATE:
+            self._came_back(update)
             return
         if update.my_chat_member is None and not self.storage.get_flag(f"chat:{chat.id}", "noted"):
             self.storage.set_flag(f"chat:{chat.id}", "noted", True)
@@ -162,6 +171,17 @@ class HipBot:
             "ignored a non-private chat", extra={"event": "not_private", "chat": hashed(chat.id)}
         )
         raise ApplicationHandlerStop
+
+    def _came_back(self, update: Update) -> None:
+        """Anything the person sends (a message, a press) shows they have not blocked the
+        bot: a ``blocked`` mark from an earlier 403 goes, so reminders and broadcasts
+        reach them again (they need not press /start)."""
+        if update.my_chat_member is not None or update.effective_user is None:
+            return
+        user = self._user(update)
+        if self.storage.get_flag(user, "blocked"):
+            self.storage.set_flag(user, "blocked", False)
+            log.info("blocked mark cleared by a message", extra={"event": "unblocked"})
 
     async def on_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Blocked or unblocked by the person: remember it, so nothing is sent meanwhile."""
@@ -233,8 +253,8 @@ class HipBot:
             self._remember_acted(chat_id, message_id)
 
     async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Edits are not read; say so once, kindly."""
-        self._note_once(update, texts.NO_EDITS.get(self._language(update)))
+        """Edits are not read; say so once (per person), kindly."""
+        self._note_once(update, texts.NO_EDITS.get(self._language(update)), flag="edit_noted")
 
     async def on_other_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos, voice, files, locations, contacts, polls: ask again in words."""
@@ -245,7 +265,7 @@ class HipBot:
         with self.storage.db.transaction() as db:
             db.lock_key("chat", self._chat(update))
             session = self.storage.load_session(user)
-            if session is None or self._repeated(update, session):
+            if session is None or self._repeated(update):
                 return
             only_text = texts.ONLY_TEXT.get(session.language)
             note = Reply(self.engine.with_urgent_note(session, only_text), step=session.step)
@@ -291,7 +311,7 @@ class HipBot:
         None when no feature took it (the engine gets it then)."""
         with self.storage.db.transaction() as db:
             db.lock_key("chat", self._chat(update))
-            if self._repeated(update, self.storage.load_session(self._user(update))):
+            if self._repeated(update):
                 return Response()
             response = run()
             if response is None:
@@ -332,12 +352,23 @@ class HipBot:
             )
         return rows
 
-    def _mark_handled(self, update: Update) -> None:
-        """Remember the update id in the session (if the person still has one)."""
-        session = self.storage.load_session(self._user(update))
-        if session is not None:
-            marked = replace(session, revision=session.revision + 1, last_update=update.update_id)
-            self.storage.commit_turn(marked, (), (), self.clock())
+    def _mark_handled(self, update: Update, in_session: bool = True) -> None:
+        """Remember the update id (inside the transaction that stores what it did), so a
+        redelivered copy acts no more; now and then forget ids too old to come again. The
+        session keeps the latest id too (``last_update``: for a look, not for deduping)."""
+        now = self.clock()
+        with self.storage.db.transaction() as db:
+            seen_updates.remember(db, self._bot_id(update), update.update_id, now)
+            session = self.storage.load_session(self._user(update)) if in_session else None
+            if session is not None:
+                marked = replace(
+                    session, revision=session.revision + 1, last_update=update.update_id
+                )
+                self.storage.commit_turn(marked, (), (), now)
+        self._handled += 1
+        if self._handled >= PRUNE_EVERY:
+            self._handled = 0
+            seen_updates.forget_old(self.storage.db, now)
 
     # ------------------------------------------------------------ turns
 
@@ -356,33 +387,42 @@ class HipBot:
         self, update: Update, event: Event, pressed: int | None = None, check_repeat: bool = True
     ) -> Outcome | None:
         session = self.storage.load_session(self._user(update))
-        if check_repeat and self._repeated(update, session):
+        if check_repeat and self._repeated(update):
             return None
         stamped = replace(event, at=event.at or self.clock())  # the red-flag memory's clock
         outcome = self.engine.handle(session, stamped, self._user(update))
         self._commit(update, session, outcome, pressed=pressed)
         return outcome
 
-    @staticmethod
-    def _repeated(update: Update, session: Session | None) -> bool:
-        """A redelivered update (killed before its offset was confirmed): it acted already."""
-        if session is not None and update.update_id <= session.last_update:
+    def _repeated(self, update: Update) -> bool:
+        """A redelivered update (killed before its offset was confirmed): it acted already.
+        Checked by the ids handled lately, not by order: Telegram may number anew."""
+        if seen_updates.seen(self.storage.db, self._bot_id(update), update.update_id, self.clock()):
             log.info("repeated update ignored", extra={"event": "duplicate_update"})
             return True
         return False
 
-    def _note_once(self, update: Update, text: str) -> None:
-        """A note that changes nothing else; stored with the update id when the person has a
-        session, so a redelivered update does not say it twice."""
-        rows = [_send(self._chat(update), text)]
-        session = self.storage.load_session(self._user(update))
-        if session is None:
-            self._enqueue(rows)
-            return
-        if self._repeated(update, session):
-            return
-        marked = replace(session, revision=session.revision + 1, last_update=update.update_id)
-        self.storage.commit_turn(marked, (), rows, self.clock())
+    @staticmethod
+    def _bot_id(update: Update) -> int:
+        """Which bot the update came to (ids are numbered per bot); 0 outside a running bot."""
+        try:
+            return update.get_bot().id
+        except RuntimeError:
+            return 0
+
+    def _note_once(self, update: Update, text: str, flag: str = "") -> None:
+        """A note that changes nothing else, stored with the update id so a redelivered
+        update does not say it twice; with ``flag``, said to a person only once ever."""
+        user = self._user(update)
+        with self.storage.db.transaction() as db:
+            db.lock_key("chat", self._chat(update))
+            if self._repeated(update):
+                return
+            if not flag or not self.storage.get_flag(user, flag):
+                insert_outbox(db, [_send(self._chat(update), text)], self.clock())
+            if flag:
+                self.storage.set_flag(user, flag, True)
+            self._mark_handled(update)
         self._enqueue([])
 
     def _commit(
@@ -415,7 +455,9 @@ class HipBot:
             elif not reply.edit:
                 rows += _sends(chat_id, reply)
         session = replace(outcome.session, last_update=update.update_id)
-        self.storage.commit_turn(session, outcome.effects, rows, self.clock())
+        with self.storage.db.transaction():
+            self.storage.commit_turn(session, outcome.effects, rows, self.clock())
+            self._mark_handled(update, in_session=False)
         self._enqueue([])
         log.info(
             "turn",
@@ -630,11 +672,7 @@ async def _poll(
     offset: int | None = None
     backoff = 1.0
     while not stop.is_set():
-        fetch = asyncio.ensure_future(
-            bot.get_updates(
-                offset=offset, timeout=20, read_timeout=30, allowed_updates=Update.ALL_TYPES
-            )
-        )
+        fetch = asyncio.ensure_future(_fetch_updates(bot, offset))
         stopping = asyncio.ensure_future(stop.wait())
         done, _ = await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if fetch not in done:
@@ -642,7 +680,7 @@ async def _poll(
             break
         stopping.cancel()
         try:
-            updates = fetch.result()
+            updates, confirm = parse_batch(fetch.result(), bot)
         except InvalidToken:
             raise
         except RetryAfter as error:
@@ -656,11 +694,23 @@ async def _poll(
         await asyncio.gather(
             *(processor.process_update(u, application.process_update(u)) for u in updates)
         )
-        if updates:
-            offset = updates[-1].update_id + 1
-    if offset is not None:
+        if confirm is not None:
+            offset = confirm  # the unreadable updates too: they are skipped, not retried
+    if offset is not None:  # confirm the last batch; what came since waits for the next start
         with contextlib.suppress(TelegramError):
-            await bot.get_updates(offset=offset, timeout=0)
+            await _fetch_updates(bot, offset, timeout=0)
+
+
+async def _fetch_updates(bot: Any, offset: int | None, timeout: int = 20) -> object:
+    """One long poll, as raw JSON: the library's ``get_updates`` reads the whole batch at
+    once, so one update it cannot read would fail the batch, every time (and its log line
+    would quote the batch: names, chat ids, text)."""
+    params = {"offset": offset, "timeout": timeout, "allowed_updates": list(Update.ALL_TYPES)}
+    return await bot.do_api_request(
+        "getUpdates",
+        api_kwargs={k: v for k, v in params.items() if v is not None},
+        read_timeout=timeout + 30,
+    )
 
 
 async def _serve_webhook(
@@ -675,11 +725,12 @@ async def _serve_webhook(
     async def receive(request: web.Request) -> web.Response:
         if request.headers.get("X-Telegram-Bot-Api-Secret-Token") != settings.webhook_secret:
             return web.Response(status=403, text="forbidden")
-        try:
-            update = Update.de_json(await request.json(), application.bot)
-        except (ValueError, KeyError, TypeError):
-            return web.Response(status=400, text="not an update")
-        await processor.process_update(update, application.process_update(update))
+        data = envelope(await request.read())
+        if data is None:
+            return web.Response(status=400, text="not an update: a JSON object with update_id")
+        update = parse(data, application.bot)
+        if update is not None:  # unreadable: confirmed (200) and skipped, see telegram_updates
+            await processor.process_update(update, application.process_update(update))
         return web.Response(text="ok")
 
     async def healthz(request: web.Request) -> web.Response:

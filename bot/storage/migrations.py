@@ -46,6 +46,17 @@ CORE: list[str] = [
     CREATE INDEX outbox_due ON outbox (state, priority, due_at, id);
     CREATE INDEX outbox_chat ON outbox (chat_id);
     """,
+    # 2: update ids handled lately, per bot (bot.storage.updates): a redelivered update acts
+    # once even after Telegram starts its numbering again
+    """
+    CREATE TABLE seen_updates (
+        bot       BIGINT NOT NULL,
+        update_id BIGINT NOT NULL,
+        seen_at   {real} NOT NULL,
+        PRIMARY KEY (bot, update_id)
+    );
+    CREATE INDEX seen_updates_age ON seen_updates (seen_at);
+    """,
 ]
 
 

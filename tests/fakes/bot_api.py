@@ -781,6 +781,19 @@ class FakeBotApi:
         self._notify()
         return full
 
+    def restart_numbering(self, start: int = 1) -> None:
+        """Number the next updates from ``start`` again, as Telegram may after a week
+        without updates (lower than before is allowed)."""
+        with self._lock:
+            self._next_update_id = start
+
+    def redeliver(self, update: JSONDict) -> None:
+        """Queue an update again exactly as it was (same update_id): what Telegram does when
+        its delivery was never confirmed."""
+        with self._lock:
+            self._pending.append(copy.deepcopy(update))
+        self._notify()
+
     def _push_member_change(self, chat_id: int, old: str, new: str) -> None:
         with self._lock:
             chat = self._chat(chat_id, create=True)
