@@ -88,6 +88,8 @@ class RunSettings:
     webhook_secret: str
     rate_limit: float  # messages a second to Telegram, all chats together
     log_format: str  # json | text
+    metrics_port: int | None = None  # polling mode: /metrics and /healthz here (None: off)
+    stall_seconds: float = 120.0  # /healthz fails when due rows wait this long unsent
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RunSettings:
@@ -143,6 +145,17 @@ class RunSettings:
         log_format = env.get("HIPBOT_LOG_FORMAT", "text").strip().lower()
         if log_format not in ("json", "text"):
             raise ConfigError(f"HIPBOT_LOG_FORMAT={log_format!r}: use 'json' or 'text'")
+        metrics_port = _optional_port(env, "HIPBOT_METRICS_PORT")
+        stall_text = env.get("HIPBOT_HEALTH_STALL", "120").strip()
+        try:
+            stall = float(stall_text)
+        except ValueError:
+            stall = -1.0
+        if not 5 <= stall <= 86400:
+            raise ConfigError(
+                f"HIPBOT_HEALTH_STALL={stall_text!r} is not accepted: seconds from 5 to 86400 "
+                "that due messages may wait unsent before /healthz reports unhealthy"
+            )
         from bot.privacy import retention_days
 
         retention_days(env)  # checked here, so a wrong value stops the start, not a daily job
@@ -160,4 +173,16 @@ class RunSettings:
             webhook_secret=secret,
             rate_limit=rate,
             log_format=log_format,
+            metrics_port=metrics_port,
+            stall_seconds=stall,
         )
+
+
+def _optional_port(env: Mapping[str, str], name: str) -> int | None:
+    """A TCP port, or None when the variable is unset or empty."""
+    text = env.get(name, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ConfigError(f"{name}={text!r} is not a port: use a number from 1 to 65535")
+    return int(text)
