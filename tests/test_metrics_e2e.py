@@ -98,9 +98,7 @@ def test_polling_mode_serves_metrics_and_health_on_the_metrics_port(
     assert value(after, "hipbot_task_errors_total", task="sender") == 0
 
 
-def test_webhook_mode_serves_metrics_on_the_webhook_port(
-    fake: FakeBotApi, tmp_path: Path
-) -> None:
+def test_webhook_mode_serves_metrics_on_the_webhook_port(fake: FakeBotApi, tmp_path: Path) -> None:
     port = free_port()
     process = BotProcess(
         fake,
