@@ -14,8 +14,9 @@ A chat's rows go out in order (priority, then id): a row waits while an earlier 
 chat is backing off (``claim_outbox``), so a reply never overtakes one that failed.
 
 Database calls run in a worker thread, so a long wait for the SQLite write lock (a backup, a
-CLI command) never freezes the event loop; ``run`` survives such errors with backoff and
-``progress``/``healthy`` tell /healthz whether due messages are stuck.
+CLI command) never freezes the event loop; ``run`` survives such errors with backoff, what Telegram
+answered is recorded as soon as the database takes it again (so a sent message is not sent
+twice), and ``stalled`` tells /healthz whether due messages are stuck.
 
 A row is marked sent only after Telegram answered, so a crash between sending and marking
 can repeat that one message after restart (at most the rows in flight at the kill), never
@@ -133,11 +134,8 @@ class OutboxSender:
             try:
                 sent_any = await self._round(idle_poll)
             except Exception:  # the next round may well work: never let the sender die
-                self.errors += 1
-                self.metrics.task_errors.labels(task="sender").inc()
-                log.exception("the outbox sender failed; retrying", extra={"event": "sender_error"})
-                with contextlib.suppress(TimeoutError):  # not woken by new rows: pause
-                    await asyncio.wait_for(self._stopped.wait(), pause)
+                self._failed("the outbox sender failed; retrying")
+                await self._pause(pause)
                 pause = min(pause * 2, self.error_backoff[1])
                 continue
             pause = self.error_backoff[0]
@@ -151,6 +149,31 @@ class OutboxSender:
             self.progress = self.clock()
             return True
         return await self.send_due()
+
+    def _failed(self, message: str) -> None:
+        self.errors += 1
+        self.metrics.task_errors.labels(task="sender").inc()
+        log.exception(message, extra={"event": "sender_error"})
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait after an error (new rows do not cut it short; ``stop()`` does)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), seconds)
+
+    async def _store(self, call: Callable[..., Any], *args: Any) -> None:
+        """Record what Telegram answered, retrying until the database takes it: a row sent
+        but left unmarked would go out a second time when its claim expires."""
+        pause = self.error_backoff[0]
+        while True:
+            try:
+                await self._db(call, *args)
+                return
+            except Exception:
+                if self._stopping:
+                    raise
+                self._failed("could not record a send; retrying")
+                await self._pause(pause)
+                pause = min(pause * 2, self.error_backoff[1])
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep, but wake early for new rows or ``stop()``."""
@@ -181,7 +204,13 @@ class OutboxSender:
         by_chat: dict[int, list[OutboxRow]] = {}
         for row in rows:
             by_chat.setdefault(row.chat_id, []).append(row)
-        await asyncio.gather(*(self._send_chat(chat_rows) for chat_rows in by_chat.values()))
+        results = await asyncio.gather(
+            *(self._send_chat(chat_rows) for chat_rows in by_chat.values()),
+            return_exceptions=True,  # every chat finishes (and records) before run() hears
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
         return True
 
     async def _send_chat(self, rows: list[OutboxRow]) -> None:
@@ -190,11 +219,13 @@ class OutboxSender:
             delay = await self._send(row)
             if delay == BLOCKED:  # nothing more can reach this chat
                 for later in rows[index + 1 :]:
-                    await self._db(self.storage.park, later.id, "403 blocked earlier in this batch")
+                    await self._store(
+                        self.storage.park, later.id, "403 blocked earlier in this batch"
+                    )
                 return
             if delay is not None:  # the rest wait behind the failed row (claim_outbox)
                 for later in rows[index + 1 :]:
-                    await self._db(
+                    await self._store(
                         self.storage.retry_later, later.id, self.clock(), "after an earlier one"
                     )
                 return
@@ -214,24 +245,24 @@ class OutboxSender:
             self._count(row, "429")
             wait = seconds(error.retry_after)
             self.paused_until = max(self.paused_until, self.clock() + wait)
-            await self._db(
+            await self._store(
                 self.storage.retry_later, row.id, self.clock() + wait, f"429 retry after {wait}"
             )
             log.warning("rate limited", extra={"event": "send_429", "retry_after": wait})
             return wait
         except Forbidden as error:
             self._count(row, "403")
-            await self._db(self.storage.set_flag, self.user_of(row.chat_id), "blocked", True)
-            await self._db(self.storage.park, row.id, f"403 {error.message}")
+            await self._store(self.storage.set_flag, self.user_of(row.chat_id), "blocked", True)
+            await self._store(self.storage.park, row.id, f"403 {error.message}")
             log.info("chat blocked the bot", extra={"event": "send_403", "step": step})
             return BLOCKED
         except BadRequest as error:
             if "not modified" in error.message:
                 self._count(row, "ok")
-                await self._db(self.storage.mark_sent, row.id, self.clock())
+                await self._store(self.storage.mark_sent, row.id, self.clock())
                 return None
             self._count(row, "400")
-            await self._db(self.storage.park, row.id, f"400 {error.message}")
+            await self._store(self.storage.park, row.id, f"400 {error.message}")
             log.error(
                 "Telegram refused a message",
                 extra={
@@ -245,13 +276,13 @@ class OutboxSender:
         except (NetworkError, TelegramError) as error:
             self._count(row, failure_kind(error))
             wait = min(self.max_backoff, 2.0 ** min(row.attempts, 30))
-            await self._db(
+            await self._store(
                 self.storage.retry_later, row.id, self.clock() + wait, type(error).__name__
             )
             log.warning("send failed, will retry", extra={"event": "send_retry", "wait": wait})
             return wait
         self._count(row, "ok")
-        await self._db(self.storage.mark_sent, row.id, self.clock())
+        await self._store(self.storage.mark_sent, row.id, self.clock())
         self.sent += 1
         return None
 

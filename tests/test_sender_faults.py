@@ -170,6 +170,35 @@ async def test_sender_survives_a_held_write_lock_and_health_tells(tmp_path: Path
     storage.close()
 
 
+async def test_a_send_is_recorded_once_the_lock_is_free_and_not_sent_twice(
+    tmp_path: Path,
+) -> None:
+    """The lock is taken while Telegram is answering: the sender cannot mark the row sent.
+    It must record it when the database is free again, not send it a second time when the
+    claim expires."""
+    path = tmp_path / "bot.db"
+    storage = SqlStorage(str(path))
+    storage.db.execute("PRAGMA busy_timeout = 20")
+    clock = Clock()
+    async with telegram() as (fake, bot):
+        sender = OutboxSender(storage, bot, FAST, clock=clock, error_backoff=(0.01, 0.05))
+        storage.commit_outbox([reply(CHAT_A, "once"), reply(CHAT_A, "then this")], clock.now)
+        fake.delay_next("sendMessage", 0.5)  # answered after the lock is taken
+        task = asyncio.create_task(sender.run(idle_poll=0.05))
+        await until(lambda: bool(fake.calls("sendMessage")), "the send")
+        with WriteLock(path):
+            await until(lambda: sender.errors >= 3, "failed attempts to record the send")
+        await until(lambda: fake.texts(CHAT_A) == ["once", "then this"], "both messages")
+        clock.now += 3600  # every claim long expired
+        sender.notify()
+        await until(lambda: storage.pending_outbox() == 0, "nothing left to send")
+        await sender.send_due()
+        sender.stop()
+        await asyncio.wait_for(task, WAIT)
+    storage.close()
+    assert fake.texts(CHAT_A) == ["once", "then this"]
+
+
 async def test_a_long_wait_for_the_write_lock_does_not_block_the_event_loop(
     tmp_path: Path,
 ) -> None:
