@@ -93,7 +93,7 @@ class OutboxSender:
         self.progress = clock()  # the last claim that worked (or the start)
         self.waiting_since: float | None = None  # rows were known to be due from then on
         self._stopping = False
-        self._stopped = asyncio.Event()
+        self.stopped = asyncio.Event()
         self._was_leader = False
 
     async def _db(self, call: Callable[..., Any], *args: Any) -> Any:
@@ -158,7 +158,7 @@ class OutboxSender:
     async def _pause(self, seconds: float) -> None:
         """Wait after an error (new rows do not cut it short; ``stop()`` does)."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopped.wait(), seconds)
+            await asyncio.wait_for(self.stopped.wait(), seconds)
 
     async def _store(self, call: Callable[..., Any], *args: Any) -> None:
         """Record what Telegram answered, retrying until the database takes it: a row sent
@@ -180,13 +180,9 @@ class OutboxSender:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.wake.wait(), seconds)
 
-    @property
-    def stopping(self) -> bool:
-        return self._stopping
-
     def stop(self) -> None:
         self._stopping = True
-        self._stopped.set()
+        self.stopped.set()
         self.wake.set()
 
     async def send_due(self) -> bool:

@@ -546,9 +546,9 @@ async def serve(settings: RunSettings, stop: asyncio.Event, bundle: Bundle | Non
         return
     sender = OutboxSender(storage, application.bot, settings.rate_limit, metrics=metrics)
     hipbot.sender = sender
-    sending = asyncio.create_task(supervise("sender", sender.run, lambda: sender.stopping, metrics))
+    sending = asyncio.create_task(supervise("sender", sender.run, sender.stopped, metrics))
     jobs = asyncio.create_task(
-        supervise("jobs", lambda: _run_jobs(features, storage, sender, stop), stop.is_set, metrics)
+        supervise("jobs", lambda: _run_jobs(features, storage, sender, stop), stop, metrics)
     )
     health = health_check(sender, sending, settings.stall_seconds)
     ops = None
@@ -565,7 +565,7 @@ async def serve(settings: RunSettings, stop: asyncio.Event, bundle: Bundle | Non
             await supervise(
                 "poller",
                 lambda: _poll(application, processor, stop),
-                stop.is_set,
+                stop,
                 metrics,
                 fatal=(InvalidToken,),
             )
@@ -583,16 +583,16 @@ async def serve(settings: RunSettings, stop: asyncio.Event, bundle: Bundle | Non
 async def supervise(
     name: str,
     run: Callable[[], Awaitable[None]],
-    done: Callable[[], bool],
+    stop: asyncio.Event,
     metrics: Metrics,
     pause: tuple[float, float] = (1.0, 60.0),
     fatal: tuple[type[BaseException], ...] = (),
 ) -> None:
-    """Run a long-lived task until ``done()``: when it fails (or returns too early) log it
-    with its traceback, count it, and start it again after a pause that doubles up to
+    """Run a long-lived task until ``stop`` is set: when it fails (or returns too early) log
+    it with its traceback, count it, and start it again after a pause that doubles up to
     ``pause[1]`` while the failures go on. ``fatal`` errors (a refused token) end it."""
     wait = pause[0]
-    while not done():
+    while not stop.is_set():
         started = time.monotonic()
         try:
             await run()
@@ -603,7 +603,7 @@ async def supervise(
                 "%s failed; restarting it", name, extra={"event": "task_error", "task": name}
             )
         else:
-            if done():
+            if stop.is_set():
                 return
             log.error(
                 "%s stopped by itself; restarting it",
@@ -613,7 +613,8 @@ async def supervise(
         metrics.task_errors.labels(task=name).inc()
         if time.monotonic() - started > pause[1]:
             wait = pause[0]  # it ran well for a while: this is a new failure
-        await asyncio.sleep(wait)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), wait)
         wait = min(wait * 2, pause[1])
 
 

@@ -247,17 +247,29 @@ async def test_supervise_restarts_a_failing_task_logs_and_counts(
         runs.append(1)
         if len(runs) <= 2:
             raise sqlite3.OperationalError("database is locked")
+        if len(runs) == 4:
+            stop.set()
 
-    def done() -> bool:
-        return len(runs) >= 4
+    stop = asyncio.Event()
 
     with caplog.at_level(logging.ERROR, logger="hipbot.telegram"):
-        await asyncio.wait_for(supervise("jobs", flaky, done, metrics, pause=(0.001, 0.01)), WAIT)
+        await asyncio.wait_for(supervise("jobs", flaky, stop, metrics, pause=(0.001, 0.01)), WAIT)
     assert len(runs) == 4  # failed twice, ran twice more (returning early restarts it too)
     assert metrics.task_errors.labels(task="jobs")._value.get() == 3
     failures = [r for r in caplog.records if getattr(r, "event", "") == "task_error"]
     assert len(failures) == 3
     assert all(r.exc_info for r in failures[:2]), "the traceback must be logged"
+
+
+async def test_supervise_stops_at_once_when_told_during_a_pause() -> None:
+    stop = asyncio.Event()
+
+    async def failing() -> None:
+        asyncio.get_running_loop().call_soon(stop.set)
+        raise RuntimeError("boom")
+
+    # a pause of an hour: only stop can end it
+    await asyncio.wait_for(supervise("poller", failing, stop, Metrics(), pause=(3600, 3600)), WAIT)
 
 
 async def test_supervise_lets_a_fatal_error_through() -> None:
@@ -269,4 +281,4 @@ async def test_supervise_lets_a_fatal_error_through() -> None:
 
     run: Callable[[], Awaitable[None]] = refused
     with pytest.raises(Fatal):
-        await supervise("poller", run, lambda: False, Metrics(), fatal=(Fatal,))
+        await supervise("poller", run, asyncio.Event(), Metrics(), fatal=(Fatal,))
