@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.errors import ConfigError
+from bot.settings import RunSettings
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.bot_process import BotProcess
 
@@ -119,3 +121,19 @@ def test_webhook_mode_serves_metrics_on_the_webhook_port(fake: FakeBotApi, tmp_p
     assert value(samples, "hipbot_updates_handled_total") == 1
     assert value(samples, "hipbot_sends_total", result="ok") >= 1
     assert (status, json.loads(body)) == (200, {"ok": True})
+
+
+def test_metrics_port_and_health_stall_are_checked_at_start() -> None:
+    base = {"TELEGRAM_BOT_TOKEN": "123:abc"}
+    assert RunSettings.from_env(base).metrics_port is None
+    assert RunSettings.from_env({**base, "HIPBOT_METRICS_PORT": " 9100 "}).metrics_port == 9100
+    assert RunSettings.from_env({**base, "HIPBOT_HEALTH_STALL": "30"}).stall_seconds == 30
+    for name, bad in [
+        ("HIPBOT_METRICS_PORT", "abc"),
+        ("HIPBOT_METRICS_PORT", "70000"),
+        ("HIPBOT_HEALTH_STALL", "2"),
+        ("HIPBOT_HEALTH_STALL", "soon"),
+    ]:
+        with pytest.raises(ConfigError) as error:
+            RunSettings.from_env({**base, name: bad})
+        assert name in str(error.value) and repr(bad) in str(error.value)
