@@ -21,7 +21,7 @@ import signal
 import time
 import warnings
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -53,7 +53,7 @@ from bot.metrics import Metrics, add_routes, serve_ops
 from bot.model import Bundle, Event, Outcome, Reply, Session
 from bot.sender import OutboxSender, seconds
 from bot.settings import RunSettings, load_dotenv_file, urgent_care
-from bot.storage import open_storage
+from bot.storage import database_unavailable, open_storage
 from bot.storage import updates as seen_updates
 from bot.storage.sql import SqlStorage, insert_outbox
 from bot.telegram_html import escape, split_html
@@ -136,6 +136,7 @@ class HipBot:
         self.sender: OutboxSender | None = None
         self._acted: dict[int, deque[int]] = OrderedDict()  # messages whose buttons acted
         self._handled = 0  # updates remembered since the last clean-up
+        self.deferred: set[int] = set()  # update ids whose turn the database could not take
 
     # ------------------------------------------------------------ wiring
 
@@ -277,8 +278,17 @@ class HipBot:
         self._enqueue([])
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Log what went wrong (no message text, no ids), tell the person, keep serving."""
+        """Log what went wrong (no message text, no ids), tell the person, keep serving. A
+        turn the database could not take (locked, connection lost) is deferred instead: the
+        update is not confirmed to Telegram, so it comes again and nothing the person sent is
+        lost."""
         error = context.error
+        if error is not None and database_unavailable(error) and isinstance(update, Update):
+            self.deferred.add(update.update_id)
+            log.warning(
+                "turn deferred", extra={"event": "turn_deferred", "error": type(error).__name__}
+            )
+            return
         log.error(
             "handler failed",
             extra={"event": "handler_error", "error": type(error).__name__},
@@ -611,11 +621,13 @@ async def serve(settings: RunSettings, stop: asyncio.Event, bundle: Bundle | Non
         await application.bot.set_my_commands(hipbot.commands())
         log.info("started", extra={"event": "started", "mode": settings.mode})
         if settings.mode == "webhook":
-            await _serve_webhook(settings, application, processor, storage, stop, metrics, health)
+            await _serve_webhook(
+                settings, application, processor, storage, stop, metrics, health, hipbot
+            )
         else:
             await supervise(
                 "poller",
-                lambda: _poll(application, processor, stop),
+                lambda: _poll(application, processor, stop, hipbot),
                 stop,
                 metrics,
                 fatal=(InvalidToken,),
@@ -742,11 +754,13 @@ async def _poll(
     application: Application[Any, Any, Any, Any, Any, Any],
     processor: ChatOrder,
     stop: asyncio.Event,
+    hipbot: HipBot,
 ) -> None:
     """Long-poll; confirm updates (next offset) only after they were handled and stored."""
     bot = application.bot
     await bot.delete_webhook()
     offset: int | None = None
+    tries: dict[int, int] = {}  # deferred update id -> times it was tried
     backoff = 1.0
     while not stop.is_set():
         fetch = asyncio.ensure_future(_fetch_updates(bot, offset))
@@ -771,11 +785,34 @@ async def _poll(
         await asyncio.gather(
             *(processor.process_update(u, application.process_update(u)) for u in updates)
         )
+        retry = _first_deferred(hipbot, updates, tries)
+        if retry is not None:  # confirm what came before it; it (and what follows) comes again
+            offset = retry
+            await asyncio.sleep(min(2.0 ** tries[retry], 30.0))
+            continue
         if confirm is not None:
             offset = confirm  # the unreadable updates too: they are skipped, not retried
     if offset is not None:  # confirm the last batch; what came since waits for the next start
         with contextlib.suppress(TelegramError):
             await _fetch_updates(bot, offset, timeout=0)
+
+
+DEFER_TRIES = 10  # about five minutes of a database that cannot be used, then move on
+
+
+def _first_deferred(hipbot: HipBot, updates: Sequence[Update], tries: dict[int, int]) -> int | None:
+    """The first update of the batch whose turn was deferred and may be tried again."""
+    ids = {u.update_id for u in updates}
+    deferred = sorted(hipbot.deferred & ids)
+    hipbot.deferred -= ids
+    for update_id in deferred:
+        tries[update_id] = tries.get(update_id, 0) + 1
+        if tries[update_id] <= DEFER_TRIES:
+            return update_id
+        log.error("turn given up", extra={"event": "turn_given_up"})
+    for update_id in ids:
+        tries.pop(update_id, None)
+    return None
 
 
 async def _fetch_updates(bot: Any, offset: int | None, timeout: int = 20) -> object:
@@ -798,6 +835,7 @@ async def _serve_webhook(
     stop: asyncio.Event,
     metrics: Metrics,
     health: Callable[[], str | None],
+    hipbot: HipBot,
 ) -> None:
     """Webhook mode: answers 200 only after the update is handled and stored; /healthz and
     /metrics on the same port."""
@@ -811,6 +849,9 @@ async def _serve_webhook(
         update = parse(data, application.bot)
         if update is not None:  # unreadable: confirmed (200) and skipped, see telegram_updates
             await processor.process_update(update, application.process_update(update))
+            if update.update_id in hipbot.deferred:  # Telegram sends it again later
+                hipbot.deferred.discard(update.update_id)
+                return web.Response(status=503, text="busy: send again")
         return web.Response(text="ok")
 
     app = web.Application()
