@@ -42,6 +42,8 @@ from bot.model import (
     Step,
     Target,
     Text,
+    Tip,
+    tip_pages,
 )
 from bot.reminders import match_timezone, timezone_label
 from bot.telegram_html import escape
@@ -275,6 +277,8 @@ class Engine:
             flow = self.bundle.flows[turn.session.flow]
             self._go(turn, self._fire(turn, flow, f"b{index}") or step.buttons[index].go)
             return True
+        if kind == "m":
+            return self._more_tips(turn, step)
         if question is None:
             return False
         if question.kind == "multi":
@@ -326,6 +330,10 @@ class Engine:
         if index is not None:
             self._press(turn, step, "b", index)
             return
+        more = step.tips.more if step.tips is not None else None
+        if more is not None and _match_label(text, [more.get(turn.session.language)]) == 0:
+            if self._more_tips(turn, step):
+                return
         alias = self.aliases.get(text.casefold())
         if alias is not None:
             self._route(turn, alias)
@@ -441,7 +449,7 @@ class Engine:
         # the buttons go under the last message
         last = said.pop() if said else texts.PICK_A_BUTTON.get(turn.session.language)
         turn.replies.extend(Reply(text, step=step.id) for text in said)
-        turn.replies.append(Reply(last, self._buttons(turn, step), step.id))
+        turn.replies.append(Reply(last, self._keyboard(turn, step), step.id))
 
     def _migrate(self, turn: Turn, show: bool) -> bool:
         """Bring a session onto the current flow version. True if the event is used up.
@@ -512,15 +520,49 @@ class Engine:
             if m.condition is None or m.condition.holds(turn.session.answers)
         ]
 
-    def _tips(self, turn: Turn, step: Step) -> list[str]:
+    def _tip_pages(self, session: Session, step: Step) -> list[list[Tip]]:
         assert step.tips is not None
         catalog = self.bundle.catalogs[step.tips.catalog]
-        fitting = catalog.fitting(turn.session.answers)[: step.tips.limit]
-        if not fitting:
+        return tip_pages(catalog.offer(session.answers), step.tips.limit)
+
+    def _tips(self, turn: Turn, step: Step) -> list[str]:
+        """The first message of tips (after the intro); the page shown is kept in the
+        answers (``TIPS_PAGE``) so that "More tips" shows the next one."""
+        assert step.tips is not None
+        pages = self._tip_pages(turn.session, step)
+        turn.session = turn.session.with_answer(TIPS_PAGE, 0)
+        if not pages:
             return self._say(turn, step.tips.none)
-        lines = [f"• {self._render(tip.text, turn.session)}" for tip in fitting]
+        lines = [f"• {self._render(tip.text, turn.session)}" for tip in pages[0]]
         head = self._say(turn, step.tips.intro)
         return [*head[:-1], "\n\n".join(head[-1:] + lines)]
+
+    def _more_tips(self, turn: Turn, step: Step) -> bool:
+        """Show the next message of tips at a tips step; False if there is none left."""
+        if step.tips is None or step.tips.more is None or not self._tips_left(turn.session, step):
+            return False
+        page = _page(turn.session) + 1
+        turn.session = _evolve(
+            turn.session.with_answer(TIPS_PAGE, page), failures=0, picked=()
+        )
+        turn.chosen = step.tips.more.get(turn.session.language)
+        tips = self._tip_pages(turn.session, step)[page]
+        text = "\n\n".join(f"• {self._render(tip.text, turn.session)}" for tip in tips)
+        turn.replies.append(Reply(text, self._keyboard(turn, step), step.id))
+        return True
+
+    def _tips_left(self, session: Session, step: Step) -> bool:
+        return _page(session) + 1 < len(self._tip_pages(session, step))
+
+    def _keyboard(self, turn: Turn, step: Step) -> tuple[tuple[ReplyButton, ...], ...]:
+        """The step's buttons, under a "More tips" button while tips are left to show."""
+        rows = self._buttons(turn, step)
+        more = step.tips.more if step.tips is not None else None
+        if more is None or not self._tips_left(turn.session, step):
+            return rows
+        session = turn.session
+        data = callbacks.encode_step(session.flow, session.version, step.id, "m", 0)
+        return ((ReplyButton(more.get(session.language), data),), *rows)
 
     def _buttons(self, turn: Turn, step: Step) -> tuple[tuple[ReplyButton, ...], ...]:
         """The step's keyboard; the same for everyone at a step, so built once per language
@@ -580,7 +622,7 @@ class Engine:
         step = self.step_of(turn.session)
         said = self._say(turn, step.say)
         text = said[-1] if said else texts.PICK_A_BUTTON.get(turn.session.language)
-        return Reply(text, self._buttons(turn, step), step.id)
+        return Reply(text, self._keyboard(turn, step), step.id)
 
     def _prompt_again(self, turn: Turn, count_failure: bool = True) -> None:
         """Re-ask the current step: its own re-ask text and its buttons again."""
@@ -599,7 +641,7 @@ class Engine:
             said = [self._default_reask(question, language)]
         if not count_failure:
             said = self._say(turn, step.say)[-1:] or [texts.PICK_A_BUTTON.get(language)]
-        turn.replies.append(Reply("\n\n".join(said), self._buttons(turn, step), step.id))
+        turn.replies.append(Reply("\n\n".join(said), self._keyboard(turn, step), step.id))
         if turn.session.failures >= WAY_OUT_AFTER:
             turn.replies.append(
                 self._note(turn, texts.WAY_OUT, self._way_out_buttons(turn.session.language))
@@ -684,6 +726,15 @@ class Engine:
 
 
 Turn = _Turn
+
+# The message of tips last shown at a tips step (0 the first). Like ``_consent`` it is not
+# a valid answer name in a flow, so no flow can save or test it; clearing answers drops it.
+TIPS_PAGE = "_tips_page"
+
+
+def _page(session: Session) -> int:
+    page = session.answers.get(TIPS_PAGE)
+    return page if isinstance(page, int) and not isinstance(page, bool) else 0
 
 
 def _button_values(question: Input) -> list[AnswerValue]:

@@ -386,6 +386,7 @@ def _build_step(
             raw.tips.limit,
             b.messages(raw.tips.intro, [*path, "tips", "intro"]),
             b.messages(raw.tips.none, [*path, "tips", "none"]),
+            b.label(raw.tips.more, [*path, "tips", "more"]) if raw.tips.more else None,
         )
     return Step(
         id=step_id,
@@ -459,8 +460,26 @@ def _build_catalog(doc: schema.CatalogDoc, b: _Builder) -> Catalog:
                     ["tips", index, "tags"],
                     f"unknown tag '{tag}'{did_you_mean(tag, doc.tags)}; declare it under 'tags'",
                 )
-        tips.append(Tip(tip.id, tuple(tip.tags), b.text(tip.text, ["tips", index, "text"])))
+        text = b.text(tip.text, ["tips", index, "text"])
+        tips.append(Tip(tip.id, tuple(tip.tags), text, tip.group))
+    _check_groups(doc, b)
     return Catalog(doc.catalog, tags, tuple(tips), b.file)
+
+
+def _check_groups(doc: schema.CatalogDoc, b: _Builder) -> None:
+    """A group names tips that say the same thing; one alone is most likely a typo."""
+    members: dict[str, list[int]] = {}
+    for index, tip in enumerate(doc.tips):
+        if tip.group is not None:
+            members.setdefault(tip.group, []).append(index)
+    for group, indexes in members.items():
+        if len(indexes) == 1:
+            others = [g for g in members if g != group]
+            b.problem(
+                ["tips", indexes[0], "group"],
+                f"group '{group}' has only this tip{did_you_mean(group, others)}: "
+                "give the tips that say the same thing the same group, or drop 'group'",
+            )
 
 
 # ---------------------------------------------------------------- cross-checks
@@ -585,6 +604,13 @@ class _Checker:
                 flow,
                 [*path, "tips", "catalog"],
                 f"unknown tips catalog '{step.tips.catalog}'{hint}; {known}",
+            )
+        if step.tips is not None and step.tips.more is not None and not step.waits:
+            self.problem(
+                flow,
+                [*path, "tips", "more"],
+                "a 'more' button needs a step that waits: give the step buttons (like "
+                "'Back to menu') or drop 'more'",
             )
         goes_on = step.next is not None or bool(step.branches)
         if step.end and (goes_on or step.input):
