@@ -331,9 +331,9 @@ class Engine:
             self._press(turn, step, "b", index)
             return
         more = step.tips.more if step.tips is not None else None
-        if more is not None and _match_label(text, [more.get(turn.session.language)]) == 0:
-            if self._more_tips(turn, step):
-                return
+        typed_more = more is not None and _match_label(text, [more.get(turn.session.language)])
+        if typed_more == 0 and self._more_tips(turn, step):
+            return
         alias = self.aliases.get(text.casefold())
         if alias is not None:
             self._route(turn, alias)
@@ -542,9 +542,7 @@ class Engine:
         if step.tips is None or step.tips.more is None or not self._tips_left(turn.session, step):
             return False
         page = _page(turn.session) + 1
-        turn.session = _evolve(
-            turn.session.with_answer(TIPS_PAGE, page), failures=0, picked=()
-        )
+        turn.session = _evolve(turn.session.with_answer(TIPS_PAGE, page), failures=0, picked=())
         turn.chosen = step.tips.more.get(turn.session.language)
         tips = self._tip_pages(turn.session, step)[page]
         text = "\n\n".join(f"• {self._render(tip.text, turn.session)}" for tip in tips)
