@@ -24,6 +24,7 @@ from transitions import EventData, Machine
 
 from bot import callbacks, texts
 from bot.actions import ACTIONS, CONSENT_ANSWER, Action
+from bot.content import TextKey, shipped_kit
 from bot.loader import PLACEHOLDER
 from bot.model import (
     AnswerValue,
@@ -165,6 +166,7 @@ class Engine:
         self.actions = dict(ACTIONS if actions is None else actions)
         self.machines = {flow_id: build_machine(flow) for flow_id, flow in bundle.flows.items()}
         self.routes = bundle.routes()
+        self.kit = bundle.kit if bundle.kit is not None else shipped_kit()
         self.consent = bundle.policy.consent if bundle.policy is not None else None
         self._needs_consent = self._consent_steps()  # (flow, step) of gated questions
         # (flow, version, step, language) -> keyboard; bounded by the steps and languages
@@ -304,7 +306,7 @@ class Engine:
             self._answer(turn, question, picked)
             return True
         if kind == "n":
-            turn.chosen = (question.none_label or texts.NONE_OF_THESE).get(language)
+            turn.chosen = (question.none_label or self.text(texts.NONE_OF_THESE)).get(language)
             self._answer(turn, question, [])
             return True
         return False
@@ -314,7 +316,7 @@ class Engine:
         step = self.step_of(turn.session)
         question = step.input
         if question is not None and question.kind == "multi":
-            kind = _multi_word(question, text, turn.session.language)
+            kind = _multi_word(question, text, self.text(texts.DONE), turn.session.language)
             if kind is not None:
                 self._press_multi(turn, question, kind, 0)
                 return
@@ -447,7 +449,7 @@ class Engine:
             turn.replies.extend(Reply(text, step=step.id) for text in said)
             return
         # the buttons go under the last message
-        last = said.pop() if said else texts.PICK_A_BUTTON.get(turn.session.language)
+        last = said.pop() if said else self.text(texts.PICK_A_BUTTON).get(turn.session.language)
         turn.replies.extend(Reply(text, step=step.id) for text in said)
         turn.replies.append(Reply(last, self._keyboard(turn, step), step.id))
 
@@ -495,7 +497,7 @@ class Engine:
         value = session.answers.get(name)
         question = self.questions.get(name)
         if value is None or question is None:
-            return texts.NOT_ANSWERED.get(language)
+            return self.text(texts.NOT_ANSWERED).get(language)
         return escape(self._display(question, value, language))
 
     def _display(self, question: Input, value: AnswerValue, language: str) -> str:
@@ -504,10 +506,10 @@ class Engine:
         if question.kind == "timezone" and isinstance(value, str):
             return timezone_label(match_timezone(value) or value)
         if isinstance(value, bool):
-            return (texts.YES if value else texts.NO).get(language)
+            return self.text(texts.YES if value else texts.NO).get(language)
         if isinstance(value, list):
             if not value:
-                return (question.none_label or texts.NONE_OF_THESE).get(language)
+                return (question.none_label or self.text(texts.NONE_OF_THESE)).get(language)
             return ", ".join(labels.get(v, v) for v in value)
         if isinstance(value, str) and value in labels:
             return labels[value]
@@ -591,7 +593,12 @@ class Engine:
             rows += [tuple(buttons[i : i + size]) for i in range(0, len(buttons), size)]
             if question.kind == "multi":
                 rows.append(
-                    (ReplyButton((question.done_label or texts.DONE).get(language), data("d", 0)),)
+                    (
+                        ReplyButton(
+                            (question.done_label or self.text(texts.DONE)).get(language),
+                            data("d", 0),
+                        ),
+                    )
                 )
                 if question.none_label is not None:
                     rows.append((ReplyButton(question.none_label.get(language), data("n", 0)),))
@@ -604,7 +611,7 @@ class Engine:
     def _option_labels(self, question: Input, session: Session) -> list[str]:
         language = session.language
         if question.kind == "yes_no":
-            return [texts.YES.get(language), texts.NO.get(language)]
+            return [self.text(texts.YES).get(language), self.text(texts.NO).get(language)]
         if question.kind == "integer":
             return [str(v) for v in _button_values(question)]
         labels = [option.label.get(language) for option in question.options]
@@ -619,7 +626,7 @@ class Engine:
     def _question_reply(self, turn: Turn, question: Input) -> Reply:
         step = self.step_of(turn.session)
         said = self._say(turn, step.say)
-        text = said[-1] if said else texts.PICK_A_BUTTON.get(turn.session.language)
+        text = said[-1] if said else self.text(texts.PICK_A_BUTTON).get(turn.session.language)
         return Reply(text, self._keyboard(turn, step), step.id)
 
     def _prompt_again(self, turn: Turn, count_failure: bool = True) -> None:
@@ -638,7 +645,7 @@ class Engine:
         if not said and count_failure:
             said = [self._default_reask(question, language)]
         if not count_failure:
-            said = self._say(turn, step.say)[-1:] or [texts.PICK_A_BUTTON.get(language)]
+            said = self._say(turn, step.say)[-1:] or [self.text(texts.PICK_A_BUTTON).get(language)]
         turn.replies.append(Reply("\n\n".join(said), self._keyboard(turn, step), step.id))
         if turn.session.failures >= WAY_OUT_AFTER:
             turn.replies.append(
@@ -647,31 +654,36 @@ class Engine:
 
     def _default_reask(self, question: Input | None, language: str) -> str:
         if question is None:
-            return texts.PICK_A_BUTTON.get(language)
+            return self.text(texts.PICK_A_BUTTON).get(language)
         match question.kind:
             case "integer":
-                template = texts.REASK_INTEGER.get(language)
+                template = self.text(texts.REASK_INTEGER).get(language)
                 return template.format(min=question.minimum, max=question.maximum)
             case "time":
-                return texts.REASK_TIME.get(language)
+                return self.text(texts.REASK_TIME).get(language)
             case "yes_no":
-                return texts.REASK_YES_NO.get(language)
+                return self.text(texts.REASK_YES_NO).get(language)
             case "multi":
-                return texts.REASK_MULTI.get(language)
-        return texts.REASK_CHOICE.get(language)
+                return self.text(texts.REASK_MULTI).get(language)
+        return self.text(texts.REASK_CHOICE).get(language)
 
     def _way_out_buttons(self, language: str) -> tuple[tuple[ReplyButton, ...], ...]:
         rows = []
         for command, default in (("menu", texts.MENU), ("help", texts.HELP)):
             route = self.routes.get(command)
             if route is not None:
-                rows.append((ReplyButton(default.get(language), callbacks.encode_route(command)),))
+                label = self.text(default).get(language)
+                rows.append((ReplyButton(label, callbacks.encode_route(command)),))
         return tuple(rows)
 
     def _note(
-        self, turn: Turn, text: Text, buttons: tuple[tuple[ReplyButton, ...], ...] = ()
+        self, turn: Turn, key: TextKey, buttons: tuple[tuple[ReplyButton, ...], ...] = ()
     ) -> Reply:
-        return Reply(text.get(turn.session.language), buttons, turn.session.step)
+        return Reply(self.text(key).get(turn.session.language), buttons, turn.session.step)
+
+    def text(self, key: TextKey) -> Text:
+        """One of the texts code says (``bot.texts``), from the bundle's content kit."""
+        return self.kit.text(key)
 
     # ------------------------------------------------------------ parsing typed answers
 
@@ -746,10 +758,10 @@ def _button_values(question: Input) -> list[AnswerValue]:
     return [option.value for option in question.options]
 
 
-def _multi_word(question: Input, text: str, language: str) -> str | None:
+def _multi_word(question: Input, text: str, done: Text, language: str) -> str | None:
     """'d' or 'n' when a person types the Done or None-of-these button's words."""
     folded = text.casefold().strip(" .!")
-    if folded == (question.done_label or texts.DONE).get(language).casefold():
+    if folded == (question.done_label or done).get(language).casefold():
         return "d"
     if question.none_label is not None and folded == question.none_label.get(language).casefold():
         return "n"

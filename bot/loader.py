@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from bot import callbacks, schema
+from bot import callbacks, content, schema
 from bot.errors import FlowError, FlowErrors
 from bot.model import ActionCall as ActionCallModel
 from bot.model import (
@@ -56,6 +56,7 @@ KINDS = {"flow": "a flow", "catalog": "a tips catalog", "transcript": "a transcr
 KINDS["audiences"] = "clinic audiences"  # checked by bot.clinics, after the flows
 KINDS["followups"] = "a follow-up sequence"  # checked by bot.reminders, after the flows
 KINDS["policy"] = "the privacy policy"  # built by bot.privacy, cross-checked with the flows
+KINDS[content.KIND] = "texts code looks up by key"  # built by bot.content
 
 
 # ---------------------------------------------------------------- reading files
@@ -804,6 +805,7 @@ def load_bundle(paths: Iterable[str | Path], actions: Iterable[str] | None = Non
     audience_docs: list[tuple[str, Any]] = []
     followup_docs: list[tuple[str, Any]] = []
     policies: list[Any] = []  # bot.privacy.Policy
+    text_docs: list[tuple[str, Any]] = []
     files = yaml_files(paths)
     if not files:
         raise FlowErrors([FlowError(", ".join(map(str, paths)), "", "no .yaml files found")])
@@ -820,11 +822,15 @@ def load_bundle(paths: Iterable[str | Path], actions: Iterable[str] | None = Non
                 FlowError(
                     file,
                     "",
-                    "not a flow, catalog or transcript: the file must start with 'flow:', 'catalog:' or 'transcript:'",
+                    "not a flow, catalog, texts or transcript: the file must start with 'flow:', "
+                    "'catalog:', 'texts:' or 'transcript:'",
                 )
             )
             continue
         if kind == "transcript":
+            continue
+        if kind == content.KIND:
+            text_docs.append((file, document))
             continue
         if kind == "audiences":
             audience_docs.append((file, document))
@@ -887,12 +893,37 @@ def load_bundle(paths: Iterable[str | Path], actions: Iterable[str] | None = Non
     problems += [
         FlowError(p.source, "policy", "only one privacy policy may be given") for p in policies[1:]
     ]
+    kit = _kit(text_docs, files, problems)
     entry = _entry_flow(flows, problems)
     if problems:
         raise FlowErrors(problems)
     return Bundle(
-        flows=flows, catalogs=catalogs, entry=entry, policy=policies[0] if policies else None
+        flows=flows,
+        catalogs=catalogs,
+        entry=entry,
+        policy=policies[0] if policies else None,
+        kit=kit,
     )
+
+
+def _kit(
+    documents: list[tuple[str, Any]], files: list[Path], problems: list[FlowError]
+) -> content.Kit:
+    """The texts files given, plus the shipped sets they leave out (``bot.content``)."""
+    kit, found = content.build_kit(documents)
+    problems += found
+    kit = kit.merged(content.shipped_kit())
+    tried = {str(document.get(content.KIND)) for _, document in documents}
+    for missing in sorted(set(content.missing_sets(kit)) - tried):
+        problems.append(
+            FlowError(
+                str(files[0].parent if files else "flows"),
+                "",
+                f"no texts file for set '{missing}': add a file starting with 'texts: {missing}' "
+                "(see bot/texts.py for its keys)",
+            )
+        )
+    return kit
 
 
 def _entry_flow(flows: Mapping[str, Flow], problems: list[FlowError]) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 if TYPE_CHECKING:
+    from bot.content import Kit
     from bot.privacy import Policy
 
 DEFAULT_LANGUAGE = "en"
@@ -300,6 +301,7 @@ class Bundle:
     catalogs: Mapping[str, Catalog]
     entry: str
     policy: Policy | None = None  # the privacy policy (a ``policy:`` file), with its consent rule
+    kit: Kit | None = None  # texts code looks up by key (``texts:`` files, see bot.content)
 
     def routes(self) -> dict[str, Route]:
         """Global routes of every flow; the entry flow's win on a clash."""

@@ -38,7 +38,6 @@ from bot.features import Context, Feature, Response, button
 from bot.loader import document_kind, load_bundle, read_yaml, yaml_files
 from bot.model import AnswerValue, Effect, Event, Reply, ReplyButton, Session
 from bot.reminders import (
-    TITLES,
     FollowupSequence,
     Rule,
     RuleError,
@@ -48,6 +47,7 @@ from bot.reminders import (
     match_timezone,
     quiet_from_answers,
     reminder_text,
+    reminder_title,
     rule_from_answers,
     timezone_label,
     zone,
@@ -401,7 +401,7 @@ def press(context: Context, argument: str) -> Response:
 def _shown_text(reminder: Reminder) -> str:
     """The text of the reminder's latest message (the pressed one, in almost every case)."""
     if reminder.kind == "followup":
-        return f"<b>{TITLES['followup']}</b>"
+        return f"<b>{reminder_title('followup')}</b>"
     return reminder_text(reminder.kind, max(0, reminder.sent_count - 1))
 
 

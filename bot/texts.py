@@ -1,48 +1,53 @@
-"""The engine's own words (re-asks, stale buttons, ...), with per-language variants."""
+"""The keys of every text Python code says, by set; the words are in ``flows/texts_*.yaml``.
+
+``bot.content`` explains the kit. Look a text up in the loaded bundle
+(``bundle.kit.text(texts.DONE).get(language)``); ``texts.DONE.get(language)`` reads the
+shipped kit, for code with no bundle at hand. Adding a key here makes ``hipbot validate``
+ask for it in the set's file.
+"""
 
 from __future__ import annotations
 
-from bot.model import Text
+from bot.content import text_set
 
-YES = Text({"en": "Yes"})
-NO = Text({"en": "No"})
-DONE = Text({"en": "Done"})
-NONE_OF_THESE = Text({"en": "None of these"})
-PICK_A_BUTTON = Text({"en": "Please tap one of the buttons below, or type its number."})
-REASK_CHOICE = Text({"en": "Sorry, I did not get that. Please tap a button, or type its number."})
-REASK_YES_NO = Text({"en": "Please answer yes or no. You can tap a button."})
-REASK_INTEGER = Text({"en": "Please type a whole number from {min} to {max}."})
-REASK_TIME = Text({"en": "Please type a time like 09:30 or 18:00."})
-REASK_MULTI = Text(
-    {"en": "Tap the ones that fit, then tap Done. Or type their numbers, like 1, 3."}
-)
-WAY_OUT = Text({"en": "It seems this is not working. You can go back to the menu or ask for help."})
-STALE_BUTTON = Text({"en": "That button is from an earlier message. Here is where we are now:"})
-UNKNOWN_COMMAND = Text({"en": "Sorry, I don't know that command. Here is where we were:"})
-FLOW_CHANGED = Text(
-    {"en": "This part of the chat has been updated since your last visit. Let's carry on here."}
-)
-AT_END = Text({"en": "You can go back to the menu at any time."})
-MENU = Text({"en": "Menu"})
-HELP = Text({"en": "Help"})
-NOT_ANSWERED = Text({"en": "not answered"})
-ONLY_TEXT = Text({"en": "I can only read text and button taps here. Let's carry on:"})
-NO_EDITS = Text(
-    {"en": "I saw you edited a message. I only read new messages, so please send it again."}
-)
-PRIVATE_ONLY = Text(
-    {
-        "en": "Hello! I only talk in private chats, to keep health questions private. "
-        "Please open a chat with me directly."
-    }
-)
-STOPPED = Text(
-    {
-        "en": "Done. I will not send you any messages on my own: no reminders, no clinic "
-        "news. I still answer when you write. Send /start to turn them back on."
-    }
-)
-ALREADY_CHOSEN = Text({"en": "Already chosen ✓"})
-TRY_AGAIN = Text(
-    {"en": "Sorry, something went wrong on my side. Please try that again in a moment."}
-)
+# ---------------------------------------------------------------- engine: flows/texts_engine.yaml
+
+_ENGINE = text_set("engine")
+YES = _ENGINE.key("yes_button", label=True)
+NO = _ENGINE.key("no_button", label=True)
+DONE = _ENGINE.key("done", label=True)
+NONE_OF_THESE = _ENGINE.key("none_of_these", label=True)
+MENU = _ENGINE.key("menu", label=True)
+HELP = _ENGINE.key("help", label=True)
+ALREADY_CHOSEN = _ENGINE.key("already_chosen", label=True)  # a button's pop-up note
+NOT_ANSWERED = _ENGINE.key("not_answered", label=True)  # in place of a missing answer
+PICK_A_BUTTON = _ENGINE.key("pick_a_button")
+REASK_CHOICE = _ENGINE.key("reask_choice")
+REASK_YES_NO = _ENGINE.key("reask_yes_no")
+REASK_INTEGER = _ENGINE.key("reask_integer", "min", "max")
+REASK_TIME = _ENGINE.key("reask_time")
+REASK_MULTI = _ENGINE.key("reask_multi")
+WAY_OUT = _ENGINE.key("way_out")
+STALE_BUTTON = _ENGINE.key("stale_button")
+UNKNOWN_COMMAND = _ENGINE.key("unknown_command")
+FLOW_CHANGED = _ENGINE.key("flow_changed")
+AT_END = _ENGINE.key("at_end")
+ONLY_TEXT = _ENGINE.key("only_text")
+NO_EDITS = _ENGINE.key("no_edits")
+PRIVATE_ONLY = _ENGINE.key("private_only")
+STOPPED = _ENGINE.key("stopped")
+TRY_AGAIN = _ENGINE.key("try_again")
+
+# ---------------------------------------------------------------- reminders: flows/texts_reminders.yaml
+
+_REMINDERS = text_set("reminders")
+TITLE_SITTING = _REMINDERS.key("title_sitting")
+TITLE_TIP = _REMINDERS.key("title_tip")
+TITLE_EXERCISE = _REMINDERS.key("title_exercise")
+TITLE_CHECKIN = _REMINDERS.key("title_checkin")
+TITLE_FOLLOWUP = _REMINDERS.key("title_followup")
+TITLE_OTHER = _REMINDERS.key("title_other")
+SITTING_TIPS = _REMINDERS.key("sitting", many=True)
+DAILY_TIPS = _REMINDERS.key("daily", many=True)
+EXERCISE_TEXTS = _REMINDERS.key("exercise", many=True)
+CHECKIN_TEXT = _REMINDERS.key("checkin")

@@ -32,7 +32,6 @@ from bot.features import button
 from bot.model import AnswerValue, ReplyButton
 from bot.reminders import (
     KINDS,
-    TITLES,
     FollowupSequence,
     QuietHours,
     Rule,
@@ -41,6 +40,7 @@ from bot.reminders import (
     next_followup_due,
     on_due,
     reminder_text,
+    reminder_title,
     render_followup,
     schedule_after,
     snooze_until,
@@ -545,7 +545,7 @@ class ReminderStore:
             )
             if state == "sent":
                 last_sent = now
-                title = f"<b>{TITLES['followup']}</b>\n"
+                title = f"<b>{reminder_title('followup')}</b>\n"
                 text = title + render_followup(message, "en", self.config)
             next_due = self._followup_due(user_id, data, settings, last_sent)
         changed = db.execute(
