@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import broadcast as bc
+from bot import texts
 from bot.clinics import (
     CLINIC_PREFIX,
     DECLINE_LABEL,
@@ -162,7 +163,19 @@ def join_button(ctx: Context, code: str) -> Response:
         )
     clinic, ref = found
     store.link(clinic.id, ctx.user_id, ref, ctx.now)
-    return Response(edit=Reply(joined(clinic.name)))
+    said = joined(clinic.name)
+    if ref and _alerts_on(ctx.storage.db, clinic.id):  # what /urgent means for this patient
+        note = ctx.engine.text(texts.ALERTS_NOTE).get(ctx.language)
+        said += "\n\n" + note.replace("{clinic}", escape(clinic.name))
+    return Response(edit=Reply(said))
+
+
+def _alerts_on(db: Database, clinic_id: int) -> bool:
+    """Whether the clinic asked for red-flag alerts (``hipbot alerts on``, bot.privacy_feature)."""
+    if "clinic_alert_optins" not in db.tables():
+        return False
+    found = db.one("SELECT 1 FROM clinic_alert_optins WHERE clinic_id = ?", (clinic_id,))
+    return found is not None
 
 
 def decline_button(ctx: Context, argument: str) -> Response:

@@ -390,21 +390,21 @@ def _catalog_tips(documents: list[tuple[str, Any]]) -> dict[str, list[int]]:
 def _step_fit(where: str, step: dict[str, Any], tips: dict[str, list[int]]) -> list[str]:
     problems = []
     labels: list[tuple[str, Any]] = []
-    buttons = step.get("buttons") if isinstance(step.get("buttons"), list) else []
+    buttons: list[Any] = _listed(step.get("buttons"))
     labels += [
         (f"{where} > buttons[{i}].label", b.get("label"))
         for i, b in enumerate(buttons)
         if isinstance(b, dict)
     ]
-    ask = step.get("ask") if isinstance(step.get("ask"), dict) else {}
-    options = ask.get("options") if isinstance(ask.get("options"), list) else []
+    ask: dict[str, Any] = _mapped(step.get("ask"))
+    options: list[Any] = _listed(ask.get("options"))
     labels += [
         (f"{where} > ask.options[{i}].label", o.get("label"))
         for i, o in enumerate(options)
         if isinstance(o, dict)
     ]
     labels += [(f"{where} > ask.{k}", ask.get(k)) for k in ("done_label", "none_label")]
-    ref = step.get("tips") if isinstance(step.get("tips"), dict) else {}
+    ref: dict[str, Any] = _mapped(step.get("tips"))
     labels.append((f"{where} > tips.more", ref.get("more")))
     count = len(buttons) + len(options) + (1 if ref.get("more") else 0)
     if count > MAX_BUTTONS:
@@ -427,6 +427,14 @@ def _step_fit(where: str, step: dict[str, Any], tips: dict[str, list[int]]) -> l
                 "shorten the intro or the longest tips"
             )
     return problems
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _mapped(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _label_fit(where: str, text: str) -> list[str]:
@@ -546,7 +554,9 @@ def format_table(report: LintReport) -> str:
     if report.problems:
         lines.extend(f"FAIL {problem}" for problem in report.problems)
     else:
-        lines.append("All topics are within the reading-level targets, and every message fits a phone.")
+        lines.append(
+            "All topics are within the reading-level targets, and every message fits a phone."
+        )
     return "\n".join(lines)
 
 

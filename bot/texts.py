@@ -38,6 +38,11 @@ PRIVATE_ONLY = _ENGINE.key("private_only")
 STOPPED = _ENGINE.key("stopped")
 TRY_AGAIN = _ENGINE.key("try_again")
 
+# ---------------------------------------------------------------- clinics: flows/texts_clinics.yaml
+
+_CLINICS = text_set("clinics")
+ALERTS_NOTE = _CLINICS.key("alerts_note", "clinic")  # to a patient whose clinic gets alerts
+
 # ---------------------------------------------------------------- reminders: flows/texts_reminders.yaml
 
 _REMINDERS = text_set("reminders")
