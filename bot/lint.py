@@ -367,8 +367,7 @@ def phone_problems(documents: list[tuple[str, Any]], messages: list[Message]) ->
                     problems += _step_fit(where, step, tips)
         elif "texts" in doc and isinstance(doc.get("items"), dict):
             for key in sorted(_label_keys(doc)):
-                for where, text in _texts(doc["items"].get(key), f"{name} > items.{key}"):
-                    problems += _label_fit(where, text)
+                problems += _label_fit(f"{name} > items.{key}", doc["items"].get(key))
     return problems
 
 
@@ -413,8 +412,7 @@ def _step_fit(where: str, step: dict[str, Any], tips: dict[str, list[int]]) -> l
             "move some into a second step (a sub-menu)"
         )
     for path, raw in labels:
-        for label_where, text in _texts(raw, path):
-            problems += _label_fit(label_where, text)
+        problems += _label_fit(path, raw)
     if ref:
         limit = ref.get("limit", DEFAULT_TIPS_PER_MESSAGE)
         longest = tips.get(str(ref.get("catalog")), [])[: limit if isinstance(limit, int) else 0]
@@ -437,12 +435,14 @@ def _mapped(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _label_fit(where: str, text: str) -> list[str]:
-    if len(text) <= MAX_LABEL:
-        return []
+def _label_fit(where: str, raw: Any) -> list[str]:
+    """A label in every language it is given in (``{en: ..., de: ...}`` or plain)."""
+    variants = {LANGUAGE: raw} if isinstance(raw, str) else _mapped(raw)
     return [
-        f"{where}: button label {text!r} is {len(text)} characters; a phone shows about "
-        f"{MAX_LABEL}: shorten it"
+        f"{where}{f' ({language})' if len(variants) > 1 else ''}: button label {text!r} is "
+        f"{len(text)} characters; a phone shows about {MAX_LABEL}: shorten it"
+        for language, text in variants.items()
+        if isinstance(text, str) and len(text) > MAX_LABEL
     ]
 
 
