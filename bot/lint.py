@@ -8,6 +8,11 @@ mean anything. Each message is also measured on its own.
 
 A topic fails when its Flesch-Kincaid grade is above 6, its SMOG above 8 or its Flesch
 Reading Ease below 70; a single message fails when its Flesch-Kincaid grade is above 8.
+The texts Python code says (``texts:`` files, bot.content) are measured the same way.
+
+Phone fit (:func:`phone_problems`): no message over about 80 words (a tips message at its
+longest: the intro and the ``limit`` longest tips), no step over 8 buttons, no button label
+over 24 characters in any language. Each problem names the file, the path and the fix.
 
 The YAML is read with ``yaml.safe_load`` directly, not through the loader, so the lint also
 works on a flow that does not validate yet. Button and option labels are not measured: they
