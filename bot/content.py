@@ -290,6 +290,11 @@ def _check_value(file: str, where: str, value: str, key: TextKey) -> list[FlowEr
     return problems
 
 
+def fill(text: str, **values: str) -> str:
+    """``text`` with each ``{name}`` replaced by its value (escape HTML values first)."""
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
 def missing_sets(kit: Kit) -> list[str]:
     return sorted(set(declared_sets()) - set(kit.sources))
 

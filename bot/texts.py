@@ -42,6 +42,17 @@ TRY_AGAIN = _ENGINE.key("try_again")
 
 _CLINICS = text_set("clinics")
 ALERTS_NOTE = _CLINICS.key("alerts_note", "clinic")  # to a patient whose clinic gets alerts
+JOIN_QUESTION = _CLINICS.key("join_question", "clinic")
+JOINED = _CLINICS.key("joined", "clinic")
+DECLINED = _CLINICS.key("declined", "clinic")
+LEFT = _CLINICS.key("left", "clinic")
+NOT_LINKED = _CLINICS.key("not_linked")
+NOT_FROM = _CLINICS.key("not_from", "clinic")
+WHICH_TO_LEAVE = _CLINICS.key("which_to_leave")
+LINK_GONE = _CLINICS.key("link_gone")
+JOIN_LABEL = _CLINICS.key("join_button", label=True)
+DECLINE_LABEL = _CLINICS.key("decline_button", label=True)
+STOP_LABEL = _CLINICS.key("stop_button", label=True)
 
 # ---------------------------------------------------------------- reminders: flows/texts_reminders.yaml
 
