@@ -57,7 +57,7 @@ class TextKey:
     set: str
     name: str
     placeholders: frozenset[str] = frozenset()
-    label: bool = False  # a button label: plain text, short (hipbot lint)
+    label: bool = False  # a few words, no sentence (a button, a heading): plain text, short
     many: bool = False  # a rotation: a list of texts, one per use
 
     @property
