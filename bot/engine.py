@@ -528,11 +528,13 @@ class Engine:
         return tip_pages(catalog.offer(session.answers), step.tips.limit)
 
     def _tips(self, turn: Turn, step: Step) -> list[str]:
-        """The first message of tips (after the intro); the page shown is kept in the
-        answers (``TIPS_PAGE``) so that "More tips" shows the next one."""
+        """The first message of tips (after the intro). A later page shown is kept in the
+        answers (``TIPS_PAGE``, only once "More tips" was pressed) to show the next one."""
         assert step.tips is not None
         pages = self._tip_pages(turn.session, step)
-        turn.session = turn.session.with_answer(TIPS_PAGE, 0)
+        if TIPS_PAGE in turn.session.answers:  # a new visit starts at the first tips
+            answers = {k: v for k, v in turn.session.answers.items() if k != TIPS_PAGE}
+            turn.session = _evolve(turn.session, answers=answers)
         if not pages:
             return self._say(turn, step.tips.none)
         lines = [f"• {self._render(tip.text, turn.session)}" for tip in pages[0]]

@@ -200,6 +200,15 @@ def test_coming_back_to_the_tips_starts_at_the_first_page(chat: Conversation) ->
     chat.send("A")
     assert chat.text() == "Tips for you:\n\n• Tip a1.\n\n• Tip a2."
     assert labels(chat) == ["More tips for me", "Back"]
+    session = chat.session
+    assert session is not None and TIPS_PAGE not in session.answers
+
+
+def test_nothing_is_kept_about_tips_until_more_is_pressed(chat: Conversation) -> None:
+    chat.send("/start")
+    chat.send("A, B")
+    session = chat.session
+    assert session is not None and dict(session.answers) == {"hurts": ["a", "b"]}
 
 
 def test_no_more_button_when_one_page_holds_every_tip(chat: Conversation) -> None:
