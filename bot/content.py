@@ -312,9 +312,11 @@ def kit_documents(paths: Iterable[Path]) -> list[tuple[str, Any]]:
     return found
 
 
+@lru_cache(maxsize=1)
 def shipped_kit() -> Kit:
     """The kit of the flows folder in use (``$HIPBOT_FLOWS``, ./flows, or the one beside
-    the package), with any set it lacks taken from the one beside the package."""
+    the package), with any set it lacks taken from the one beside the package. Read once
+    per process: code looks texts up often, and the folder does not change while it runs."""
     from bot.settings import REPO_FLOWS, default_flows_dir
 
     folder = Path(default_flows_dir()).resolve()
