@@ -129,9 +129,7 @@ def test_bad_input_gets_a_clear_answer_and_nothing_breaks(
         fake.wait_for_sync(
             lambda b=before: last_id(fake, CHAT) > b, TIMEOUT, f"a reply to {text[:20]!r}"
         )
-    keyboard_with(
-        fake, CHAT, "About hip impingement"
-    )  # /menu with junk still opened the menu
+    keyboard_with(fake, CHAT, "About hip impingement")  # /menu with junk still opened the menu
     assert any("don't know that command" in (m.text or "") for m in fake.messages(CHAT))
     before = last_id(fake, CHAT)
     user.edit_last_text("changed my mind")
