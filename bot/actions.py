@@ -58,6 +58,38 @@ def withdraw_consent(session: Session, args: Mapping[str, Any]) -> ActionResult:
     return ActionResult(cleared, (Effect("consent_withdrawn"), Effect("answers_cleared")))
 
 
+# Answers an action saves (no step asks for them); flows may test and show them.
+QUIET_ANSWERS = ("in_quiet_time", "quiet_next_day", "quiet_from", "quiet_until", "quiet_check_for")
+ACTION_ANSWERS = frozenset(QUIET_ANSWERS)
+
+
+def check_quiet_time(session: Session, args: Mapping[str, Any]) -> ActionResult:
+    """Whether the time answer named by ``with: {time: ANSWER}`` falls in the person's quiet
+    hours (those they chose, else 21:00-08:00), when a reminder at that time is held until
+    the quiet hours end. Saves ``in_quiet_time`` (yes | no), ``quiet_next_day`` (yes: the
+    quiet hours end the next day, as 23:15 in 21:00-08:00), ``quiet_from``, ``quiet_until``
+    and ``quiet_check_for`` (the answer checked, so a flow can come back to it)."""
+    from bot.reminders import QuietHours, RuleError, hhmm, parse_hhmm, quiet_from_answers
+
+    name = str(args.get("time", ""))
+    typed = session.answers.get(name)
+    try:
+        quiet = quiet_from_answers(session.answers) or QuietHours()
+        minutes = parse_hhmm(typed) if isinstance(typed, str) else -1
+    except RuleError:  # a stored time that no longer parses: nothing to warn about
+        quiet, minutes = QuietHours(), -1
+    inside = minutes >= 0 and quiet.contains(minutes)
+    next_day = inside and quiet.start > quiet.end and minutes >= quiet.start
+    checked = (
+        session.with_answer("in_quiet_time", "yes" if inside else "no")
+        .with_answer("quiet_next_day", "yes" if next_day else "no")
+        .with_answer("quiet_from", hhmm(quiet.start))
+        .with_answer("quiet_until", hhmm(quiet.end))
+        .with_answer("quiet_check_for", name)
+    )
+    return ActionResult(checked)
+
+
 ACTIONS: dict[str, Action] = {
     "record_consent": record_consent,
     "withdraw_consent": withdraw_consent,
@@ -66,4 +98,5 @@ ACTIONS: dict[str, Action] = {
     "finish_check": _effect_only("check_finished"),
     "schedule_reminder": _effect_only("schedule_reminder"),
     "record_checkin": _effect_only("checkin_recorded"),  # kept over time (bot.reminders_feature)
+    "check_quiet_time": check_quiet_time,  # a reminder time in quiet hours (flows/reminders.yaml)
 }

@@ -44,7 +44,6 @@ Paid broadcasts: with ``HIPBOT_ALLOW_PAID_BROADCAST=true`` broadcast messages ca
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Callable
@@ -71,17 +70,16 @@ STOP_BUTTON = "cl"  # the feature's leave button key (x:cl:<clinic id>)
 
 def rate_limit(env: dict[str, str] | None = None) -> float:
     """``HIPBOT_RATE_LIMIT`` (messages a second, all chats), as ``hipbot run`` reads it."""
-    raw = (env if env is not None else os.environ).get("HIPBOT_RATE_LIMIT", "")
-    try:
-        value = float(raw)
-    except ValueError:
-        return DEFAULT_RATE
-    return value if 0 < value <= 1000 else DEFAULT_RATE
+    from bot.settings import load_settings
+
+    return load_settings(env).rate_limit
 
 
 def paid_broadcast(env: dict[str, str] | None = None) -> bool:
-    raw = (env if env is not None else os.environ).get("HIPBOT_ALLOW_PAID_BROADCAST", "")
-    return raw.strip().lower() in ("1", "true", "yes", "on")
+    """``HIPBOT_ALLOW_PAID_BROADCAST``: true or false (anything else is an error)."""
+    from bot.settings import load_settings
+
+    return load_settings(env).allow_paid_broadcast
 
 
 def outbox_window(rate: float) -> int:
@@ -213,8 +211,11 @@ def sweep(storage: SqlStorage, now: float, rate: float | None = None) -> int:
     """Hand due deliveries to the outbox (within the window), finish broadcasts with nothing
     pending and queue their reports. Returns how many outbox rows it queued."""
     store = ClinicStore(storage.db)
-    window = outbox_window(rate if rate is not None else rate_limit())
-    paid = paid_broadcast()
+    from bot.settings import load_settings
+
+    settings = load_settings()  # once a sweep (a few ms)
+    window = outbox_window(rate if rate is not None else settings.rate_limit)
+    paid = settings.allow_paid_broadcast
     queued = 0
     with storage.db.transaction() as db:
         # Replicas sweep one at a time (PostgreSQL: an advisory lock until this commits), so

@@ -1,9 +1,14 @@
-"""The ``hipbot`` command line: run | chat | validate | lint | graph | test."""
+"""The ``hipbot`` command line: the bot, its flows, its database and its clinics.
+
+Every command reads its configuration the same way: ``.env`` in the working folder, then the
+environment (which wins), checked by ``bot.settings.load_settings``.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,6 +16,7 @@ from typing import TYPE_CHECKING
 from bot.errors import ConfigError, FlowErrors, StorageError
 
 if TYPE_CHECKING:
+    from bot.crypto import Codec
     from bot.storage import SqlStorage
 
 
@@ -97,12 +103,12 @@ def _run(args: argparse.Namespace) -> int:
     return telegram_app.main()
 
 
-def _open_all(url: str) -> SqlStorage:
-    """A storage with every feature's tables migrated."""
+def _open_all(url: str, codec: Codec | None = None) -> SqlStorage:
+    """A storage with every feature's tables migrated (``codec``: with these data keys)."""
     from bot.features import load_features
     from bot.storage import SqlStorage, open_storage
 
-    storage = open_storage(url)
+    storage = open_storage(url, codec)
     if not isinstance(storage, SqlStorage):
         raise ConfigError(
             f"{url!r} is not a database URL: use sqlite:///file.db or postgresql://..."
@@ -112,28 +118,97 @@ def _open_all(url: str) -> SqlStorage:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    from bot.settings import default_database_url
+    from bot.settings import default_database_url, load_dotenv_file
 
+    load_dotenv_file()  # configuration as 'hipbot run' reads it
     url = args.url or default_database_url()
     storage = _open_all(url)
     versions = storage.db.all("SELECT store, max(version) FROM schema_migrations GROUP BY store")
     storage.close()
-    print("up to date: " + ", ".join(f"{store} v{version}" for store, version in sorted(versions)))
+    print(
+        f"{_shown(url)} up to date: "
+        + ", ".join(f"{store} v{version}" for store, version in sorted(versions))
+    )
     return 0
+
+
+def _shown(url: str) -> str:
+    """A database URL without its password, for messages."""
+    import re
+
+    return re.sub(r"://([^:/@]+):[^@/]*@", r"://\1:***@", url)
 
 
 def _db_copy(args: argparse.Namespace) -> int:
-    from bot.storage.copy import copy_database
+    from bot.progress import Progress
+    from bot.settings import load_dotenv_file
+    from bot.storage.copy import copy_database, finish_keys, plan_keys, row_count
 
-    source = _open_all(args.source)
-    target = _open_all(args.target)
+    load_dotenv_file()  # the data keys, as 'hipbot run' reads them
+    key_file = Path(args.source_key_file) if args.source_key_file else None
+    plan = plan_keys(args.source, args.target, source_key_file=key_file)
+    source = _open_all(args.source, plan.source)
     try:
-        counts = copy_database(source, target, lambda t, n: print(f"  {t}: {n} rows"))
+        from bot import heartbeat
+
+        heartbeat.refuse_while_running(source.db, time.time(), "copy it", force=args.force)
+        target = _open_all(args.target, plan.target)
+        try:
+            with Progress("copying rows", row_count(source.db)) as bar:
+                counts = copy_database(source, target, plan=plan, on_rows=bar.advance)
+            finish_keys(plan)
+        finally:
+            target.close()
     finally:
         source.close()
-        target.close()
+    for table, count in counts.items():  # after the bar, which shares the terminal
+        print(f"  {table}: {count} rows")
     print(f"copied {sum(counts.values())} rows in {len(counts)} tables")
+    print(plan.sentence())
     return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from bot import backup
+    from bot.settings import default_database_url, load_dotenv_file
+
+    load_dotenv_file()
+    done = backup.backup(
+        default_database_url(),
+        Path(args.file),
+        Path(args.key_out) if args.key_out else None,
+        write_key=not args.no_key,
+        force=args.force,
+    )
+    print(f"backed up {done.people} people into {done.file}")
+    if done.key_file is not None:
+        print(f"its data key is in {done.key_file} (0600): keep it safe, and apart from the backup")
+    else:
+        print(f"no key written: it opens only with the key from {done.key_origin}")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from bot import backup
+    from bot.settings import default_database_url, load_dotenv_file
+
+    load_dotenv_file()
+    print(
+        backup.restore(
+            default_database_url(),
+            Path(args.file),
+            Path(args.key) if args.key else None,
+            force=args.force,
+            now=time.time(),
+        )
+    )
+    return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from bot import doctor
+
+    return doctor.main(online=args.online)
 
 
 def _flows() -> str:
@@ -142,9 +217,34 @@ def _flows() -> str:
     return default_flows_dir()
 
 
+DESCRIPTION = "hipbot: a Telegram bot for people with hip impingement, and its tools."
+EPILOG = (
+    "Configuration: environment variables or a .env file (see README). 'hipbot doctor' checks it."
+)
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Each command with its one-line description on one line (argparse leaves out the
+    commands' own indent when it lines up the descriptions, so long names wrap)."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=24, width=100)
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if isinstance(action, argparse._SubParsersAction):
+            longest = max((len(name) for name in action.choices), default=0)
+            needed = longest + self._current_indent + self._indent_increment
+            self._action_max_length = max(self._action_max_length, needed)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hipbot", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = argparse.ArgumentParser(
+        prog="hipbot", description=DESCRIPTION, epilog=EPILOG, formatter_class=_Formatter
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", title="commands"
+    )
 
     run = commands.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     run.set_defaults(func=_run)
@@ -173,6 +273,14 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("paths", nargs="*", help="files or folders (default: flows/)")
     test.set_defaults(func=_test)
 
+    doctor = commands.add_parser(
+        "doctor", help="check configuration, database, data key and flows (--online: token)"
+    )
+    doctor.add_argument(
+        "--online", action="store_true", help="also ask Telegram whether the token works (getMe)"
+    )
+    doctor.set_defaults(func=_doctor)
+
     db = commands.add_parser("db", help="database: upgrade, copy")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_commands.add_parser("upgrade", help="apply every migration")
@@ -181,7 +289,29 @@ def build_parser() -> argparse.ArgumentParser:
     copy = db_commands.add_parser("copy", help="copy all data into a new, empty database")
     copy.add_argument("source", help="e.g. sqlite:///data/hipbot.db")
     copy.add_argument("target", help="e.g. postgresql://hipbot@db.example/hipbot")
+    copy.add_argument(
+        "--source-key-file",
+        help="the key file that opens the source (default: the one beside a SQLite source,"
+        " and HIPBOT_DATA_KEY / HIPBOT_DATA_KEY_FILE)",
+    )
+    copy.add_argument(
+        "--force", action="store_true", help="copy although a bot looks alive (a stale entry)"
+    )
     copy.set_defaults(func=_db_copy)
+
+    backup = commands.add_parser(
+        "backup", help="a consistent copy of the SQLite database, while the bot runs"
+    )
+    backup.add_argument("file", help="the backup file to write, e.g. backups/hipbot-2026-12-01.db")
+    backup.add_argument("--key-out", help="write its data key here (default: FILE.key)")
+    backup.add_argument("--no-key", action="store_true", help="do not write the data key")
+    backup.add_argument("--force", action="store_true", help="overwrite FILE (and its key)")
+    backup.set_defaults(func=_backup)
+    restore = commands.add_parser("restore", help="put a backup in place of the SQLite database")
+    restore.add_argument("file", help="a file 'hipbot backup' wrote")
+    restore.add_argument("--key", help="the backup's key file (default: FILE.key)")
+    restore.add_argument("--force", action="store_true", help="replace a database that holds data")
+    restore.set_defaults(func=_restore)
 
     from bot.features import load_features
 
@@ -191,6 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from bot.settings import load_dotenv_file
+
+    load_dotenv_file()  # every command: ./.env under the environment
     try:
         code: int = args.func(args)
     except (ConfigError, StorageError) as error:

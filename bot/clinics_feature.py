@@ -25,14 +25,13 @@ Command line
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from bot import broadcast as bc
 from bot import texts
@@ -58,7 +57,7 @@ from bot.clinics import (
 from bot.content import fill
 from bot.features import Context, Feature, Response, button
 from bot.model import Effect, Event, Reply, ReplyButton, Session
-from bot.storage.clinics import Broadcast, ClinicStore
+from bot.storage.clinics import Broadcast, Clinic, ClinicStore
 from bot.storage.db import Database
 from bot.storage.sql import SqlStorage, insert_outbox
 from bot.telegram_html import MAX_TEXT, HtmlProblem, check_html, escape
@@ -544,7 +543,9 @@ def add_cli(subparsers: Any) -> None:
     link = clinic_cmds.add_parser("link", help="print a join link and write its QR code PNG")
     link.add_argument("clinic", help="clinic id, code or name")
     link.add_argument("--patient", help="the clinic's own code for one patient (never a name)")
-    link.add_argument("--out", help="QR code PNG file (default: clinic-ID[-REF].png)")
+    link.add_argument(
+        "--out", help="QR code PNG file (default: clinic-ID[-REF].png in the data folder)"
+    )
     link.add_argument("--bot", help="the bot's username (default: $HIPBOT_BOT_USERNAME)")
     link.add_argument("--db", help=db_help)
     link.set_defaults(func=_cli_clinic_link)
@@ -587,6 +588,11 @@ def add_cli(subparsers: Any) -> None:
     send.add_argument("--report-to", help="Telegram user id of staff to send the report to")
     send.add_argument("--flows", help="folder of flow and audience files (default: ./flows)")
     send.add_argument("--db", help=db_help)
+    send.add_argument(
+        "--follow",
+        action="store_true",
+        help="with 'status ID': show progress until the broadcast is done or cancelled",
+    )
     send.set_defaults(func=_cli_broadcast)
 
 
@@ -618,8 +624,24 @@ def _cli(
     return wrapped
 
 
-def _find_clinic(store: ClinicStore, key: str) -> Any:
-    clinic = store.find_clinic_for_operator(key)
+def find_clinic(store: ClinicStore, key: str) -> Clinic | None:
+    """A clinic by id, code or exact name (the command line's CLINIC argument). A name that
+    several clinics share is an error that lists their ids, never a silent first pick."""
+    key = key.strip()
+    found = store.clinic(int(key)) if key.isdigit() else None
+    if found is not None:
+        return found
+    clinics = store.clinics_for_operator()
+    by_code = [c for c in clinics if c.code == key]
+    named = by_code or [c for c in clinics if c.name == key]
+    if len(named) > 1:
+        ids = ", ".join(str(c.id) for c in named)
+        raise CliError(f"{len(named)} clinics are named {key!r} (ids {ids}): give the id instead")
+    return named[0] if named else None
+
+
+def _find_clinic(store: ClinicStore, key: str) -> Clinic:
+    clinic = find_clinic(store, key)
     if clinic is None:
         known = ", ".join(f"{c.id} ({c.name})" for c in store.clinics_for_operator()) or "none yet"
         raise CliError(f"no clinic {key!r}; clinics: {known}. Add one with: hipbot clinic add NAME")
@@ -627,13 +649,23 @@ def _find_clinic(store: ClinicStore, key: str) -> Any:
 
 
 def _bot_username(given: str | None) -> str | None:
-    name = given or os.environ.get("HIPBOT_BOT_USERNAME", "")
+    from bot.settings import load_settings
+
+    name = given or load_settings().bot_username
     return check_bot_username(name) if name else None
 
 
 @_cli
 def _cli_clinic_add(args: argparse.Namespace, storage: SqlStorage) -> int:
-    clinic = ClinicStore(storage.db).add_clinic(args.name, time.time())
+    store = ClinicStore(storage.db)
+    name = " ".join(args.name.split())
+    same = [c for c in store.clinics_for_operator() if c.name.casefold() == name.casefold()]
+    if same:
+        raise CliError(
+            f"clinic {same[0].id} is already named {same[0].name!r}: choose another name "
+            "(two clinics with one name could not be told apart)"
+        )
+    clinic = store.add_clinic(name, time.time())
     print(f"clinic {clinic.id}: {clinic.name}")
     print(f"code: {clinic.code}")
     username = _bot_username(None)
@@ -664,11 +696,11 @@ def _cli_clinic_link(args: argparse.Namespace, storage: SqlStorage) -> int:
     else:
         code, default_out = clinic.code, f"clinic-{clinic.id}.png"
     link = deep_link(username, code)
-    out = Path(args.out or default_out)
+    out = Path(args.out) if args.out else _data_dir() / default_out
     out.parent.mkdir(parents=True, exist_ok=True)
     segno.make(link, error="m").save(str(out), kind="png", scale=10, border=4)
     print(link)
-    print(f"QR code: {out}")
+    print(f"QR code: {out.resolve()}")
     return 0
 
 
@@ -696,10 +728,32 @@ def _cli_staff_add(args: argparse.Namespace, storage: SqlStorage) -> int:
 def _cli_staff_list(args: argparse.Namespace, storage: SqlStorage) -> int:
     store = ClinicStore(storage.db)
     clinics = [_find_clinic(store, args.clinic)] if args.clinic else store.clinics_for_operator()
+    shown = 0
     for clinic in clinics:
         for member in store.staff(clinic.id):
             print(f"{clinic.id}\t{clinic.name}\t{member.user_id}\t{member.role}")
+            shown += 1
+    if shown:
+        return 0
+    if not clinics:
+        print("no clinics yet: hipbot clinic add NAME")
+    elif args.clinic:
+        clinic = clinics[0]
+        print(
+            f"clinic {clinic.id} ({clinic.name}) has no staff yet: {_STAFF_ADD.format(clinic.id)}"
+        )
+    else:
+        print(f"no clinic has staff yet: {_STAFF_ADD.format('CLINIC')}")
     return 0
+
+
+_STAFF_ADD = "hipbot staff add {} TELEGRAM_USER_ID --role admin"
+
+
+def _data_dir() -> Path:
+    from bot.settings import load_settings
+
+    return load_settings().data_dir
 
 
 @_cli
@@ -717,6 +771,8 @@ def _cli_broadcast(args: argparse.Namespace, storage: SqlStorage) -> int:
     if args.status:
         if len(args.status) != 2 or args.status[0] != "status" or not args.status[1].isdigit():
             raise CliError("use: hipbot broadcast status ID  (or --clinic ... to send one)")
+        if args.follow:
+            follow_broadcast(storage, int(args.status[1]))
         return _broadcast_status(storage, int(args.status[1]))
     if not args.clinic or not args.text_file:
         raise CliError("--clinic and --text-file are needed (see hipbot broadcast --help)")
@@ -764,6 +820,37 @@ def _plain(text: str) -> str:
     import re
 
     return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+FOLLOW_EVERY = 2.0  # seconds between looks at a followed broadcast
+
+
+def follow_broadcast(
+    storage: SqlStorage,
+    broadcast_id: int,
+    sleep: Callable[[float], None] = time.sleep,
+    stream: TextIO | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    tty: bool | None = None,
+) -> str:
+    """Show a broadcast's deliveries going out (a bar on a terminal, plain lines otherwise)
+    until it is done or cancelled; its final state."""
+    from bot.progress import Progress
+
+    store = ClinicStore(storage.db)
+    bar: Progress | None = None
+    while True:
+        item = store.broadcast_for_operator(broadcast_id)
+        if item is None or item.state == "draft":
+            raise CliError(f"no broadcast #{broadcast_id}")
+        counts = store.counts(item.clinic_id, item.id)
+        if bar is None:
+            bar = Progress(f"broadcast #{item.id}", counts.total, stream, clock, tty)
+        bar.update(counts.total - counts.pending, counts.total)
+        if item.state in ("done", "cancelled") and item.finished_at is not None:
+            bar.finish(f"{item.state}: {counts.line(masked=False)}")
+            return item.state
+        sleep(FOLLOW_EVERY)
 
 
 def _broadcast_status(storage: SqlStorage, broadcast_id: int) -> int:

@@ -42,7 +42,7 @@ import json
 import os
 import tempfile
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -198,6 +198,40 @@ def load_codec(database_path: str, env: Mapping[str, str] | None = None) -> Code
     return Codec(_parse_keys(text, str(path)), str(path), path)
 
 
+def key_file_codec(path: Path) -> Codec:
+    """The keys of an existing key file (a backup's, a copy's source); never creates one."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError as error:
+        raise DataKeyError(f"there is no data key file {path}") from error
+    except OSError as error:
+        raise DataKeyError(f"cannot read the data key file {path}: {error.strerror}") from error
+    return Codec(_parse_keys(text, str(path)), str(path), path)
+
+
+def configured_key(env: Mapping[str, str] | None = None) -> bool:
+    """Whether the keys are set for every database (HIPBOT_DATA_KEY or HIPBOT_DATA_KEY_FILE)
+    rather than taken from the file beside a SQLite database."""
+    env = os.environ if env is None else env
+    return bool(env.get(KEY_ENV, "").strip() or env.get(KEY_FILE_ENV, "").strip())
+
+
+def check_all_readable(db: Database, codec: Codec) -> None:
+    """Fail with a sentence unless the codec opens the newest sealed value of every sealed
+    column (a wrong key is found by any one of them)."""
+    tables = set(db.tables())
+    for sealed in SEALED_COLUMNS.values():
+        if sealed.table not in tables:
+            continue
+        row = db.one(
+            f"SELECT {sealed.column} FROM {sealed.table} WHERE {sealed.column} LIKE ?"
+            f" ORDER BY {sealed.key} DESC LIMIT 1",
+            (SEALED_PREFIX + "%",),
+        )
+        if row is not None:
+            codec.open(row[0])
+
+
 _codecs: weakref.WeakKeyDictionary[Database, Codec] = weakref.WeakKeyDictionary()
 
 
@@ -262,11 +296,23 @@ def check_readable(db: Database, codec: Codec) -> None:
         codec.open(row[0])
 
 
-def reseal_all(db: Database, codec: Codec) -> dict[str, int]:
+def sealed_count(db: Database) -> int:
+    """How many values ``reseal_all`` goes through (for its progress bar)."""
+    tables = set(db.tables())
+    return sum(
+        int(db.one(f"SELECT count(*) FROM {sealed.table}")[0])
+        for sealed in SEALED_COLUMNS.values()
+        if sealed.table in tables
+    )
+
+
+def reseal_all(
+    db: Database, codec: Codec, progress: Callable[[int], None] | None = None
+) -> dict[str, int]:
     """Seal every registered column again with the codec's first key, in one transaction.
 
     Returns the number of values re-sealed per table. Plain values left from before
-    encryption are sealed too.
+    encryption are sealed too. ``progress`` is told how many values each batch did.
     """
     done: dict[str, int] = {}
     tables = set(db.tables())
@@ -291,5 +337,7 @@ def reseal_all(db: Database, codec: Codec) -> dict[str, int]:
                 )
                 count += len(rows)
                 last = rows[-1][0]
+                if progress is not None:
+                    progress(len(rows))
             done[sealed.table] = done.get(sealed.table, 0) + count
     return done

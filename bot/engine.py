@@ -23,7 +23,7 @@ from typing import Any
 from transitions import EventData, Machine
 
 from bot import callbacks, texts
-from bot.actions import ACTIONS, CONSENT_ANSWER, Action
+from bot.actions import ACTION_ANSWERS, ACTIONS, CONSENT_ANSWER, Action
 from bot.content import TextKey, shipped_kit
 from bot.loader import PLACEHOLDER
 from bot.model import (
@@ -496,6 +496,8 @@ class Engine:
             return escape(self.config[name])
         value = session.answers.get(name)
         question = self.questions.get(name)
+        if name in ACTION_ANSWERS and isinstance(value, str):
+            return escape(value)  # saved by an action (bot.actions), no question to word it
         if value is None or question is None:
             return self.text(texts.NOT_ANSWERED).get(language)
         return escape(self._display(question, value, language))

@@ -159,6 +159,13 @@ def breadcrumb(location: Sequence[str | int]) -> str:
     return text
 
 
+def _action_answers() -> frozenset[str]:
+    """Answers that actions save (``bot.actions.ACTION_ANSWERS``): flows may use them."""
+    from bot.actions import ACTION_ANSWERS
+
+    return ACTION_ANSWERS
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
@@ -502,7 +509,7 @@ class _Checker:
             for flow in self.flows.values()
             for step in flow.steps.values()
             if step.input
-        }
+        } | _action_answers()
         for flow in self.flows.values():
             self.check_flow(flow, saved)
         for catalog in self.catalogs.values():
@@ -875,6 +882,7 @@ def load_bundle(paths: Iterable[str | Path], actions: Iterable[str] | None = Non
     checker.run()
     problems += checker.problems
     saved = {s.input.save for f in flows.values() for s in f.steps.values() if s.input}
+    saved |= _action_answers()
     for file, file_texts in texts:
         problems += _check_texts(file, file_texts, saved)
     if audience_docs:

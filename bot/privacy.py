@@ -20,7 +20,6 @@ Texts may use ``{retention_days}``, ``{version}`` and ``{updated}``.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +28,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot import schema
-from bot.errors import ConfigError, FlowError
+from bot.errors import FlowError
 from bot.model import Flow, Target, Text
 
 POLICY_KIND = "policy"
@@ -240,15 +239,11 @@ def render_policy(policy: Policy, language: str, retention_days: int) -> list[st
 
 
 def retention_days(env: Mapping[str, str] | None = None) -> int:
-    """``HIPBOT_RETENTION_DAYS``: whole days of inactivity after which a person is erased."""
-    env = os.environ if env is None else env
-    text = env.get(RETENTION_ENV, str(DEFAULT_RETENTION_DAYS)).strip()
-    if not text.isdigit() or not 1 <= int(text) <= 36500:
-        raise ConfigError(
-            f"{RETENTION_ENV}={text!r} is not accepted: whole days of inactivity after which "
-            f"a person's data is erased, from 1 to 36500 (default {DEFAULT_RETENTION_DAYS})"
-        )
-    return int(text)
+    """``HIPBOT_RETENTION_DAYS``: whole days of inactivity after which a person is erased
+    (checked with every setting, in bot.settings)."""
+    from bot.settings import load_settings
+
+    return load_settings(env).retention_days
 
 
 def inactive_since(now: float, days: int) -> float:

@@ -368,16 +368,27 @@ def delete_button(ctx: Context, argument: str) -> Response:
 # ---------------------------------------------------------------- retention
 
 
-def purge(storage: SqlStorage, now: float, days: int, dry_run: bool = False) -> int:
-    """Erase every person with no turn for more than ``days`` days; how many."""
+def purge(
+    storage: SqlStorage,
+    now: float,
+    days: int,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Erase every person with no turn for more than ``days`` days; how many.
+    ``progress(done, total)`` hears each erasure."""
     cutoff = inactive_since(now, days)
     users = [
         row[0]
         for row in storage.db.all("SELECT user_id FROM sessions WHERE updated_at < ?", (cutoff,))
     ]
+    if progress is not None:
+        progress(len(users) if dry_run else 0, len(users))
     if not dry_run:
-        for user in users:
+        for done, user in enumerate(users, start=1):
             storage.delete_user(user)
+            if progress is not None:
+                progress(done, len(users))
     return len(users)
 
 
@@ -420,7 +431,10 @@ def add_cli(commands: Any) -> None:
     what.add_parser("new", help="print a new data key").set_defaults(func=_keys_new)
     rotate = what.add_parser(
         "rotate",
-        help="seal everything again with a new key (stop the bot first: it keeps the old key)",
+        help="seal everything again with a new key (refused while a bot runs: it keeps the old key)",
+    )
+    rotate.add_argument(
+        "--force", action="store_true", help="rotate although a bot looks alive (a stale entry)"
     )
     rotate.set_defaults(func=_keys_rotate)
 
@@ -450,9 +464,13 @@ def _purge_cli(args: argparse.Namespace) -> int:
     if days < 1:
         print("hipbot purge: --days must be 1 or more", file=sys.stderr)
         return 2
+    from bot.progress import Progress
+
     storage = _open()
     try:
-        count = purge(storage, time.time(), days, dry_run=args.dry_run)
+        now = time.time()
+        with Progress("erasing people" if not args.dry_run else "counting", None) as bar:
+            count = purge(storage, now, days, dry_run=args.dry_run, progress=bar.update)
     finally:
         storage.close()
     verb = "would erase" if args.dry_run else "erased"
@@ -469,11 +487,19 @@ def _keys_rotate(args: argparse.Namespace) -> int:
     """With a key file: a new key goes first in the file, everything is sealed again with it,
     then the old keys leave the file. With HIPBOT_DATA_KEY: everything is sealed again with
     its first key (put a new one first: NEW,OLD)."""
+    from bot import heartbeat
+    from bot.progress import Progress
+
     storage = _open()
     try:
+        heartbeat.refuse_while_running(
+            storage.db, time.time(), "rotate the data key", force=args.force
+        )
         codec = storage.codec
+        bar = Progress("sealing again", crypto.sealed_count(storage.db))
         if codec.path is None:
-            done = crypto.reseal_all(storage.db, codec)
+            with bar:
+                done = crypto.reseal_all(storage.db, codec, bar.advance)
             print(
                 f"sealed {sum(done.values())} value(s) again with the first key of {codec.origin}"
             )
@@ -489,7 +515,8 @@ def _keys_rotate(args: argparse.Namespace) -> int:
         crypto.write_key_file(codec.path, [fresh, *codec.keys])  # both open everything now
         rotated = crypto.Codec([fresh, *codec.keys], codec.origin, codec.path)
         crypto.use_codec(storage.db, rotated)
-        done = crypto.reseal_all(storage.db, rotated)
+        with bar:
+            done = crypto.reseal_all(storage.db, rotated, bar.advance)
         crypto.write_key_file(codec.path, [fresh])
         crypto.use_codec(storage.db, crypto.Codec([fresh], codec.origin, codec.path))
     finally:
@@ -501,44 +528,61 @@ def _keys_rotate(args: argparse.Namespace) -> int:
 
 
 def _alerts_cli(args: argparse.Namespace) -> int:
+    from bot.clinics_feature import CliError
+
     storage = _open()
     try:
-        db = storage.db
-        if args.action == "list":
-            rows = db.all("SELECT clinic_id, since FROM clinic_alert_optins ORDER BY clinic_id")
-            for clinic_id, since in rows:
-                print(f"clinic {clinic_id}: alerts on since {iso(since)}")
-            if not rows:
-                print("no clinic gets red-flag alerts")
-            return 0
-        if not args.clinic:
-            print(
-                f"hipbot alerts {args.action}: name the clinic (id, code or name)", file=sys.stderr
-            )
-            return 2
-        clinic_id = _find_clinic(db, args.clinic)
-        if clinic_id is None:
-            print(f"hipbot alerts: no clinic {args.clinic!r}", file=sys.stderr)
-            return 1
-        with db.transaction():
-            if args.action == "on":
-                db.execute(
-                    "INSERT INTO clinic_alert_optins (clinic_id, since) VALUES (?, ?)"
-                    " ON CONFLICT (clinic_id) DO NOTHING",
-                    (clinic_id, time.time()),
-                )
-            else:
-                db.execute("DELETE FROM clinic_alert_optins WHERE clinic_id = ?", (clinic_id,))
-        print(f"clinic {clinic_id}: red-flag alerts {args.action}")
-        return 0
+        return _alerts(storage.db, args.action, args.clinic)
+    except CliError as error:
+        print(f"hipbot alerts: {error}", file=sys.stderr)
+        return 1
     finally:
         storage.close()
 
 
+def _alerts(db: Database, action: str, key: str | None) -> int:
+    if action == "list" and not key:
+        rows = db.all("SELECT clinic_id, since FROM clinic_alert_optins ORDER BY clinic_id")
+        for clinic_id, since in rows:
+            print(f"clinic {clinic_id}: alerts on since {iso(since)}")
+        if not rows:
+            print("no clinic gets red-flag alerts")
+        return 0
+    if not key:
+        print(f"hipbot alerts {action}: name the clinic (id, code or name)", file=sys.stderr)
+        return 2
+    clinic_id = _find_clinic(db, key)
+    if clinic_id is None:
+        print(f"hipbot alerts: no clinic {key!r}", file=sys.stderr)
+        return 1
+    if action == "list":
+        row = db.one("SELECT since FROM clinic_alert_optins WHERE clinic_id = ?", (clinic_id,))
+        if row is None:
+            print(
+                f"clinic {clinic_id}: red-flag alerts off (turn on: hipbot alerts on {clinic_id})"
+            )
+        else:
+            print(f"clinic {clinic_id}: alerts on since {iso(row[0])}")
+        return 0
+    with db.transaction():
+        if action == "on":
+            db.execute(
+                "INSERT INTO clinic_alert_optins (clinic_id, since) VALUES (?, ?)"
+                " ON CONFLICT (clinic_id) DO NOTHING",
+                (clinic_id, time.time()),
+            )
+        else:
+            db.execute("DELETE FROM clinic_alert_optins WHERE clinic_id = ?", (clinic_id,))
+    print(f"clinic {clinic_id}: red-flag alerts {action}")
+    return 0
+
+
 def _find_clinic(db: Database, key: str) -> int | None:
+    """A clinic's id by id, code or name (a name two clinics share is an error)."""
     if "clinics" not in db.tables():
         return None
+    from bot.clinics_feature import find_clinic
     from bot.storage.clinics import ClinicStore
 
-    clinic = ClinicStore(db).find_clinic_for_operator(key)
+    clinic = find_clinic(ClinicStore(db), key)
     return clinic.id if clinic is not None else None

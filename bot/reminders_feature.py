@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 import weakref
@@ -118,14 +117,14 @@ def store_for(storage: SqlStorage) -> ReminderStore:
     """The reminders store on this storage's database (made, and migrated, once)."""
     store = _stores.get(storage)
     if store is None:
-        from bot.settings import default_flows_dir
+        from bot.settings import load_settings
 
-        number = os.environ.get("HIPBOT_EMERGENCY_NUMBER", "112").strip() or "112"
+        settings = load_settings()
         store = ReminderStore(
             storage.db,
-            followups=load_followups(default_flows_dir()),
+            followups=load_followups(settings.flows_dir),
             answers_of=_answers_reader(storage),
-            config={"emergency_number": number},
+            config={"emergency_number": settings.emergency_number},
         )
         _stores[storage] = store
     return store

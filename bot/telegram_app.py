@@ -536,8 +536,13 @@ async def serve(settings: RunSettings, stop: asyncio.Event) -> None:
     application = build_application(settings, processor)
     hipbot = HipBot(engine, storage, features=features)
     hipbot.install(application)
-    if not await _reach_telegram(application, stop):
-        storage.close()
+    try:
+        reached = await _reach_telegram(application, stop)
+    except BaseException:  # a refused token, or cancelled: close what the tries opened
+        await _close_unstarted(application, storage)
+        raise
+    if not reached:
+        await _close_unstarted(application, storage)
         return
     sender = OutboxSender(storage, application.bot, settings.rate_limit)
     hipbot.sender = sender
@@ -583,6 +588,18 @@ async def _reach_telegram(
                 await asyncio.wait_for(stop.wait(), wait)
             wait = min(wait * 2, 60.0)
     return False
+
+
+async def _close_unstarted(
+    application: Application[Any, Any, Any, Any, Any, Any], storage: SqlStorage
+) -> None:
+    """Close the HTTP sessions the start-up tries opened: PTB's ``Application.shutdown``
+    does nothing for an application whose ``initialize`` never succeeded (stopped with
+    Ctrl-C while Telegram was unreachable), which left "Unclosed client session" errors."""
+    try:
+        await application.bot.shutdown()
+    finally:
+        storage.close()
 
 
 async def _run_jobs(

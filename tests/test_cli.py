@@ -21,13 +21,13 @@ MERMAID = ROOT / "tests" / "mermaid"
 
 
 def hipbot(
-    *args: str, stdin: str = "", cwd: Path = ROOT, timeout: float = 60
+    *args: str, stdin: str = "", cwd: Path = ROOT, timeout: float = 60, **given: str
 ) -> subprocess.CompletedProcess[str]:
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("HIPBOT_", "TELEGRAM_")) and key != "DATABASE_URL"
-    }
+    } | given
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         input=stdin,
@@ -316,3 +316,80 @@ def test_validate_good_and_broken() -> None:
         "tests/flows/broken/unknown_step.yaml > steps.pain > buttons[2].go: "
         "unknown step 'pain_scor' (did you mean 'pain_score'?)\n"
     )
+
+
+# ---------------------------------------------------------------- operators' commands
+
+
+def test_help_lists_every_command_on_one_line_in_plain_words() -> None:
+    result = hipbot("--help")
+    assert result.returncode == 0
+    commands = "run chat validate lint graph test doctor db clinic staff broadcast purge keys"
+    commands += " alerts reminders"
+    lines = result.stdout.splitlines()
+    for name in commands.split():
+        line = next((x for x in lines if x.split()[:1] == [name]), None)
+        assert line is not None and len(line.split()) > 2, f"{name} has no one-line description"
+    assert "``" not in result.stdout and "run | chat" not in result.stdout
+
+
+def _clinic_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'ops.db'}",
+        "HIPBOT_DATA_DIR": str(tmp_path / "d"),
+    }
+
+
+def test_clinic_link_without_out_writes_the_qr_code_into_the_data_folder(tmp_path: Path) -> None:
+    env = _clinic_env(tmp_path)
+    assert hipbot("clinic", "add", "Hip Clinic", cwd=tmp_path, **env).returncode == 0
+    work = tmp_path / "work"
+    work.mkdir()
+    result = hipbot("clinic", "link", "1", "--bot", "HipHelpBot", cwd=work, **env)
+    assert result.returncode == 0, result.stderr
+    png = tmp_path / "d" / "clinic-1.png"
+    assert png.read_bytes().startswith(b"\x89PNG")
+    assert f"QR code: {png}" in result.stdout
+    assert list(work.iterdir()) == []
+
+
+def test_a_clinic_name_is_unique_and_an_ambiguous_name_is_an_error(tmp_path: Path) -> None:
+    env = _clinic_env(tmp_path)
+    assert hipbot("clinic", "add", "Hip Clinic", cwd=tmp_path, **env).returncode == 0
+    again = hipbot("clinic", "add", "  hip   clinic ", cwd=tmp_path, **env)
+    assert again.returncode == 1
+    assert "clinic 1 is already named 'Hip Clinic'" in again.stderr
+    # two clinics that share a name (made before names were unique): no silent first pick
+    from bot.storage import SqlStorage
+    from bot.storage.clinics import ClinicStore
+
+    storage = SqlStorage(str(tmp_path / "ops.db"))
+    ClinicStore(storage.db).add_clinic("Hip Clinic", 0.0)
+    storage.close()
+    for args in (["staff", "list", "Hip Clinic"], ["alerts", "on", "Hip Clinic"]):
+        result = hipbot(*args, cwd=tmp_path, **env)
+        assert result.returncode == 1, args
+        assert "2 clinics are named 'Hip Clinic' (ids 1, 2): give the id instead" in result.stderr
+    assert hipbot("staff", "list", "2", cwd=tmp_path, **env).returncode == 0
+
+
+def test_alerts_list_for_one_clinic_and_an_empty_staff_list_say_so(tmp_path: Path) -> None:
+    env = _clinic_env(tmp_path)
+    empty = hipbot("staff", "list", cwd=tmp_path, **env)
+    assert empty.returncode == 0 and "no clinics yet" in empty.stdout
+    hipbot("clinic", "add", "Hip Clinic", cwd=tmp_path, **env)
+    hipbot("clinic", "add", "Knee Clinic", cwd=tmp_path, **env)
+    assert hipbot("alerts", "on", "2", cwd=tmp_path, **env).returncode == 0
+    off = hipbot("alerts", "list", "1", cwd=tmp_path, **env)
+    assert off.returncode == 0
+    assert off.stdout.strip() == "clinic 1: red-flag alerts off (turn on: hipbot alerts on 1)"
+    on = hipbot("alerts", "list", "Knee Clinic", cwd=tmp_path, **env)
+    assert on.stdout.startswith("clinic 2: alerts on since ")
+    one = hipbot("staff", "list", "1", cwd=tmp_path, **env)
+    assert one.stdout.strip() == (
+        "clinic 1 (Hip Clinic) has no staff yet: hipbot staff add 1 TELEGRAM_USER_ID --role admin"
+    )
+    every = hipbot("staff", "list", cwd=tmp_path, **env)
+    assert every.stdout.startswith("no clinic has staff yet")
+    hipbot("staff", "add", "2", "42", "--role", "editor", cwd=tmp_path, **env)
+    assert hipbot("staff", "list", cwd=tmp_path, **env).stdout == "2\tKnee Clinic\t42\teditor\n"

@@ -9,10 +9,11 @@ import pytest
 import yaml
 
 from bot import lint
+from tests.fakes.shared import shared_file
 
 ROOT = Path(__file__).parents[1]
 FLOWS = ROOT / "flows"
-SEED = Path(__file__).parents[2] / "shared/seed/hip-impingement-physical-therapy.txt"
+SEED_FILE = "seed/hip-impingement-physical-therapy.txt"
 
 HARD = (
     "Hip impingement is a structural or mechanical disorder with considerable variability in "
@@ -159,8 +160,7 @@ def runs(tokens: list[str], size: int) -> set[tuple[str, ...]]:
 
 
 def test_no_run_of_eight_words_is_copied_from_the_seed() -> None:
-    assert SEED.is_file(), f"seed not found at {SEED}"
-    seed_runs = runs(words(SEED.read_text(encoding="utf-8")), 8)
+    seed_runs = runs(words(shared_file(SEED_FILE).read_text(encoding="utf-8")), 8)
     files = sorted(FLOWS.rglob("*.yaml"))
     assert files
     copied = {
@@ -172,7 +172,7 @@ def test_no_run_of_eight_words_is_copied_from_the_seed() -> None:
 
 
 def test_the_copy_check_would_catch_a_copy() -> None:
-    seed = words(SEED.read_text(encoding="utf-8"))
+    seed = words(shared_file(SEED_FILE).read_text(encoding="utf-8"))
     sentence = " ".join(seed[40:48])
     assert runs(words(f"<b>{sentence}</b>"), 8) & runs(seed, 8)
 

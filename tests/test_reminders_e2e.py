@@ -5,7 +5,12 @@ SIGKILL and a restart. Over Telegram (the real ``hipbot run`` against the fake B
 The bot subprocess uses the real clock, so a reminder set for 10:00 would take hours to come.
 These tests make it due now by writing its ``next_due_utc`` in the database file while the
 bot runs (``make_due``), exactly what the passing of time would do to that row; the sweep
-(every 2 seconds) then finds it. The console test injects its clock instead.
+(every 2 seconds) then finds it. The console tests inject their clock instead.
+
+What the bot does with a due reminder depends on the person's local hour (quiet hours hold it
+at night), so the test person's time zone is a UTC offset picked from the current UTC time
+(``offset_for_local_hour``): midday for the tests that expect a reminder, 23:00 or 03:00 for
+the ones that expect it held. The tests then pass at any hour, in any ``TZ``.
 """
 
 from __future__ import annotations
@@ -14,8 +19,13 @@ import io
 import sqlite3
 import time
 from contextlib import closing
+from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from bot.console import Console, console_chat_id
 from bot.conversation import Conversation
@@ -94,8 +104,17 @@ def text_with(fake: FakeBotApi, words: str) -> SentMessage:
     return fake.wait_for_sync(find, TIMEOUT, f"a message containing {words!r}")
 
 
-def set_daily_tip(fake: FakeBotApi) -> None:
-    """The person sets a daily tip at 10:00 London time, in the conversation."""
+def offset_for_local_hour(hour: int, now: float | None = None) -> int:
+    """The whole-hour UTC offset (-12..+14) at which the local time now is ``hour``:xx."""
+    utc_hour = datetime.fromtimestamp(time.time() if now is None else now, UTC).hour
+    offset = (hour - utc_hour) % 24
+    return offset - 24 if offset > 14 else offset
+
+
+def set_daily_tip(fake: FakeBotApi, local_hour: int = 12) -> int:
+    """The person sets a daily tip at 10:00, in the conversation, living at the UTC offset
+    where the local time is now ``local_hour``:xx (they type the offset). Returns it."""
+    offset = offset_for_local_hour(local_hour)
     user = fake.user(CHAT)
     user.send_command("/start")
     keyboard_with(fake, "Open the menu")
@@ -103,9 +122,7 @@ def set_daily_tip(fake: FakeBotApi) -> None:
     keyboard_with(fake, "Reminders")
     user.click("Reminders")
     keyboard_with(fake, "Europe")
-    user.click("Europe")
-    keyboard_with(fake, "London")
-    user.click("London")
+    user.send_text(f"UTC{offset:+d}")
     keyboard_with(fake, "Yes, that is fine")
     user.click("Yes, that is fine")
     keyboard_with(fake, "A daily hip tip")
@@ -113,6 +130,7 @@ def set_daily_tip(fake: FakeBotApi) -> None:
     text_with(fake, "What time suits you?")
     user.send_text("10:00")
     text_with(fake, "every day at 10:00")
+    return offset
 
 
 def test_set_receive_snooze_receive_again_and_stop_over_telegram(
@@ -127,7 +145,6 @@ def test_set_receive_snooze_receive_again_and_stop_over_telegram(
     fake.user(CHAT).click("Snooze 15 min", message_id=first.message_id)
     text_with(fake, "Snoozed")
     snoozed = reminder_row(bot)
-    # 15 minutes from now (or the end of quiet time, if the test runs at night in London)
     assert snoozed is not None and snoozed[1] is not None and snoozed[1] >= time.time() + 14 * 60
     make_due(bot)
     second = wait_for_reminders(fake, 2)[-1]
@@ -165,42 +182,97 @@ def test_sigkill_and_restart_lose_nothing_and_repeat_nothing(
     assert row is not None and row[2] == 2 and row[1] is not None and row[1] > time.time()
 
 
+@pytest.mark.parametrize("local_hour", [23, 3])
+def test_a_reminder_due_in_quiet_hours_is_held_until_eight(
+    fake: FakeBotApi, bot: BotProcess, local_hour: int
+) -> None:
+    offset = set_daily_tip(fake, local_hour)
+    (_, planned, _) = fake.wait_for_sync(lambda: reminder_row(bot), TIMEOUT, "the reminder row")
+    make_due(bot)
+    # the sweep moves the row to the end of the quiet hours (08:00 local) instead of sending
+    row = fake.wait_for_sync(
+        lambda: r if (r := reminder_row(bot)) and r[1] and r[1] > time.time() + 60 else None,
+        TIMEOUT,
+        "the reminder held",
+    )
+    local_zone = timezone(timedelta(hours=offset))
+    held_until = datetime.fromtimestamp(row[1], local_zone)
+    now_local = datetime.now(local_zone)
+    assert (held_until.hour, held_until.minute) == (8, 0)
+    assert timedelta(0) < held_until - now_local < timedelta(hours=10)
+    assert row[2] == 0  # nothing counted as sent
+    assert reminders_received(fake) == []
+    assert planned is not None and planned > time.time()
+
+
+def test_offset_for_local_hour_gives_that_hour_at_every_utc_hour() -> None:
+    midnight = datetime(2026, 12, 2, tzinfo=UTC).timestamp()
+    for utc_hour in range(24):
+        now = midnight + utc_hour * 3600 + 30 * 60
+        for hour in (3, 12, 23):
+            offset = offset_for_local_hour(hour, now)
+            assert -12 <= offset <= 14
+            assert datetime.fromtimestamp(now, timezone(timedelta(hours=offset))).hour == hour
+
+
 # ---------------------------------------------------------------- hipbot chat
 
 
+LONDON = ZoneInfo("Europe/London")
+
+
 class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
+    """The console's clock, starting at a fixed London wall time (never the machine's)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start.timestamp()
 
     def __call__(self) -> float:
         return self.now
 
+    def set_local(self, day: date, hour: int, minute: int) -> None:
+        self.now = datetime.combine(day, dtime(hour, minute), LONDON).timestamp()
+
+
+class ConsoleChat:
+    """``hipbot chat`` on a real SQLite file, with an injected clock."""
+
+    def __init__(self, folder: Path, clock: Clock) -> None:
+        self.storage = SqlStorage(str(folder / "chat.db"))
+        features = load_features(["bot.reminders_feature"])
+        features.setup(self.storage)
+        chat_id = console_chat_id("pat")
+        self.out = io.StringIO()
+        engine = Engine(load_bundle([REPO / "flows"]))
+        conversation = Conversation(engine, self.storage, str(chat_id))
+        self.console = Console(conversation, features, chat_id, self.out, clock)
+
+    def said(self, action: str) -> str:
+        start = len(self.out.getvalue())
+        self.console.act(action)
+        return self.out.getvalue()[start:]
+
+    def delivered(self) -> str:
+        start = len(self.out.getvalue())
+        self.console.deliver_due()
+        return self.out.getvalue()[start:]
+
+    def tip_due(self) -> float:
+        return float(
+            self.storage.db.one("SELECT next_due_utc FROM reminders WHERE kind = 'tip'")[0]
+        )
+
+    def set_daily_tip_in_london(self) -> None:
+        for step in ("/remind", "Europe", "London", "Yes, that is fine", "A daily hip tip"):
+            self.said(step)
+        assert "every day at 10:00" in self.said("10:00")
+
 
 def test_set_receive_snooze_and_stop_in_hipbot_chat(tmp_path: Path) -> None:
-    bundle = load_bundle([REPO / "flows"])
-    storage = SqlStorage(str(tmp_path / "chat.db"))
-    features = load_features(["bot.reminders_feature"])
-    features.setup(storage)
-    chat_id = console_chat_id("pat")
-    out = io.StringIO()
-    clock = Clock()
-    console = Console(
-        Conversation(Engine(bundle), storage, str(chat_id)), features, chat_id, out, clock
-    )
-
-    def said(action: str) -> str:
-        start = len(out.getvalue())
-        console.act(action)
-        return out.getvalue()[start:]
-
-    def delivered() -> str:
-        start = len(out.getvalue())
-        console.deliver_due()
-        return out.getvalue()[start:]
-
-    for step in ("/remind", "Europe", "London", "Yes, that is fine", "A daily hip tip"):
-        said(step)
-    assert "every day at 10:00" in said("10:00")
+    clock = Clock(datetime(2026, 12, 2, 12, 0, tzinfo=LONDON))
+    chat = ConsoleChat(tmp_path, clock)
+    storage, said, delivered = chat.storage, chat.said, chat.delivered
+    chat.set_daily_tip_in_london()
     listing = said("/reminders")
     assert "A daily hip tip" in listing and "every day at 10:00" in listing
     assert delivered() == ""  # not due yet
@@ -220,3 +292,27 @@ def test_set_receive_snooze_and_stop_in_hipbot_chat(tmp_path: Path) -> None:
     assert delivered() == ""
     assert "no reminders yet" in said("/reminders")
     storage.close()
+
+
+@pytest.mark.parametrize(("hour", "minute", "next_morning"), [(23, 30, True), (3, 0, False)])
+def test_a_reminder_due_at_night_waits_for_eight_in_hipbot_chat(
+    tmp_path: Path, hour: int, minute: int, next_morning: bool
+) -> None:
+    """Quiet hours (21:00-08:00 by default) hold a reminder that falls due at 23:30 or 03:00
+    London time; it comes at 08:00, once."""
+    night = date(2026, 12, 2)
+    clock = Clock(datetime(2026, 12, 2, 12, 0, tzinfo=LONDON))
+    chat = ConsoleChat(tmp_path, clock)
+    chat.set_daily_tip_in_london()
+    clock.set_local(night, hour, minute)
+    chat.storage.db.execute("UPDATE reminders SET next_due_utc = ?", (clock.now - 5,))
+    assert chat.delivered() == ""
+    morning = night + timedelta(days=1) if next_morning else night
+    eight = datetime.combine(morning, dtime(8, 0), LONDON).timestamp()
+    assert chat.tip_due() == eight
+    clock.now = eight - 60
+    assert chat.delivered() == ""
+    clock.now = eight + 1
+    assert TITLE in chat.delivered()
+    assert chat.delivered() == ""
+    chat.storage.close()

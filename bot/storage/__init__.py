@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.crypto import Codec, use_codec
 from bot.storage.base import ConflictError, OutboxRow, Storage
+from bot.storage.db import Database
 from bot.storage.memory import MemoryStorage
 from bot.storage.sql import SqlStorage
 
@@ -24,25 +26,41 @@ __all__ = [
 ]
 
 
-def open_storage(url: str) -> Storage:
+def sqlite_path(url: str) -> str | None:
+    """The file (or ``:memory:``) of a ``sqlite://`` URL; None for any other URL."""
+    if not url.startswith("sqlite://"):
+        return None
+    path = url.removeprefix("sqlite://").removeprefix("/")
+    if path in ("", ":memory:"):
+        return ":memory:"
+    if url.startswith("sqlite:////"):
+        path = "/" + path.lstrip("/")
+    return path
+
+
+def open_storage(url: str, codec: Codec | None = None) -> Storage:
     """``sqlite:///path/to/file.db``, ``sqlite://:memory:``, ``memory://`` or
-    ``postgresql://user:password@host:port/database``."""
+    ``postgresql://user:password@host:port/database``. ``codec``: open with these data keys
+    instead of the configured ones (``hipbot db copy``, ``hipbot restore``)."""
     if url.startswith(("postgresql://", "postgres://")):
         from bot.storage.postgres import PostgresDatabase
 
-        return SqlStorage(url, PostgresDatabase(url))
+        return _sql(url, PostgresDatabase(url), codec)
     if url.startswith("memory://"):
         return MemoryStorage()
-    if url.startswith("sqlite://"):
-        path = url.removeprefix("sqlite://").removeprefix("/")
-        if path in ("", ":memory:"):
-            return SqlStorage(":memory:")
-        if url.startswith("sqlite:////"):
-            path = "/" + path.lstrip("/")
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return SqlStorage(path)
+    path = sqlite_path(url)
+    if path is not None:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return _sql(path, Database(path), codec)
     from bot.errors import ConfigError
 
     raise ConfigError(
         f"DATABASE_URL {url.split('://')[0]!r} is not supported: use sqlite:///path/to/hipbot.db or postgresql://user@host/db"
     )
+
+
+def _sql(path: str, db: Database, codec: Codec | None) -> SqlStorage:
+    if codec is not None:
+        use_codec(db, codec)
+    return SqlStorage(path, db)

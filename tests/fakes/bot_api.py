@@ -2,7 +2,8 @@
 
 ``FakeBotApi`` is a small aiohttp server on 127.0.0.1 that answers ``/bot<token>/<method>`` the
 way api.telegram.org does, checks every request against the Bot API reference
-(``/work/shared/telegram-bot-api/api.min.json``), and rejects what Telegram rejects (too long or
+(``telegram-bot-api/api.min.json`` in the shared folder beside the repository, or
+``TELEGRAM_API_SPEC``), and rejects what Telegram rejects (too long or
 badly formatted text, oversized ``callback_data``, editing a missing message, ...). Tests drive
 simulated people through :meth:`FakeBotApi.user` and look at what the bot did with
 :meth:`FakeBotApi.messages` / :meth:`FakeBotApi.calls` / :meth:`FakeBotApi.wait_for_message`.
@@ -50,9 +51,9 @@ import aiohttp
 from aiohttp import web
 
 from bot.telegram_html import MAX_CAPTION, MAX_TEXT, HtmlProblem, check_html
+from tests.fakes.shared import shared_file
 
 __all__ = [
-    "DEFAULT_SPEC_PATH",
     "DEFAULT_TOKEN",
     "ApiError",
     "ApiSpec",
@@ -70,9 +71,7 @@ JSONDict = dict[str, Any]
 T = TypeVar("T")
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForHipbotTests_0123456789"
-DEFAULT_SPEC_PATH = Path(
-    os.environ.get("TELEGRAM_API_SPEC", "/work/shared/telegram-bot-api/api.min.json")
-)
+SPEC_FILE = "telegram-bot-api/api.min.json"
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_CALLBACK_ANSWER = 200
@@ -161,7 +160,10 @@ class ApiSpec:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> ApiSpec:
-        return _load_spec(str(path or DEFAULT_SPEC_PATH))
+        """The reference at ``path``, ``TELEGRAM_API_SPEC``, or the shared folder's copy."""
+        return _load_spec(
+            str(path or os.environ.get("TELEGRAM_API_SPEC") or shared_file(SPEC_FILE))
+        )
 
     def method(self, name: str) -> MethodSpec | None:
         return self._by_lower.get(name.lower())
