@@ -1,0 +1,463 @@
+"""What a flow author reads when a flow or tips catalog is wrong: file, breadcrumb, fix.
+
+Each test writes a small flow with one mistake to a temporary folder and pins the whole
+message, so a message that loses its path, its bad value or its advice fails here. The
+broken files of tests/flows/broken/ (test_validation.py) cover other mistakes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.errors import FlowErrors
+from bot.loader import load_bundle
+from bot.model import Bundle
+
+QUESTION_FLOW = """\
+flow: f
+version: 1
+start: q
+steps:
+  q:
+    say: "Tell me"
+    ask: {ask}
+    next: bye
+  bye:
+    say: "Bye"
+    end: true
+"""
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Messages name files as given: load them relative to a temporary folder."""
+    monkeypatch.chdir(tmp_path)
+
+
+def write(**files: str) -> list[str]:
+    for name, text in files.items():
+        Path(f"{name}.yaml").write_text(text, encoding="utf-8")
+    return [f"{name}.yaml" for name in files]
+
+
+def problems(**files: str) -> list[str]:
+    with pytest.raises(FlowErrors) as caught:
+        load_bundle(write(**files))
+    return [str(error) for error in caught.value.errors]
+
+
+def loads(**files: str) -> Bundle:
+    return load_bundle(write(**files))
+
+
+def question(ask: str) -> list[str]:
+    return problems(f=QUESTION_FLOW.format(ask=ask))
+
+
+# ---------------------------------------------------------------- questions (ask:)
+
+
+@pytest.mark.parametrize("kind", ["choice", "multi"])
+def test_a_choice_without_options_says_what_options_are(kind: str) -> None:
+    assert question(f"{{type: {kind}, save: a}}") == [
+        f"f.yaml > steps.q > ask: a '{kind}' question needs 'options' (a list of value and label)"
+    ]
+
+
+@pytest.mark.parametrize("kind", ["yes_no", "integer", "time"])
+def test_options_on_a_question_that_has_none_are_refused(kind: str) -> None:
+    limits = ", min: 0, max: 3" if kind == "integer" else ""
+    ask = f"{{type: {kind}, save: a{limits}, options: [{{value: x, label: X}}]}}"
+    assert question(ask) == [
+        f"f.yaml > steps.q > ask > options: a '{kind}' question takes no options"
+    ]
+
+
+def test_a_time_zone_question_may_offer_a_few_zones_as_buttons() -> None:
+    bundle = loads(
+        f=QUESTION_FLOW.format(
+            ask="{type: timezone, save: tz, options: [{value: europe__london, label: London}]}"
+        )
+    )
+    asked = bundle.flows["f"].steps["q"].input
+    assert asked is not None
+    assert [o.value for o in asked.options] == ["europe__london"]
+
+
+@pytest.mark.parametrize("limits", ["min: 1", "max: 5", ""])
+def test_an_integer_question_needs_both_ends_of_its_scale(limits: str) -> None:
+    ask = f"{{type: integer, save: n, {limits}}}" if limits else "{type: integer, save: n}"
+    assert question(ask) == [
+        "f.yaml > steps.q > ask: an 'integer' question needs both 'min' and 'max'"
+    ]
+
+
+def test_a_scale_upside_down_names_both_ends() -> None:
+    assert question("{type: integer, save: n, min: 5, max: 3}") == [
+        "f.yaml > steps.q > ask > min: min 5 is larger than max 3"
+    ]
+
+
+def test_a_scale_of_one_value_is_allowed() -> None:
+    bundle = loads(f=QUESTION_FLOW.format(ask="{type: integer, save: n, min: 4, max: 4}"))
+    asked = bundle.flows["f"].steps["q"].input
+    assert asked is not None
+    assert (asked.kind, asked.save, asked.minimum, asked.maximum) == ("integer", "n", 4, 4)
+
+
+@pytest.mark.parametrize("limits", ["min: 1", "max: 5", "min: 1, max: 5"])
+def test_min_and_max_belong_to_integer_questions_only(limits: str) -> None:
+    assert question(f"{{type: time, save: t, {limits}}}") == [
+        "f.yaml > steps.q > ask: 'min' and 'max' only apply to integer questions, not 'time'"
+    ]
+
+
+@pytest.mark.parametrize("label", ["done_label: Done", "none_label: Nothing"])
+def test_done_and_none_labels_belong_to_multi_questions_only(label: str) -> None:
+    ask = f"{{type: choice, save: c, {label}, options: [{{value: a, label: A}}]}}"
+    assert question(ask) == [
+        "f.yaml > steps.q > ask: 'done_label' and 'none_label' only apply to 'multi' questions"
+    ]
+
+
+def test_an_option_value_used_twice_is_named_once() -> None:
+    ask = (
+        "{type: choice, save: c, options: ["
+        "{value: a, label: A}, {value: b, label: B}, {value: a, label: C}, {value: a, label: D}]}"
+    )
+    assert question(ask) == ["f.yaml > steps.q > ask > options: the value 'a' is used twice"]
+
+
+def test_a_multi_question_keeps_its_labels_reask_and_audit() -> None:
+    ask = (
+        "{type: multi, save: m, done_label: Finished, none_label: Neither, audit: true, "
+        "reask: 'Tap one or more.', options: [{value: a, label: A}, {value: b, label: B}]}"
+    )
+    asked = loads(f=QUESTION_FLOW.format(ask=ask)).flows["f"].steps["q"].input
+    assert asked is not None
+    assert asked.done_label is not None and asked.done_label.get("en") == "Finished"
+    assert asked.none_label is not None and asked.none_label.get("en") == "Neither"
+    assert [m.text.get("en") for m in asked.reask] == ["Tap one or more."]
+    assert asked.audit is True
+    assert [(o.value, o.label.get("en")) for o in asked.options] == [("a", "A"), ("b", "B")]
+
+
+def test_a_label_of_a_question_option_is_checked_as_a_button_label() -> None:
+    ask = "{type: choice, save: c, options: [{value: a, label: '<i>A</i>'}]}"
+    assert question(ask) == [
+        "f.yaml > steps.q > ask > options[0].label: '<i>': button labels are plain text and "
+        "Telegram would show it as typed; write the label without HTML (& and < are fine)"
+    ]
+
+
+# ---------------------------------------------------------------- start, resume, moved, routes
+
+
+FLOW_HEAD = """\
+flow: f
+version: 1
+"""
+STEPS = """\
+steps:
+  menu:
+    say: "Menu"
+    buttons:
+      - {label: "Bye", go: bye}
+  bye:
+    say: "Bye"
+    end: true
+"""
+
+
+def test_an_unknown_start_step_is_named_with_a_suggestion() -> None:
+    flow = FLOW_HEAD + "start: men\nresume: menu\n" + STEPS
+    assert problems(f=flow) == ["f.yaml > start: unknown step 'men' (did you mean 'menu'?)"]
+
+
+def test_an_unknown_resume_step_is_named_with_a_suggestion() -> None:
+    flow = FLOW_HEAD + "start: menu\nresume: by\n" + STEPS
+    assert problems(f=flow) == ["f.yaml > resume: unknown step 'by' (did you mean 'bye'?)"]
+
+
+def test_a_moved_step_that_still_exists_must_leave_moved() -> None:
+    flow = FLOW_HEAD + "start: menu\nmoved: {bye: menu}\n" + STEPS
+    assert problems(f=flow) == [
+        "f.yaml > moved.bye: step 'bye' still exists; remove it from 'moved'"
+    ]
+
+
+def test_a_moved_step_must_point_at_a_step_that_exists() -> None:
+    flow = FLOW_HEAD + "start: menu\nmoved: {old_menu: menuu}\n" + STEPS
+    assert problems(f=flow) == [
+        "f.yaml > moved.old_menu: unknown step 'menuu' (did you mean 'menu'?)"
+    ]
+
+
+def test_a_command_given_twice_is_named_at_both_routes() -> None:
+    routes = "routes:\n  - {command: menu, go: menu}\n  - {command: menu, go: bye}\n"
+    assert problems(f=FLOW_HEAD + "start: menu\n" + routes + STEPS) == [
+        "f.yaml > routes[0].command: duplicate command 'menu'",
+        "f.yaml > routes[1].command: duplicate command 'menu'",
+    ]
+
+
+def test_a_route_to_an_unknown_step_or_flow_is_named() -> None:
+    routes = "routes:\n  - {command: menu, go: mneu}\n  - {command: help, go: 'other:menu'}\n"
+    assert problems(f=FLOW_HEAD + "start: menu\n" + routes + STEPS) == [
+        "f.yaml > routes[0].go: unknown step 'mneu' (did you mean 'menu'?)",
+        "f.yaml > routes[1].go: unknown flow 'other'",
+    ]
+
+
+def test_a_step_missing_in_another_flow_names_that_flow() -> None:
+    main = FLOW_HEAD.replace("flow: f", "flow: main") + "entry: true\nstart: menu\n"
+    main += STEPS.replace("go: bye", "go: 'extra:strech'")
+    extra = "flow: extra\nversion: 1\nstart: stretch\nsteps:\n  stretch:\n"
+    extra += "    say: Stretch\n    end: true\n"
+    assert problems(main=main, extra=extra) == [
+        "main.yaml > steps.menu > buttons[0].go: unknown step 'strech' in flow 'extra' "
+        "(did you mean 'stretch'?)",
+        "main.yaml > steps.bye: unreachable: no button, next, branch or route leads here "
+        "(link it or remove it)",
+    ]
+
+
+def test_a_step_reached_only_from_another_flow_or_a_route_is_reachable() -> None:
+    main = FLOW_HEAD.replace("flow: f", "flow: main") + "entry: true\nstart: menu\n"
+    main += STEPS.replace("go: bye", "go: 'extra:'")
+    extra = (
+        "flow: extra\nversion: 1\nstart: stretch\n"
+        "routes:\n  - {command: walk, go: walk}\n"
+        "steps:\n"
+        "  stretch:\n    say: Stretch\n    end: true\n"
+        "  walk:\n    say: Walk\n    end: true\n"
+        "  back:\n    say: Back\n    end: true\n"
+    )
+    main = main.replace("go: menu", "go: menu")
+    assert problems(main=main, extra=extra) == [
+        "main.yaml > steps.bye: unreachable: no button, next, branch or route leads here "
+        "(link it or remove it)",
+        "extra.yaml > steps.back: unreachable: no button, next, branch or route leads here "
+        "(link it or remove it)",
+    ]
+
+
+# ---------------------------------------------------------------- steps
+
+
+def step_problems(step: str, extra_steps: str = "") -> list[str]:
+    flow = (
+        FLOW_HEAD
+        + "start: s\nsteps:\n  s:\n"
+        + "".join(f"    {line}\n" for line in step.splitlines())
+        + "  bye:\n    say: Bye\n    end: true\n"
+        + extra_steps
+    )
+    return problems(f=flow)
+
+
+def test_a_step_with_next_and_branch_is_refused() -> None:
+    assert step_problems("say: Hi\nnext: bye\nbranch:\n  - go: bye") == [
+        "f.yaml > steps.s: a step has either 'next' or 'branch', not both"
+    ]
+
+
+def test_an_end_step_cannot_go_on() -> None:
+    assert step_problems("say: Hi\nnext: bye\nend: true") == [
+        "f.yaml > steps.s: an 'end: true' step cannot also ask or go on with next/branch"
+    ]
+
+
+def test_an_end_step_cannot_ask() -> None:
+    assert step_problems("say: Hi\nask: {type: yes_no, save: y}\nend: true") == [
+        "f.yaml > steps.s: an 'end: true' step cannot also ask or go on with next/branch",
+        "f.yaml > steps.bye: unreachable: no button, next, branch or route leads here "
+        "(link it or remove it)",
+    ]
+
+
+def test_a_question_with_no_way_on_says_so() -> None:
+    assert step_problems(
+        "say: Hi\nask: {type: yes_no, save: y}\nbuttons: []",
+        "  other:\n    say: x\n    next: bye\n",
+    )[:1] == [
+        "f.yaml > steps.s: this step asks a question but has no way on: add 'next', "
+        "'branch' or buttons, or mark it 'end: true'"
+    ]
+
+
+def test_a_question_must_say_something() -> None:
+    assert step_problems("ask: {type: yes_no, save: y}\nnext: bye") == [
+        "f.yaml > steps.s: a step with a question or buttons must 'say' something to put them under"
+    ]
+
+
+def test_a_message_condition_on_an_answer_nobody_saves_is_named() -> None:
+    assert step_problems(
+        "ask: {type: yes_no, save: ready}\n"
+        "say:\n  - Hi\n  - {text: Good, if: {answer: redy, equals: true}}\nnext: bye"
+    ) == [
+        "f.yaml > steps.s > say[1].if: no step saves an answer named 'redy' (did you mean 'ready'?)"
+    ]
+
+
+def test_a_branch_test_with_two_operators_is_refused() -> None:
+    # (the broken test then also counts as a missing 'if': a second, less helpful message)
+    assert step_problems(
+        "say: Hi\nask: {type: integer, save: pain, min: 0, max: 10}\n"
+        "branch:\n  - {if: {answer: pain, at_least: 7, at_most: 9}, go: bye}\n  - go: bye"
+    )[:1] == [
+        "f.yaml > steps.s > branch[0].if: a test on 'pain' needs exactly one of equals, "
+        "not_equals, in, has, has_any, at_least, at_most, answered (found ['at_least', 'at_most'])"
+    ]
+
+
+def test_a_long_button_label_is_named_with_its_length() -> None:
+    label = "A" * 65
+    assert step_problems(f"say: Hi\nbuttons:\n  - {{label: {label}, go: bye}}") == [
+        f"f.yaml > steps.s: button label {'A' * 30!r}... (en) is 65 characters; keep it under 64"
+    ]
+
+
+def test_a_button_label_of_64_characters_is_fine() -> None:
+    flow = (
+        FLOW_HEAD
+        + "start: s\nsteps:\n  s:\n    say: Hi\n    buttons:\n"
+        + f"      - {{label: {'A' * 64}, go: bye}}\n"
+        + "  bye:\n    say: Bye\n    end: true\n"
+    )
+    assert [b.label.get("en") for b in loads(f=flow).flows["f"].steps["s"].buttons] == ["A" * 64]
+
+
+def test_an_unknown_catalog_lists_the_catalogs_there_are() -> None:
+    catalog = "catalog: daily\ntags: {all: true}\ntips:\n  - {id: a, tags: [all], text: Walk.}\n"
+    assert step_problems("say: Tips\ntips: {catalog: dayly}\nnext: bye") == [
+        "f.yaml > steps.s > tips > catalog: unknown tips catalog 'dayly'; "
+        "no file here starts with 'catalog:'"
+    ]
+    flow = FLOW_HEAD + "start: s\nsteps:\n  s:\n    say: Tips\n    tips: {catalog: dayly}\n"
+    flow += "    next: bye\n  bye:\n    say: Bye\n    end: true\n"
+    assert problems(f=flow, c=catalog) == [
+        "f.yaml > steps.s > tips > catalog: unknown tips catalog 'dayly' "
+        "(did you mean 'daily'?); catalogs: daily"
+    ]
+
+
+# ---------------------------------------------------------------- YAML mistakes
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "flow: f\nversion: 1\nstart: s\nsteps:\n  s:\n    say: Note: this\n",
+            "line 6, column 14: mapping values are not allowed here "
+            "(a text with ': ' in it needs quotes around it)",
+        ),
+        (
+            "flow: f\nversion: 1\nstart: s\nsteps:\n\ts:\n",
+            "line 5, column 1: found character '\\t' that cannot start any token "
+            "(indent with spaces, not tabs)",
+        ),
+        (
+            'flow: f\nversion: 1\nstart: s\nsteps:\n  s:\n    say: "Hello\n    end: true\n',
+            "line 8, column 1: found unexpected end of stream "
+            "(the quote opened on line 6 is never closed)",
+        ),
+        (
+            "flow: f\nversion: 1\nstart: s\nsteps:\n  s:\n    say: [Hi, there\n    end: true\n",
+            "line 7, column 8: expected ',' or ']', but got ':' "
+            "(a list in [ ] or a mapping in { } is not closed, or a text in it needs quotes)",
+        ),
+        (
+            "flow: f\nversion: 1\nstart: s\nsteps:\n  s:\n    say: {text: Hi\n    end: true\n",
+            "line 7, column 8: expected ',' or '}', but got ':' "
+            "(a list in [ ] or a mapping in { } is not closed, or a text in it needs quotes)",
+        ),
+    ],
+)
+def test_yaml_mistakes_come_with_a_fix(text: str, message: str) -> None:
+    assert problems(f=text) == [f"f.yaml: {message}"]
+
+
+def test_an_odd_yaml_mistake_gets_no_made_up_hint() -> None:
+    said = problems(f="flow: f\nversion: 1\nstart: &a s\nsteps: *b\n")
+    assert said == ["f.yaml: line 4, column 8: found undefined alias 'b'"]
+
+
+# ---------------------------------------------------------------- tips catalogs
+
+
+FLOW_WITH_TIPS = """\
+flow: f
+version: 1
+start: s
+steps:
+  s:
+    say: "What hurts?"
+    ask:
+      type: multi
+      save: hurts
+      options: [{value: sitting, label: Sitting}, {value: stairs, label: Stairs}]
+    next: tips
+  tips:
+    say: "Tips"
+    tips: {catalog: c}
+    end: true
+"""
+
+
+def test_a_catalog_is_built_with_its_tips_in_order() -> None:
+    catalog = (
+        "catalog: c\n"
+        "tags:\n  sitting: {answer: hurts, has: sitting}\n  stairs: {answer: hurts, has: stairs}\n"
+        "  all: true\n"
+        "tips:\n"
+        "  - {id: wedge, tags: [sitting], text: Use a wedge cushion.}\n"
+        "  - {id: rail, tags: [stairs, all], text: Hold the rail.}\n"
+        "  - {id: cushion, tags: [sitting], text: Sit high.}\n"
+    )
+    built = loads(f=FLOW_WITH_TIPS, c=catalog).catalogs["c"]
+    assert built.source == "c.yaml"
+    assert [(t.id, t.tags, t.text.get("en")) for t in built.tips] == [
+        ("wedge", ("sitting",), "Use a wedge cushion."),
+        ("rail", ("stairs", "all"), "Hold the rail."),
+        ("cushion", ("sitting",), "Sit high."),
+    ]
+    assert [t.id for t in built.fitting({"hurts": ["sitting"]})] == ["wedge", "rail", "cushion"]
+    assert [t.id for t in built.fitting({"hurts": []})] == ["rail"]
+
+
+def test_catalog_mistakes_are_all_named() -> None:
+    catalog = (
+        "catalog: c\n"
+        "tags:\n  sitting: {answer: hurts, has: sitting, equals: x}\n  zzz: true\n"
+        "tips:\n"
+        "  - {id: wedge, tags: [sitting], text: Use a wedge cushion.}\n"
+        "  - {id: wedge, tags: [qqqq], text: Again.}\n"
+    )
+    assert problems(f=FLOW_WITH_TIPS, c=catalog) == [
+        "c.yaml > tags.sitting: a test on 'hurts' needs exactly one of equals, not_equals, in, "
+        "has, has_any, at_least, at_most, answered (found ['equals', 'has'])",
+        "c.yaml > tips[1].id: duplicate tip id 'wedge'",
+        "c.yaml > tips[1].tags: unknown tag 'qqqq'; declare it under 'tags'",
+    ]
+
+
+def test_a_catalog_tag_on_an_answer_nobody_saves_is_named() -> None:
+    catalog = (
+        "catalog: c\ntags:\n  sitting: {answer: hurst, has: sitting}\n"
+        "tips:\n  - {id: wedge, tags: [sitting], text: Use a wedge cushion.}\n"
+    )
+    assert problems(f=FLOW_WITH_TIPS, c=catalog) == [
+        "c.yaml > tags.sitting: no step saves an answer named 'hurst' (did you mean 'hurts'?)"
+    ]
+
+
+def test_two_catalogs_with_one_id_name_the_other_file() -> None:
+    catalog = "catalog: c\ntags: {all: true}\ntips:\n  - {id: a, tags: [all], text: Walk.}\n"
+    assert problems(f=FLOW_WITH_TIPS, c=catalog, c2=catalog) == [
+        "c2.yaml > catalog: duplicate catalog id 'c' (also in c.yaml)"
+    ]
