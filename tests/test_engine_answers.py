@@ -1,0 +1,372 @@
+"""Answers as a person gives them, and what they see: keyboards, re-asks, summaries, consent.
+
+One small flow (written to a temporary folder) asks each kind of question; a second version
+adds a privacy policy whose consent gates the health questions. Driven like a person would:
+``chat.send(...)``, ``chat.click(...)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import texts
+from bot.conversation import Conversation
+from bot.engine import Engine
+from bot.loader import load_bundle
+from bot.storage import MemoryStorage
+
+FLOW = """\
+flow: t
+version: 1
+start: menu
+routes:
+  - {command: menu, go: menu}
+  - {command: help, go: help}
+steps:
+  menu:
+    say: "Menu"
+    buttons:
+      - {label: Pain, go: pain}
+      - {label: Steps, go: steps}
+      - {label: Zone, go: zone}
+      - {label: Ready, go: ready}
+      - {label: When, go: when}
+      - {label: Side, go: side}
+      - {label: Hurts, go: hurts}
+  help:
+    say: "Help"
+    buttons:
+      - {label: Back, go: menu}
+  pain:
+    topic: symptoms
+    say: "Pain now?"
+    ask: {type: integer, save: pain, min: 0, max: 10}
+    next: summary
+  steps:
+    say: "How many flights of stairs?"
+    ask: {type: integer, save: flights, min: 1, max: 20}
+    next: summary
+  zone:
+    say: "Where do you live?"
+    ask:
+      type: timezone
+      save: tz
+      options: [{value: europe__london, label: London}]
+    next: summary
+  ready:
+    say: "Ready?"
+    ask: {type: yes_no, save: ready}
+    next: summary
+  when:
+    say: "When?"
+    ask: {type: time, save: when}
+    next: summary
+  side:
+    say: "Which side?"
+    ask:
+      type: choice
+      save: side
+      options: [{value: left, label: Left}, {value: right, label: Right}]
+    next: summary
+  hurts:
+    say: "What hurts?"
+    ask:
+      type: multi
+      save: hurts
+      options: [{value: sitting, label: Sitting}, {value: stairs, label: Stairs}]
+    next: summary
+  summary:
+    say: "pain={pain} flights={flights} tz={tz} ready={ready} when={when} side={side} hurts={hurts}"
+    buttons:
+      - {label: Menu, go: menu}
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    folder = tmp_path_factory.mktemp("answers")
+    (folder / "t.yaml").write_text(FLOW, encoding="utf-8")
+    return Engine(load_bundle([folder]))
+
+
+@pytest.fixture
+def chat(engine: Engine) -> Conversation:
+    talk = Conversation(engine, MemoryStorage(), "7")
+    talk.send("/start")
+    return talk
+
+
+def rows(chat: Conversation) -> list[list[str]]:
+    return [[b.label for b in row] for row in chat.replies[-1].buttons]
+
+
+def answers(chat: Conversation) -> dict[str, Any]:
+    assert chat.session is not None
+    return dict(chat.session.answers)
+
+
+def summary(chat: Conversation) -> str:
+    return chat.replies[0].text
+
+
+def step(chat: Conversation) -> str:
+    assert chat.session is not None
+    return chat.session.step
+
+
+# ---------------------------------------------------------------- keyboards
+
+
+def test_a_short_scale_is_buttons_six_to_a_row(chat: Conversation) -> None:
+    chat.click("Pain")
+    assert rows(chat) == [["0", "1", "2", "3", "4", "5"], ["6", "7", "8", "9", "10"]]
+    chat.click("10")
+    assert answers(chat) == {"pain": 10}
+
+
+def test_a_long_scale_has_no_buttons_and_asks_for_a_number(chat: Conversation) -> None:
+    chat.click("Steps")
+    assert rows(chat) == []
+    chat.send("21")
+    assert chat.text() == "Please type a whole number from 1 to 20."
+    chat.send("0")
+    assert step(chat) == "steps"
+    chat.send("20")
+    assert answers(chat) == {"flights": 20}
+
+
+def test_yes_and_no_share_a_row_and_choices_get_a_row_each(chat: Conversation) -> None:
+    chat.click("Ready")
+    assert rows(chat) == [["Yes", "No"]]
+    chat.send("/menu")
+    chat.click("Side")
+    assert rows(chat) == [["Left"], ["Right"]]
+    chat.send("/menu")
+    chat.click("Hurts")
+    assert rows(chat) == [["Sitting"], ["Stairs"], ["Done"]]
+    chat.send("/menu")
+    assert rows(chat) == [
+        ["Pain"],
+        ["Steps"],
+        ["Zone"],
+        ["Ready"],
+        ["When"],
+        ["Side"],
+        ["Hurts"],
+    ]
+
+
+def test_a_ticked_option_shows_its_tick_until_done(chat: Conversation) -> None:
+    chat.click("Hurts")
+    chat.click("Stairs")
+    assert rows(chat) == [["Sitting"], ["✅ Stairs"], ["Done"]]
+    chat.click("Sitting")
+    assert rows(chat) == [["✅ Sitting"], ["✅ Stairs"], ["Done"]]
+    chat.click("Stairs")
+    assert rows(chat) == [["✅ Sitting"], ["Stairs"], ["Done"]]
+    chat.click("Done")
+    assert answers(chat) == {"hurts": ["sitting"]}
+    assert "hurts=Sitting" in summary(chat)
+
+
+# ---------------------------------------------------------------- typed answers
+
+
+@pytest.mark.parametrize(
+    ("typed", "zone", "shown"),
+    [
+        ("Berlin", "Europe/Berlin", "Berlin (Europe/Berlin)"),
+        ("UTC+2", "Etc/GMT-2", "UTC+2"),
+        ("London", "europe__london", "London (Europe/London)"),
+        ("1", "europe__london", "London (Europe/London)"),
+    ],
+)
+def test_a_typed_city_or_offset_is_saved_as_a_time_zone(
+    chat: Conversation, typed: str, zone: str, shown: str
+) -> None:
+    chat.click("Zone")
+    chat.send(typed)
+    assert answers(chat) == {"tz": zone}
+    assert f"tz={shown} " in summary(chat)
+
+
+def test_something_that_is_no_time_zone_is_asked_again(chat: Conversation) -> None:
+    chat.click("Zone")
+    chat.send("my house")
+    assert step(chat) == "zone"
+    assert answers(chat) == {}
+    assert chat.text() == texts.REASK_CHOICE.get("en")
+
+
+@pytest.mark.parametrize(("typed", "value", "shown"), [("1", True, "Yes"), ("2", False, "No")])
+def test_yes_or_no_by_button_number(
+    chat: Conversation, typed: str, value: bool, shown: str
+) -> None:
+    chat.click("Ready")
+    chat.send(typed)
+    assert answers(chat) == {"ready": value}
+    assert f"ready={shown} " in summary(chat)
+
+
+def test_yes_no_reask_says_yes_or_no(chat: Conversation) -> None:
+    chat.click("Ready")
+    chat.send("3")
+    assert chat.text() == texts.REASK_YES_NO.get("en")
+
+
+@pytest.mark.parametrize(
+    "typed", ["7:30 or 8:30", "9:30 tomorrow", "10 o'clock", "9:305", "930", "9:60", "13pm"]
+)
+def test_a_time_with_more_or_other_words_is_asked_again(chat: Conversation, typed: str) -> None:
+    chat.click("When")
+    chat.send(typed)
+    assert step(chat) == "when"
+    assert chat.text() == texts.REASK_TIME.get("en")
+
+
+@pytest.mark.parametrize(
+    ("typed", "saved"),
+    [
+        ("7.30", "07:30"),
+        ("7h30", "07:30"),
+        ("12 am", "00:00"),
+        ("12pm", "12:00"),
+        ("7 p.m.", "19:00"),
+    ],
+)
+def test_times_as_people_write_them(chat: Conversation, typed: str, saved: str) -> None:
+    chat.click("When")
+    chat.send(typed)
+    assert answers(chat) == {"when": saved}
+    assert f"when={saved} " in summary(chat)
+
+
+def test_a_choice_by_its_value_or_label(chat: Conversation) -> None:
+    chat.click("Side")
+    chat.send("RIGHT")
+    assert answers(chat) == {"side": "right"}
+    assert "side=Right " in summary(chat)
+
+
+def test_a_choice_reask_points_at_the_buttons(chat: Conversation) -> None:
+    chat.click("Side")
+    chat.send("up")
+    assert chat.text() == texts.REASK_CHOICE.get("en")
+    chat.click("Left")
+    assert answers(chat) == {"side": "left"}
+
+
+def test_a_multi_reask_explains_done(chat: Conversation) -> None:
+    chat.click("Hurts")
+    chat.send("everything")
+    assert chat.text() == texts.REASK_MULTI.get("en")
+
+
+def test_nothing_ticked_shows_as_none_of_these(chat: Conversation) -> None:
+    chat.click("Hurts")
+    chat.send("none")
+    assert answers(chat) == {"hurts": []}
+    assert "hurts=None of these" in summary(chat)
+
+
+def test_unanswered_questions_show_as_not_answered(chat: Conversation) -> None:
+    chat.click("Side")
+    chat.click("Left")
+    assert summary(chat) == (
+        "pain=not answered flights=not answered tz=not answered ready=not answered "
+        "when=not answered side=Left hurts=not answered"
+    )
+
+
+def test_the_way_out_offers_menu_and_help_after_three_misses(chat: Conversation) -> None:
+    chat.click("Side")
+    for _ in range(2):
+        chat.send("up")
+        assert [r.text for r in chat.replies] == [texts.REASK_CHOICE.get("en")]
+    chat.send("up")
+    assert [r.text for r in chat.replies] == [
+        texts.REASK_CHOICE.get("en"),
+        texts.WAY_OUT.get("en"),
+    ]
+    assert rows(chat) == [["Menu"], ["Help"]]
+    chat.click("Help")
+    assert step(chat) == "help"
+
+
+# ---------------------------------------------------------------- consent gate
+
+
+POLICY = """\
+policy: privacy
+version: {version}
+updated: "2026-01-01"
+title: Your data
+data:
+  - {{what: Your answers., why: To help you., kept: Until you delete them., seen_by: Only you.}}
+rights_intro: You can ask.
+rights:
+  - {{command: menu, text: See the menu.}}
+consent:
+  ask: "t:consent"
+  topics: [symptoms]
+"""
+CONSENT_STEPS = """\
+  consent:
+    say: "May I save your answers?"
+    buttons:
+      - {label: "I agree", go: agreed}
+      - {label: "No thanks", go: menu}
+  agreed:
+    do: {run: record_consent, with: {policy_version: VERSION}}
+    say: "Thanks."
+    next: pain
+"""
+
+
+def consent_engine(folder: Path, version: int) -> Engine:
+    flow = FLOW + CONSENT_STEPS.replace("VERSION", str(version))
+    # the loader does not count the policy's gate as a way in: a route links the step
+    flow = flow.replace("routes:\n", "routes:\n  - {command: agree, go: consent}\n")
+    folder.mkdir(exist_ok=True)
+    (folder / "t.yaml").write_text(flow, encoding="utf-8")
+    (folder / "privacy.yaml").write_text(POLICY.format(version=version), encoding="utf-8")
+    return Engine(load_bundle([folder]))
+
+
+def test_a_health_question_waits_for_consent(tmp_path: Path) -> None:
+    chat = Conversation(consent_engine(tmp_path, 1), MemoryStorage(), "8")
+    chat.send("/start")
+    chat.click("Pain")
+    assert step(chat) == "consent"
+    chat.click("I agree")
+    assert step(chat) == "pain"
+    chat.click("4")
+    assert answers(chat)["pain"] == 4
+    chat.send("/menu")
+    chat.click("Pain")
+    assert step(chat) == "pain"  # asked once, not every time
+
+
+def test_other_questions_need_no_consent(tmp_path: Path) -> None:
+    chat = Conversation(consent_engine(tmp_path, 1), MemoryStorage(), "8")
+    chat.send("/start")
+    chat.click("Side")
+    assert step(chat) == "side"
+
+
+def test_a_new_policy_version_asks_again(tmp_path: Path) -> None:
+    storage = MemoryStorage()
+    old = Conversation(consent_engine(tmp_path / "v1", 1), storage, "9")
+    old.send("/start")
+    old.click("Pain")
+    old.click("I agree")
+    old.click("3")
+    new = Conversation(consent_engine(tmp_path / "v2", 2), storage, "9")
+    new.send("/menu")
+    new.click("Pain")
+    assert step(new) == "consent"
+    new.click("I agree")
+    assert step(new) == "pain"
