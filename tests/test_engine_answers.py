@@ -85,11 +85,11 @@ steps:
 """
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    folder = tmp_path_factory.mktemp("answers")
-    (folder / "t.yaml").write_text(FLOW, encoding="utf-8")
-    return Engine(load_bundle([folder]))
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    # loaded for each test (it takes milliseconds), so that each test exercises the loader
+    (tmp_path / "t.yaml").write_text(FLOW, encoding="utf-8")
+    return Engine(load_bundle([tmp_path]))
 
 
 @pytest.fixture
@@ -370,3 +370,26 @@ def test_a_new_policy_version_asks_again(tmp_path: Path) -> None:
     assert step(new) == "consent"
     new.click("I agree")
     assert step(new) == "pain"
+
+
+# ---------------------------------------------------------------- a question without next
+
+
+def test_an_answer_at_a_step_that_goes_on_by_buttons_only_is_kept(tmp_path: Path) -> None:
+    flow = FLOW.replace(
+        "    ask: {type: yes_no, save: ready}\n    next: summary\n",
+        "    ask: {type: yes_no, save: ready}\n    buttons:\n      - {label: Skip, go: menu}\n",
+    )
+    (tmp_path / "t.yaml").write_text(flow, encoding="utf-8")
+    chat = Conversation(Engine(load_bundle([tmp_path])), MemoryStorage(), "5")
+    chat.send("/start")
+    chat.click("Ready")
+    assert rows(chat) == [["Yes", "No"], ["Skip"]]
+    chat.send("yes")  # saved, and the step is shown again (it used to answer nothing)
+    assert answers(chat) == {"ready": True}
+    assert step(chat) == "ready"
+    assert [r.text for r in chat.replies] == ["Ready?"]
+    chat.click("No")
+    assert answers(chat) == {"ready": False}
+    chat.click("Skip")
+    assert step(chat) == "menu"
