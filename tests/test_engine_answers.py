@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
-from bot import texts
+from bot import callbacks, texts
 from bot.conversation import Conversation
 from bot.engine import Engine
 from bot.loader import load_bundle
+from bot.model import Event
 from bot.storage import MemoryStorage
 
 FLOW = """\
@@ -163,6 +164,7 @@ def test_a_ticked_option_shows_its_tick_until_done(chat: Conversation) -> None:
     chat.click("Hurts")
     chat.click("Stairs")
     assert rows(chat) == [["Sitting"], ["✅ Stairs"], ["Done"]]
+    assert [(r.text, r.edit, r.step) for r in chat.replies] == [("What hurts?", True, "hurts")]
     chat.click("Sitting")
     assert rows(chat) == [["✅ Sitting"], ["✅ Stairs"], ["Done"]]
     chat.click("Stairs")
@@ -391,5 +393,168 @@ def test_an_answer_at_a_step_that_goes_on_by_buttons_only_is_kept(tmp_path: Path
     assert [r.text for r in chat.replies] == ["Ready?"]
     chat.click("No")
     assert answers(chat) == {"ready": False}
+    chat.click("Yes")  # an answer button, not the step's first button
+    assert answers(chat) == {"ready": True}
+    assert step(chat) == "ready"
     chat.click("Skip")
     assert step(chat) == "menu"
+
+
+# ---------------------------------------------------------------- what a press reports
+
+
+def test_a_press_reports_the_label_chosen(engine: Engine) -> None:
+    first = engine.handle(None, Event.start(), "3")
+    menu = first.session
+    side = engine.handle(menu, Event.button(callbacks.encode_step("t", 1, "menu", "b", 5)))
+    assert side.chosen == "Side"
+    assert [(r.text, r.step) for r in side.replies] == [("Which side?", "side")]
+    left = engine.handle(side.session, Event.button(callbacks.encode_step("t", 1, "side", "o", 1)))
+    assert left.chosen == "Right"
+    assert left.session.answers == {"side": "right"}
+    hurts = engine.handle(
+        left.session, Event.button(callbacks.encode_step("t", 1, "summary", "b", 0))
+    )
+    hurts = engine.handle(
+        hurts.session, Event.button(callbacks.encode_step("t", 1, "menu", "b", 6))
+    )
+    for index in (1, 0):
+        hurts = engine.handle(
+            hurts.session, Event.button(callbacks.encode_step("t", 1, "hurts", "o", index))
+        )
+    done = engine.handle(hurts.session, Event.button(callbacks.encode_step("t", 1, "hurts", "d")))
+    assert done.chosen == "Stairs, Sitting"
+    assert done.session.answers["hurts"] == ["stairs", "sitting"]
+
+
+@pytest.mark.parametrize(
+    ("where", "data"),
+    [
+        ("menu", callbacks.encode_step("t", 1, "menu", "o", 0)),  # no question here
+        ("menu", callbacks.encode_step("t", 1, "menu", "b", 7)),  # seven buttons
+        ("hurts", callbacks.encode_step("t", 1, "hurts", "o", 2)),  # two options
+        ("hurts", callbacks.encode_step("t", 1, "hurts", "x", 0)),
+        ("side", callbacks.encode_step("t", 1, "side", "o", 2)),
+        ("side", callbacks.encode_step("t", 1, "side", "d", 0)),
+    ],
+)
+def test_a_forged_press_shows_where_we_are(chat: Conversation, where: str, data: str) -> None:
+    if where != "menu":
+        chat.click(where.capitalize())
+    chat.handle(Event.button(data))
+    assert chat.replies[0].text == texts.STALE_BUTTON.get("en")
+    assert step(chat) == where
+    assert answers(chat) == {}
+
+
+def test_an_audited_answer_is_reported_with_its_name_value_and_step(tmp_path: Path) -> None:
+    flow = FLOW.replace("save: ready}", "save: ready, audit: true}")
+    (tmp_path / "t.yaml").write_text(flow, encoding="utf-8")
+    engine = Engine(load_bundle([tmp_path]))
+    session = engine.handle(None, Event.start(), "4").session
+    session = engine.handle(
+        session, Event.button(callbacks.encode_step("t", 1, "menu", "b", 3))
+    ).session
+    said = engine.handle(session, Event.message("no"))
+    audited = [e.args for e in said.effects if e.name == "answer_audited"]
+    assert audited == [{"name": "ready", "value": False, "step": "ready"}]
+
+
+@pytest.mark.parametrize(
+    ("typed", "saved"), [("1 pm", "13:00"), ("1am", "01:00"), ("11 pm", "23:00")]
+)
+def test_the_first_and_last_hours_on_a_12_hour_clock(
+    chat: Conversation, typed: str, saved: str
+) -> None:
+    chat.click("When")
+    chat.send(typed)
+    assert answers(chat) == {"when": saved}
+
+
+@pytest.mark.parametrize("typed", ["0 am", "0pm", "13 am"])
+def test_hours_a_12_hour_clock_does_not_have(chat: Conversation, typed: str) -> None:
+    chat.click("When")
+    chat.send(typed)
+    assert step(chat) == "when"
+
+
+def test_a_scale_from_one_starts_its_buttons_at_one(tmp_path: Path) -> None:
+    flow = FLOW.replace("min: 0, max: 10", "min: 1, max: 5")
+    (tmp_path / "t.yaml").write_text(flow, encoding="utf-8")
+    chat = Conversation(Engine(load_bundle([tmp_path])), MemoryStorage(), "6")
+    chat.send("/start")
+    chat.click("Pain")
+    assert rows(chat) == [["1", "2", "3", "4", "5"]]
+    chat.click("1")
+    assert answers(chat) == {"pain": 1}
+
+
+CONDITIONS = """\
+flow: c
+version: 1
+start: side
+steps:
+  side:
+    say: "Which side?"
+    ask:
+      type: choice
+      save: side
+      options: [{value: left, label: Left}, {value: right, label: Right}, {value: both, label: Both}]
+    next: pain
+  pain:
+    say: "Pain?"
+    ask: {type: integer, save: pain, min: 0, max: 10}
+    next: said
+  said:
+    say:
+      - {text: "one side", if: {answer: side, in: [left, right]}}
+      - {text: "not left", if: {not: {answer: side, equals: left}}}
+      - {text: "right and bad", if: {all: [{answer: side, equals: right}, {answer: pain, at_least: 7}]}}
+      - {text: "left or bad", if: {any: [{answer: side, equals: left}, {answer: pain, at_least: 7}]}}
+      - "end"
+    end: true
+"""
+
+
+@pytest.mark.parametrize(
+    ("side", "pain", "said"),
+    [
+        ("Left", "2", ["one side", "left or bad", "end"]),
+        ("Right", "8", ["one side", "not left", "right and bad", "left or bad", "end"]),
+        ("Right", "6", ["one side", "not left", "end"]),
+        ("Both", "9", ["not left", "left or bad", "end"]),
+    ],
+)
+def test_messages_said_only_when_their_condition_holds(
+    tmp_path: Path, side: str, pain: str, said: list[str]
+) -> None:
+    (tmp_path / "c.yaml").write_text(CONDITIONS, encoding="utf-8")
+    chat = Conversation(Engine(load_bundle([tmp_path])), MemoryStorage(), "2")
+    chat.send("/start")
+    chat.click(side)
+    chat.click(pain)
+    assert [r.text for r in chat.replies] == said
+
+
+def test_no_fitting_tip_says_the_none_text(tmp_path: Path) -> None:
+    (tmp_path / "c.yaml").write_text(
+        CONDITIONS.replace(
+            '      - "end"\n',
+            '      - "end"\n    tips: {catalog: k, intro: "Tips:", none: "No tip fits."}\n',
+        ),
+        encoding="utf-8",
+    )
+    (tmp_path / "k.yaml").write_text(
+        "catalog: k\ntags:\n  bad: {answer: pain, at_least: 7}\n"
+        "tips:\n  - {id: rest, tags: [bad], text: Rest a little.}\n",
+        encoding="utf-8",
+    )
+    chat = Conversation(Engine(load_bundle([tmp_path])), MemoryStorage(), "2")
+    chat.send("/start")
+    chat.click("Both")
+    chat.click("1")
+    assert [r.text for r in chat.replies][-2:] == ["end", "No tip fits."]
+    chat.send("/start")
+    chat.click("Both")
+    chat.click("9")
+    assert [r.text for r in chat.replies][-2:] == ["end", "Tips:\n\n• Rest a little."]

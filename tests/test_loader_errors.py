@@ -461,3 +461,67 @@ def test_two_catalogs_with_one_id_name_the_other_file() -> None:
     assert problems(f=FLOW_WITH_TIPS, c=catalog, c2=catalog) == [
         "c2.yaml > catalog: duplicate catalog id 'c' (also in c.yaml)"
     ]
+
+
+# ---------------------------------------------------------------- files and texts
+
+
+def test_a_file_that_is_not_utf8_is_named() -> None:
+    Path("f.yaml").write_bytes(b"flow: f\nsay: caf\xe9\n")
+    with pytest.raises(FlowErrors) as caught:
+        load_bundle(["f.yaml"])
+    assert [str(e) for e in caught.value.errors] == [
+        "f.yaml: cannot read the file: 'utf-8' codec can't decode byte 0xe9 in position 16: "
+        "invalid continuation byte"
+    ]
+
+
+def test_a_control_character_is_named() -> None:
+    said = problems(f="flow: f\nversion: 1\nstart: s\nsteps:\n  s:\n    say: Hi\x07\n")
+    # (PyYAML gives a character position here, not a line)
+    assert len(said) == 1
+    assert said[0].startswith(
+        "f.yaml: unacceptable character #x0007: special characters are not allowed"
+    )
+
+
+def test_yml_files_in_a_folder_are_loaded_too() -> None:
+    Path("flows").mkdir()
+    Path("flows/a.yml").write_text(QUESTION_FLOW.format(ask="{type: yes_no, save: y}"))
+    Path("flows/notes.txt").write_text("not a flow")
+    assert list(load_bundle(["flows"]).flows) == ["f"]
+
+
+def test_a_number_where_a_text_belongs_says_to_quote_it() -> None:
+    assert question("{type: choice, save: c, options: [{value: a, label: 5}]}") == [
+        "f.yaml > steps.q > ask > options[0].label: should be a text in quotes "
+        "(got 5: YAML reads it as a number without quotes)"
+    ]
+
+
+def test_a_text_with_no_languages_at_all_is_named() -> None:
+    flow = QUESTION_FLOW.format(ask="{type: yes_no, save: y}").replace('say: "Bye"', "say: {}")
+    assert problems(f=flow) == [
+        "f.yaml > steps.bye > say: missing the 'en' text (found only [])",
+        "f.yaml > steps.bye > say: the text is empty",
+    ]
+
+
+def test_a_command_description_is_plain_text() -> None:
+    flow = (
+        FLOW_HEAD
+        + "start: menu\nroutes:\n  - {command: menu, go: menu, description: '<b>Menu</b>'}\n"
+    )
+    assert problems(f=flow + STEPS) == [
+        "f.yaml > routes[0].description: '<b>': button labels are plain text and Telegram would "
+        "show it as typed; write the label without HTML (& and < are fine)"
+    ]
+
+
+def test_a_multi_question_counts_its_done_and_none_buttons() -> None:
+    options = ", ".join(f"{{value: o{i}, label: O{i}}}" for i in range(99))
+    assert question(f"{{type: multi, save: m, options: [{options}]}}") == [
+        "f.yaml > steps.q: 101 buttons is more than Telegram's 100: split them over several steps"
+    ]
+    many = ", ".join(f"{{value: o{i}, label: O{i}}}" for i in range(100))
+    loads(f=QUESTION_FLOW.format(ask=f"{{type: choice, save: m, options: [{many}]}}"))
