@@ -19,13 +19,16 @@ from bot.reminders import (
     FollowupSequence,
     QuietHours,
     Rule,
+    RuleError,
     build_followups,
     condition_holds,
     followup_nominal,
+    in_quiet_hours,
     match_timezone,
     next_followup_due,
     next_occurrence,
     on_due,
+    quiet_from_answers,
     render_followup,
     rule_from_answers,
     timezone_label,
@@ -320,3 +323,62 @@ def test_follow_ups_after_a_late_one_wait_for_the_next_day() -> None:
     assert local(next_followup_due(seq, third, start, LONDON, NO_QUIET, sent_first)) == (
         "Wed 2026-06-03 10:00 BST"
     )
+
+
+# ---------------------------------------------------------------- rules as a person sets them
+
+
+def test_sitting_intervals_from_5_minutes_to_12_hours() -> None:
+    assert Rule.window(9 * 60, 17 * 60, 5, range(7)).every == 5
+    assert Rule.window(0, 23 * 60, 12 * 60, range(7)).every == 12 * 60
+    for every in (4, 12 * 60 + 1):
+        with pytest.raises(RuleError, match=f"every {every} minutes is not a reminder interval"):
+            Rule.window(9 * 60, 17 * 60, every, range(7))
+
+
+def test_no_break_after_the_window_ends() -> None:
+    rule = Rule.window(0, 59, 30, range(7))
+    assert rule.times() == [30]
+    assert rule.describe() == "every 30 minutes from 00:00 to 00:59, every day"
+
+
+def test_a_weekly_check_in_reads_as_its_day_and_time() -> None:
+    assert rule_from_answers("checkin", {}).describe() == "every Mon at 10:00"
+    chosen = rule_from_answers("checkin", {"ci_day": "fri", "ci_time": "18:30"})
+    assert chosen.describe() == "every Fri at 18:30"
+    assert chosen == Rule.from_json(chosen.to_json())
+    assert rule_from_answers("checkin", {"ci_day": "someday"}).describe() == "every Mon at 10:00"
+
+
+def test_a_stored_rule_without_days_fires_every_day() -> None:
+    assert Rule.from_json({"kind": "daily", "at": 600}).describe() == "every day at 10:00"
+
+
+def test_the_minute_quiet_hours_end_is_not_quiet() -> None:
+    lunch = QuietHours(12 * 60, 14 * 60)
+    assert lunch.describe() == "12:00 to 14:00"
+    assert [lunch.contains(m) for m in (11 * 60 + 59, 12 * 60, 13 * 60 + 59, 14 * 60)] == [
+        False,
+        True,
+        True,
+        False,
+    ]
+    night = QuietHours()
+    assert [night.contains(m) for m in (20 * 60 + 59, 21 * 60, 7 * 60 + 59, 8 * 60)] == [
+        False,
+        True,
+        True,
+        False,
+    ]
+    assert QuietHours(9 * 60, 9 * 60).describe() == "off"
+    assert in_quiet_hours(at(LONDON, 2026, 6, 3, 22, 0), LONDON, night) is True
+    assert in_quiet_hours(at(LONDON, 2026, 6, 3, 8, 0), LONDON, night) is False
+    assert in_quiet_hours(at(LONDON, 2026, 6, 3, 22, 0), LONDON, NO_QUIET) is False
+
+
+def test_quiet_hours_are_changed_only_when_both_ends_are_given() -> None:
+    assert quiet_from_answers({"quiet_start": "22:00", "quiet_end": "07:00"}) == QuietHours(
+        22 * 60, 7 * 60
+    )
+    assert quiet_from_answers({"quiet_start": "22:00"}) is None
+    assert quiet_from_answers({"quiet_end": "07:00"}) is None
