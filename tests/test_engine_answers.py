@@ -16,7 +16,7 @@ from bot import callbacks, texts
 from bot.conversation import Conversation
 from bot.engine import Engine
 from bot.loader import load_bundle
-from bot.model import Event
+from bot.model import Event, Session
 from bot.storage import MemoryStorage
 
 FLOW = """\
@@ -25,7 +25,7 @@ version: 1
 start: menu
 routes:
   - {command: menu, go: menu}
-  - {command: help, go: help}
+  - {command: help, go: help, aliases: [help me]}
 steps:
   menu:
     say: "Menu"
@@ -558,3 +558,41 @@ def test_no_fitting_tip_says_the_none_text(tmp_path: Path) -> None:
     chat.click("Both")
     chat.click("9")
     assert [r.text for r in chat.replies][-2:] == ["end", "Tips:\n\n• Rest a little."]
+
+
+# ---------------------------------------------------------------- words and old sessions
+
+
+def test_a_route_word_typed_at_a_question_goes_there(chat: Conversation) -> None:
+    chat.click("Side")
+    chat.send("Help me")
+    assert step(chat) == "help"
+
+
+def test_a_press_on_a_step_that_is_gone_says_the_chat_changed(engine: Engine) -> None:
+    gone = Session("1", "t", 1, "old_step", failures=2, picked=("x",))
+    pressed = engine.handle(gone, Event.button(callbacks.encode_step("t", 1, "old_step", "b", 0)))
+    assert pressed.replies[0].text == texts.FLOW_CHANGED.get("en")
+    assert pressed.session.step == "menu"
+    typed = engine.handle(gone, Event.message("hello"))
+    assert typed.replies[0].text == texts.FLOW_CHANGED.get("en")
+
+
+def test_a_timer_for_someone_on_a_step_that_is_gone_moves_them_quietly(engine: Engine) -> None:
+    gone = Session("1", "t", 1, "old_step", failures=2, picked=("x",))
+    moved = engine.handle(gone, Event("timer", name="t:nowhere"))
+    assert moved.replies == ()
+    assert (moved.session.step, moved.session.failures, moved.session.picked) == ("menu", 0, ())
+
+
+def test_an_answer_given_before_a_new_policy_waits_for_consent(tmp_path: Path) -> None:
+    storage = MemoryStorage()
+    old = Conversation(consent_engine(tmp_path / "v1", 1), storage, "9")
+    old.send("/start")
+    old.click("Pain")
+    old.click("I agree")
+    assert step(old) == "pain"
+    new = Conversation(consent_engine(tmp_path / "v2", 2), storage, "9")
+    new.send("5")  # still at the pain question, but policy 2 has no yes yet
+    assert step(new) == "consent"
+    assert "pain" not in answers(new)

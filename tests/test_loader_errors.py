@@ -525,3 +525,48 @@ def test_a_multi_question_counts_its_done_and_none_buttons() -> None:
     ]
     many = ", ".join(f"{{value: o{i}, label: O{i}}}" for i in range(100))
     loads(f=QUESTION_FLOW.format(ask=f"{{type: choice, save: m, options: [{many}]}}"))
+
+
+def test_a_stray_brace_and_every_language_of_a_text_are_checked() -> None:
+    flow = QUESTION_FLOW.format(ask="{type: yes_no, save: y}").replace(
+        'say: "Bye"', "say: {en: ' ', de: 'Hallo {name}', fr: 'Salut {'}"
+    )
+    assert problems(f=flow) == [
+        "f.yaml > steps.bye > say (en): the text is empty",
+        "f.yaml > steps.bye > say (de): unknown placeholder '{name}' (known: emergency_number, y)",
+        "f.yaml > steps.bye > say (fr): a '{' or '}' that is not a placeholder like "
+        "{emergency_number}",
+    ]
+
+
+def test_an_empty_tip_is_named_by_its_place() -> None:
+    catalog = "catalog: c\ntags: {all: true}\ntips:\n  - {id: a, tags: [all], text: ' '}\n"
+    assert problems(f=FLOW_WITH_TIPS, c=catalog) == ["c.yaml > tips[0].text: the text is empty"]
+
+
+def test_a_step_may_go_on_to_a_step_of_the_same_name_in_another_flow() -> None:
+    main = (
+        "flow: main\nversion: 1\nentry: true\nstart: intro\nsteps:\n"
+        "  intro:\n    say: Hi\n    next: 'other:intro'\n"
+    )
+    other = (
+        "flow: other\nversion: 1\nstart: intro\nsteps:\n"
+        "  intro:\n    say: Ready?\n    ask: {type: yes_no, save: ready}\n    next: bye\n"
+        "  bye:\n    say: Bye\n    end: true\n"
+    )
+    assert sorted(loads(main=main, other=other).flows) == ["main", "other"]
+
+
+def test_a_folder_without_flows_says_so() -> None:
+    catalog = "catalog: c\ntags: {all: true}\ntips:\n  - {id: a, tags: [all], text: Walk.}\n"
+    assert problems(c=catalog) == [
+        "flows: no flow found: at least one file must start with 'flow:'"
+    ]
+
+
+def test_several_flows_need_one_marked_as_the_entry() -> None:
+    one = QUESTION_FLOW.format(ask="{type: yes_no, save: y}")
+    two = one.replace("flow: f", "flow: g").replace("save: y", "save: z")
+    assert problems(a=one, b=two) == [
+        "a.yaml > entry: several flows and none is marked 'entry: true': mark the one /start opens"
+    ]
