@@ -15,6 +15,7 @@ import pytest
 from bot import callbacks, texts
 from bot.conversation import Conversation
 from bot.engine import Engine
+from bot.errors import FlowErrors
 from bot.loader import load_bundle
 from bot.model import Event, Session
 from bot.storage import MemoryStorage
@@ -406,6 +407,7 @@ def test_an_answer_at_a_step_that_goes_on_by_buttons_only_is_kept(tmp_path: Path
 def test_a_press_reports_the_label_chosen(engine: Engine) -> None:
     first = engine.handle(None, Event.start(), "3")
     menu = first.session
+    assert (menu.user_id, menu.flow, menu.step, menu.language) == ("3", "t", "menu", "en")
     side = engine.handle(menu, Event.button(callbacks.encode_step("t", 1, "menu", "b", 5)))
     assert side.chosen == "Side"
     assert [(r.text, r.step) for r in side.replies] == [("Which side?", "side")]
@@ -596,3 +598,13 @@ def test_an_answer_given_before_a_new_policy_waits_for_consent(tmp_path: Path) -
     new.send("5")  # still at the pain question, but policy 2 has no yes yet
     assert step(new) == "consent"
     assert "pain" not in answers(new)
+
+
+def test_only_one_privacy_policy_may_be_given(tmp_path: Path) -> None:
+    consent_engine(tmp_path, 1)
+    (tmp_path / "privacy2.yaml").write_text(POLICY.format(version=1), encoding="utf-8")
+    with pytest.raises(FlowErrors) as caught:
+        load_bundle([tmp_path])
+    assert [str(e) for e in caught.value.errors] == [
+        f"{tmp_path / 'privacy2.yaml'} > policy: only one privacy policy may be given"
+    ]

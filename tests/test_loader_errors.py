@@ -570,3 +570,24 @@ def test_several_flows_need_one_marked_as_the_entry() -> None:
     assert problems(a=one, b=two) == [
         "a.yaml > entry: several flows and none is marked 'entry: true': mark the one /start opens"
     ]
+
+
+def test_a_broken_file_does_not_hide_the_mistakes_of_the_next() -> None:
+    good_flow = QUESTION_FLOW.format(ask="{type: yes_no, save: y}")
+    assert problems(a="flow: [a\n", b=good_flow.replace("next: bye", "next: by")) == [
+        "a.yaml: line 2, column 1: expected ',' or ']', but got '<stream end>' "
+        "(a list in [ ] or a mapping in { } is not closed, or a text in it needs quotes)",
+        "b.yaml > steps.q > next: unknown step 'by' (did you mean 'bye'?)",
+        "b.yaml > steps.bye: unreachable: no button, next, branch or route leads here "
+        "(link it or remove it)",
+    ]
+
+
+def test_bad_html_in_one_language_does_not_hide_the_next() -> None:
+    flow = QUESTION_FLOW.format(ask="{type: yes_no, save: y}").replace(
+        'say: "Bye"', "say: {en: '<b>Bye', de: 'Hallo {x}'}"
+    )
+    assert problems(f=flow) == [
+        "f.yaml > steps.bye > say (en): invalid Telegram HTML: <b> is never closed",
+        "f.yaml > steps.bye > say (de): unknown placeholder '{x}' (known: emergency_number, y)",
+    ]
