@@ -608,3 +608,11 @@ def test_only_one_privacy_policy_may_be_given(tmp_path: Path) -> None:
     assert [str(e) for e in caught.value.errors] == [
         f"{tmp_path / 'privacy2.yaml'} > policy: only one privacy policy may be given"
     ]
+
+
+def test_a_label_typed_in_the_persons_language(tmp_path: Path) -> None:
+    flow = FLOW.replace("{value: left, label: Left}", "{value: left, label: {en: Left, de: Links}}")
+    (tmp_path / "t.yaml").write_text(flow, encoding="utf-8")
+    engine = Engine(load_bundle([tmp_path]))
+    german = Session("1", "t", 1, "side", language="de")
+    assert engine.handle(german, Event.message("Links")).session.answers == {"side": "left"}

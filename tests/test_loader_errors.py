@@ -591,3 +591,8 @@ def test_bad_html_in_one_language_does_not_hide_the_next() -> None:
         "f.yaml > steps.bye > say (en): invalid Telegram HTML: <b> is never closed",
         "f.yaml > steps.bye > say (de): unknown placeholder '{x}' (known: emergency_number, y)",
     ]
+
+
+def test_transcript_files_beside_the_flows_are_skipped_not_the_end() -> None:
+    good_flow = QUESTION_FLOW.format(ask="{type: yes_no, save: y}")
+    assert list(loads(a="transcript: walk through\n", b=good_flow).flows) == ["f"]
