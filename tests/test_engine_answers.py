@@ -542,7 +542,7 @@ def test_no_fitting_tip_says_the_none_text(tmp_path: Path) -> None:
     (tmp_path / "c.yaml").write_text(
         CONDITIONS.replace(
             '      - "end"\n',
-            '      - "end"\n    tips: {catalog: k, intro: "Tips:", none: "No tip fits."}\n',
+            '      - "end"\n    tips: {catalog: k, intro: ["Tips:", "For you:"], none: "No tip fits."}\n',
         ),
         encoding="utf-8",
     )
@@ -559,7 +559,8 @@ def test_no_fitting_tip_says_the_none_text(tmp_path: Path) -> None:
     chat.send("/start")
     chat.click("Both")
     chat.click("9")
-    assert [r.text for r in chat.replies][-2:] == ["end", "Tips:\n\n• Rest a little."]
+    assert [r.text for r in chat.replies][-3:] == ["end", "Tips:", "For you:\n\n• Rest a little."]
+    assert {r.step for r in chat.replies} == {"said"}
 
 
 # ---------------------------------------------------------------- words and old sessions
@@ -616,3 +617,86 @@ def test_a_label_typed_in_the_persons_language(tmp_path: Path) -> None:
     engine = Engine(load_bundle([tmp_path]))
     german = Session("1", "t", 1, "side", language="de")
     assert engine.handle(german, Event.message("Links")).session.answers == {"side": "left"}
+
+
+def test_a_cross_flow_button_lands_in_the_other_flow(tmp_path: Path) -> None:
+    flow = FLOW.replace(
+        "  - {label: Hurts, go: hurts}\n",
+        "  - {label: Hurts, go: hurts}\n      - {label: More, go: 'o:intro'}\n      - {label: Other, go: 'o:'}\n",
+    )
+    (tmp_path / "t.yaml").write_text(
+        flow.replace("version: 1\n", "version: 1\nentry: true\n", 1), encoding="utf-8"
+    )
+    (tmp_path / "o.yaml").write_text(
+        "flow: o\nversion: 1\nstart: hello\nsteps:\n"
+        "  hello:\n    say: Hello\n    next: intro\n"
+        "  intro:\n    say: Intro\n    buttons:\n      - {label: Back, go: 't:menu'}\n",
+        encoding="utf-8",
+    )
+    chat = Conversation(Engine(load_bundle([tmp_path])), MemoryStorage(), "1")
+    chat.send("/start")
+    chat.click("More")
+    assert chat.session is not None and (chat.session.flow, chat.session.step) == ("o", "intro")
+    chat.click("Back")
+    assert (chat.session.flow, chat.session.step) == ("t", "menu")
+    chat.click("Other")
+    assert (chat.session.flow, chat.session.step) == ("o", "intro")
+    assert [r.text for r in chat.replies] == ["Hello", "Intro"]
+
+
+def test_a_start_command_keeps_its_payload(engine: Engine) -> None:
+    started = engine.handle(None, Event.command("start", "clinic42"), "1")
+    assert [(e.name, dict(e.args)) for e in started.effects] == [
+        ("started", {"payload": "clinic42"})
+    ]
+    again = engine.handle(started.session, Event.command("start", "again"))
+    assert [dict(e.args) for e in again.effects] == [{"payload": "again"}]
+
+
+@pytest.mark.parametrize("typed", ["relax", "Relax!", "2"])
+def test_labels_ending_in_x_are_matched_whole(tmp_path: Path, typed: str) -> None:
+    flow = FLOW.replace("{value: right, label: Right}", "{value: right, label: Relax}")
+    flow = flow.replace("{value: stairs, label: Stairs}", "{value: stairs, label: Box}")
+    (tmp_path / "t.yaml").write_text(flow, encoding="utf-8")
+    engine = Engine(load_bundle([tmp_path]))
+    side = engine.handle(Session("1", "t", 1, "side"), Event.message(typed))
+    assert side.session.answers == {"side": "right"}
+    hurts = engine.handle(Session("1", "t", 1, "hurts"), Event.message("box"))
+    assert hurts.session.answers == {"hurts": ["stairs"]}
+
+
+def test_nothing_at_a_multi_question_is_none_of_these(chat: Conversation) -> None:
+    chat.click("Hurts")
+    chat.send("nothing")
+    assert answers(chat) == {"hurts": []}
+
+
+def test_buttons_are_labelled_in_the_persons_language(tmp_path: Path) -> None:
+    flow = FLOW.replace("{value: left, label: Left}", "{value: left, label: {en: Left, de: Links}}")
+    (tmp_path / "t.yaml").write_text(flow, encoding="utf-8")
+    engine = Engine(load_bundle([tmp_path]))
+    german = Session("1", "t", 1, "menu", language="de")
+    shown = engine.handle(german, Event.button(callbacks.encode_step("t", 1, "menu", "b", 5)))
+    assert shown.replies[-1].button_labels() == ["Links", "Right"]
+    picked = engine.handle(
+        shown.session, Event.button(callbacks.encode_step("t", 1, "side", "o", 0))
+    )
+    assert picked.chosen == "Links"
+
+
+def test_an_unknown_command_at_the_end_offers_the_way_out(tmp_path: Path) -> None:
+    flow = CONDITIONS.replace(
+        "start: side\n",
+        "start: side\nroutes:\n  - {command: menu, go: side}\n  - {command: help, go: side}\n",
+    )
+    (tmp_path / "c.yaml").write_text(flow, encoding="utf-8")
+    chat = Conversation(Engine(load_bundle([tmp_path])), MemoryStorage(), "2")
+    chat.send("/start")
+    chat.click("Left")
+    chat.click("1")
+    chat.send("/frobnicate")
+    assert [r.text for r in chat.replies] == [
+        texts.UNKNOWN_COMMAND.get("en"),
+        texts.AT_END.get("en"),
+    ]
+    assert rows(chat) == [["Menu"], ["Help"]]

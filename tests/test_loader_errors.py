@@ -596,3 +596,47 @@ def test_bad_html_in_one_language_does_not_hide_the_next() -> None:
 def test_transcript_files_beside_the_flows_are_skipped_not_the_end() -> None:
     good_flow = QUESTION_FLOW.format(ask="{type: yes_no, save: y}")
     assert list(loads(a="transcript: walk through\n", b=good_flow).flows) == ["f"]
+
+
+def test_a_misspelt_if_is_suggested_as_written() -> None:
+    assert step_problems("say: Hi\nbranch:\n  - {iff: true, go: bye}") == [
+        "f.yaml > steps.s > branch[0].iff: unknown key 'iff' (did you mean 'if'?)"
+    ]
+
+
+def test_a_version_below_one_says_the_rule() -> None:
+    flow = QUESTION_FLOW.format(ask="{type: yes_no, save: y}").replace("version: 1", "version: 0")
+    assert problems(f=flow) == ["f.yaml > version: should be greater than or equal to 1 (got 0)"]
+
+
+def test_an_action_of_the_wrong_shape_is_named() -> None:
+    assert step_problems("say: Hi\ndo: [[clear_answers]]\nnext: bye") == [
+        "f.yaml > steps.s > do[0]: ['clear_answers'] has the wrong shape here"
+    ]
+
+
+def test_an_empty_none_text_of_tips_is_named() -> None:
+    catalog = "catalog: c\ntags: {all: true}\ntips:\n  - {id: a, tags: [all], text: Walk.}\n"
+    flow = FLOW_WITH_TIPS.replace("tips: {catalog: c}", "tips: {catalog: c, none: ' '}")
+    assert problems(f=flow, c=catalog) == ["f.yaml > steps.tips > tips > none: the text is empty"]
+
+
+def test_two_circles_in_one_flow_are_both_named() -> None:
+    flow = (
+        FLOW_HEAD + "start: a\nsteps:\n"
+        "  a:\n    say: A\n    next: b\n"
+        "  b:\n    say: B\n    next: a\n"
+        "  c:\n    say: C\n    next: d\n"
+        "  d:\n    say: D\n    next: c\n"
+        "  e:\n    say: E\n    buttons:\n      - {label: C, go: c}\n      - {label: A, go: a}\n"
+    )
+    assert problems(f=flow.replace("start: a", "start: e")) == [
+        "f.yaml > steps.a: goes round in a circle without waiting for the person: a -> b -> a",
+        "f.yaml > steps.c: goes round in a circle without waiting for the person: c -> d -> c",
+    ]
+
+
+def test_an_empty_label_in_one_language_names_the_language() -> None:
+    assert step_problems("say: Hi\nbuttons:\n  - {label: {en: ' ', de: Weiter}, go: bye}") == [
+        "f.yaml > steps.s > buttons[0].label (en): the label is empty"
+    ]

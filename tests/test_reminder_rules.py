@@ -28,7 +28,9 @@ from bot.reminders import (
     next_followup_due,
     next_occurrence,
     on_due,
+    parse_hhmm,
     quiet_from_answers,
+    reminder_text,
     render_followup,
     rule_from_answers,
     timezone_label,
@@ -382,3 +384,30 @@ def test_quiet_hours_are_changed_only_when_both_ends_are_given() -> None:
     )
     assert quiet_from_answers({"quiet_start": "22:00"}) is None
     assert quiet_from_answers({"quiet_end": "07:00"}) is None
+
+
+def test_times_of_day_stop_at_23_59() -> None:
+    assert parse_hhmm("23:59") == 23 * 60 + 59
+    for text in ("09:60", "24:00"):
+        with pytest.raises(RuleError, match="is not a time of day"):
+            parse_hhmm(text)
+
+
+def test_a_short_window_late_in_the_day_ends_at_23_59() -> None:
+    rule = Rule.window(23 * 60 + 50, 23 * 60 + 55, 30, range(7))
+    assert rule.describe() == "every 30 minutes from 23:29 to 23:59, every day"
+
+
+def test_default_times_of_the_daily_reminders() -> None:
+    assert rule_from_answers("tip", {}).describe() == "every day at 10:00"
+    assert rule_from_answers("exercise", {}).describe() == "every day at 18:00"
+    assert rule_from_answers("sitting", {"sit_every": "often"}).every == 30
+
+
+def test_each_kind_of_reminder_has_its_title() -> None:
+    assert reminder_text("tip", 0).startswith("<b>Daily hip tip</b>\n")
+    assert reminder_text("tip", 0) != reminder_text("tip", 1)
+    assert reminder_text("exercise", 0).startswith("<b>Exercise time</b>\n")
+    assert reminder_text("exercise", 0) != reminder_text("exercise", 1)
+    assert reminder_text("checkin", 0).startswith("<b>Weekly check-in</b>\n")
+    assert reminder_text("something", 0).startswith("<b>Reminder</b>\n")
