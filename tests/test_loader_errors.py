@@ -640,3 +640,46 @@ def test_an_empty_label_in_one_language_names_the_language() -> None:
     assert step_problems("say: Hi\nbuttons:\n  - {label: {en: ' ', de: Weiter}, go: bye}") == [
         "f.yaml > steps.s > buttons[0].label (en): the label is empty"
     ]
+
+
+# ---------------------------------------------------------------- files of other kinds
+
+
+FLOW_SAVING_Y = QUESTION_FLOW.format(ask="{type: yes_no, save: y}")
+
+
+def test_a_file_of_no_known_kind_is_named() -> None:
+    assert problems(f=FLOW_SAVING_Y, x="hello: world\n") == [
+        "x.yaml: not a flow, catalog or transcript: the file must start with 'flow:', "
+        "'catalog:' or 'transcript:'"
+    ]
+
+
+def test_two_flows_with_one_id_name_the_other_file() -> None:
+    assert problems(a=FLOW_SAVING_Y, b=FLOW_SAVING_Y)[:1] == [
+        "b.yaml > flow: duplicate flow id 'f' (also in a.yaml)"
+    ]
+
+
+def test_follow_ups_and_audiences_beside_the_flows_are_checked_against_them() -> None:
+    good_followups = (
+        "followups: w\nmessages:\n  - {id: a, day: 0, say: Hi., if: {answer: y, equals: true}}\n"
+    )
+    good_audiences = "audiences:\n  ready: {label: Ready, if: {answer: y, equals: true}}\n"
+    bundle = loads(f=FLOW_SAVING_Y, g=good_followups, h=good_audiences)
+    assert list(bundle.flows) == ["f"]
+    assert problems(
+        f=FLOW_SAVING_Y,
+        g=good_followups.replace("answer: y", "answer: z"),
+        h=good_audiences.replace("answer: y", "answer: q"),
+    ) == [
+        "h.yaml > audiences > ready > if: no step saves an answer named 'q'",
+        "g.yaml > messages[0].if: no step saves an answer named 'z'",
+    ]
+
+
+def test_a_broken_policy_does_not_hide_earlier_problems() -> None:
+    assert problems(a="flow: [\n", f=FLOW_SAVING_Y, privacy="policy: p\nversion: 0\n")[:2] == [
+        "a.yaml: line 2, column 1: expected the node content, but found '<stream end>'",
+        "privacy.yaml > version: should be greater than or equal to 1 (got 0)",
+    ]
