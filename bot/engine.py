@@ -401,6 +401,8 @@ class Engine:
         target = self._fire(turn, flow, "advance")
         if target is not None:
             self._go(turn, target)
+        else:  # the step goes on by its buttons only: show them again, never say nothing
+            self._prompt_again(turn, count_failure=False)
 
     def _fire(self, turn: Turn, flow: Flow, trigger: str) -> Target | None:
         """Let transitions pick the next state from the current step; None if none fits."""

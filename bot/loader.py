@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -213,6 +213,9 @@ def _unquoted(value: Any) -> str:
     return ""
 
 
+_TIME_OF_DAY = get_args(schema.TimeOfDay)[1].pattern  # the schema's pattern for 09:30
+
+
 def _from_validation(file: str, error: ValidationError) -> list[FlowError]:
     problems = []
     located: set[str] = set()
@@ -232,6 +235,8 @@ def _from_validation(file: str, error: ValidationError) -> list[FlowError]:
                 message = f"unknown key '{key}'{did_you_mean(key, _ALL_KEYS)}"
             case "missing":
                 message = f"'{key}' is required here"
+            case "string_pattern_mismatch" if item.get("ctx", {}).get("pattern") == _TIME_OF_DAY:
+                message = f"{value!r} is not a time of day like 09:30 (00:00 to 23:59)"
             case "string_pattern_mismatch":
                 message = (
                     f"{value!r} is not a valid id or target: use lower case letters, digits "
