@@ -198,8 +198,14 @@ class WebApp:
         app.router.add_get("/", self.page)
         app.router.add_get("/api/history", self.history)
         app.router.add_post("/api/send", self.send)
+        app.router.add_get("/favicon.ico", _no_icon)
         app.router.add_static("/static", STATIC, append_version=False)
         return app
+
+
+async def _no_icon(request: web.Request) -> web.StreamResponse:
+    """Browsers ask for it; there is none (204, not a 404 in the console)."""
+    return web.Response(status=204)
 
 
 @web.middleware

@@ -128,10 +128,10 @@
     }
   }
 
-  function focusAfter(item, pressed) {
+  function focusAfter(pressed) {
     // keyboard users who pressed a button lose it when buttons are replaced: go to the
-    // first new choice; after typing, stay in the text box
-    const target = pressed && item ? item.querySelector(".buttons button") : null;
+    // first choice on screen (old messages keep none); after typing, stay in the text box
+    const target = pressed ? log.querySelector("li.bot .buttons button") : null;
     if (target) target.focus(); else if (pressed) input.focus();
     window.scrollTo(0, document.body.scrollHeight);
   }
@@ -162,9 +162,9 @@
         status.textContent = body.error || "Something went wrong. Please try again.";
         return;
       }
-      const item = show(body.messages || []);
+      show(body.messages || []);
       offerDownloads(body.documents);
-      focusAfter(item, payload.button !== undefined || quiet);
+      focusAfter(payload.button !== undefined || quiet);
     } catch (error) {
       status.textContent = "I could not reach the server. Please try again.";
     } finally {
