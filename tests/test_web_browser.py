@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -108,58 +109,63 @@ def test_a_patient_walks_the_chat_reloads_and_erases_everything(
             browser.close()
 
 
-def _last(page: object) -> object:
-    return page.locator("#log li.bot").last  # type: ignore[attr-defined]
+def _last(page: Any) -> Any:
+    return page.locator("#log li.bot").last
 
 
-def _press(page: object, label: str) -> None:
-    last = page.locator("#log li.bot").last  # type: ignore[attr-defined]
+def _press(page: Any, label: str) -> None:
+    last = page.locator("#log li.bot").last
     last.get_by_role("button", name=label, exact=True).click()
 
 
-def _said(page: object, words: str) -> None:
-    sync_api.expect(page.locator("#log")).to_contain_text(words)  # type: ignore[attr-defined]
+def _said(page: Any, words: str) -> None:
+    sync_api.expect(page.locator("#log")).to_contain_text(words)
 
 
-def _walk(page: object, url: str, shots: Path) -> None:
-    page.goto(url)  # type: ignore[attr-defined]
+def _walk(page: Any, url: str, shots: Path) -> None:
+    page.goto(url)
     _said(page, "not a diagnosis")
     # keyboard only: the first choice has the focus; Enter presses it
-    focused = page.evaluate("document.activeElement.textContent")  # type: ignore[attr-defined]
+    focused = page.evaluate("document.activeElement.textContent")
     assert focused == "Open the menu"
-    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    page.keyboard.press("Enter")
     _said(page, "What would you like to do?")
-    page.screenshot(path=str(shots / "menu-360.png"), full_page=True)  # type: ignore[attr-defined]
+    page.screenshot(path=str(shots / "menu-360.png"))
     _press(page, "Learn about hip impingement")
     _said(page, "ball and socket")
     _press(page, "Next")
     _said(page, "does not glide smoothly")
-    page.reload()  # type: ignore[attr-defined]
+    page.reload()
     _said(page, "does not glide smoothly")  # resumed where they were
-    assert "ball and socket" not in page.locator("#log").inner_text()  # type: ignore[attr-defined]
+    assert "ball and socket" not in page.locator("#log").inner_text()
     _press(page, "Back to menu")
     _press(page, "Check my symptoms")
     _said(page, "warning")
-    page.keyboard.press("Enter")  # type: ignore[attr-defined]  # "Start" has the focus
+    page.keyboard.press("Enter")  # "Start" has the focus
     for _ in range(8):
-        count = page.locator("#log li.bot").count()  # type: ignore[attr-defined]
+        count = page.locator("#log li.bot").count()
         _press(page, "No")
-        sync_api.expect(page.locator("#log li.bot")).not_to_have_count(count)  # type: ignore[attr-defined]
+        sync_api.expect(page.locator("#log li.bot")).not_to_have_count(count)
     _press(page, "Check my symptoms")
     _press(page, "16 or older")
     _said(page, "name or phone number")
     _press(page, "I agree")
     _said(page, "1 of 6")
     _press(page, "Stiffness")
-    sync_api.expect(_last(page).get_by_role("button", name="✅ Stiffness")).to_be_visible()  # type: ignore[attr-defined]
-    _press(page, "Front pain")
-    sync_api.expect(_last(page).get_by_role("button", name="✅ Front pain")).to_be_visible()  # type: ignore[attr-defined]
+    sync_api.expect(_last(page).get_by_role("button", name="✅ Stiffness")).to_be_visible()
+    page.screenshot(path=str(shots / "several-360.png"))
+    # the pressed choice keeps the focus: Tab, Tab, Enter picks "Front pain" by keyboard
+    assert page.evaluate("document.activeElement.textContent") == "✅ Stiffness"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    sync_api.expect(_last(page).get_by_role("button", name="✅ Front pain")).to_be_visible()
     _press(page, "Done")
     _said(page, "0 to 10")
-    page.fill("#text", "4")  # type: ignore[attr-defined]
-    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    page.fill("#text", "4")
+    page.keyboard.press("Enter")
     _press(page, "Sitting")
-    sync_api.expect(_last(page).get_by_role("button", name="✅ Sitting")).to_be_visible()  # type: ignore[attr-defined]
+    sync_api.expect(_last(page).get_by_role("button", name="✅ Sitting")).to_be_visible()
     _press(page, "Done")
     _press(page, "Yes")
     _press(page, "Not yet")
@@ -168,24 +174,24 @@ def _walk(page: object, url: str, shots: Path) -> None:
     _said(page, "Pain right now: 4 out of 10")
     _press(page, "Show tips that fit my answers")
     _said(page, "wedge cushion")
-    page.screenshot(path=str(shots / "tips-360.png"), full_page=True)  # type: ignore[attr-defined]
-    page.set_viewport_size({"width": 1280, "height": 800})  # type: ignore[attr-defined]
-    page.screenshot(path=str(shots / "tips-1280.png"))  # type: ignore[attr-defined]
-    page.set_viewport_size({"width": 360, "height": 740})  # type: ignore[attr-defined]
-    with page.expect_download() as download:  # type: ignore[attr-defined]
-        page.fill("#text", "/mydata")  # type: ignore[attr-defined]
-        page.keyboard.press("Enter")  # type: ignore[attr-defined]
-        page.get_by_role("link", name="Download").click()  # type: ignore[attr-defined]
+    page.screenshot(path=str(shots / "tips-360.png"))
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.screenshot(path=str(shots / "tips-1280.png"))
+    page.set_viewport_size({"width": 360, "height": 740})
+    with page.expect_download() as download:
+        page.fill("#text", "/mydata")
+        page.keyboard.press("Enter")
+        page.get_by_role("link", name="Download").click()
     saved = shots / "mydata.json"
     download.value.save_as(saved)
     assert '"pain_now": 4' in saved.read_text(encoding="utf-8")
 
 
-def _erase(page: object) -> None:
-    page.fill("#text", "/delete")  # type: ignore[attr-defined]
-    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+def _erase(page: Any) -> None:
+    page.fill("#text", "/delete")
+    page.keyboard.press("Enter")
     _press(page, "Yes, erase it all")
-    sync_api.expect(page.locator("#log li.bot").last).not_to_contain_text("erase it all")  # type: ignore[attr-defined]
+    sync_api.expect(page.locator("#log li.bot").last).not_to_contain_text("erase it all")
 
 
 def _rows_about(storage: SqlStorage, user: str) -> dict[str, int]:

@@ -49,7 +49,8 @@
         button.type = "button";
         button.textContent = choice.label;
         button.addEventListener("click", function () {
-          act({ button: choice.data }, choice.label);
+          const all = Array.from(box.querySelectorAll("button"));
+          act({ button: choice.data }, choice.label, false, all.indexOf(button));
         });
         line.appendChild(button);
       }
@@ -98,7 +99,6 @@
   }
 
   function showMine(text) {
-    for (const old of log.querySelectorAll("li.bot")) dropButtons(old);
     const item = document.createElement("li");
     item.className = "msg me";
     const p = document.createElement("p");
@@ -106,6 +106,7 @@
     p.textContent = text;
     item.appendChild(p);
     log.appendChild(item);
+    return item;
   }
 
   function offerDownloads(documents) {
@@ -128,12 +129,14 @@
     }
   }
 
-  function focusAfter(pressed) {
-    // keyboard users who pressed a button lose it when buttons are replaced: go to the
-    // first choice on screen (old messages keep none); after typing, stay in the text box
+  function focusAfter(first, pressed) {
+    // the top of the new messages comes into view (a long text is read from its start);
+    // keyboard users who pressed a button lose it when buttons are replaced: the first
+    // choice on screen (old messages keep none) gets the focus; after typing, the text box
+    if (first) first.scrollIntoView({ block: "start" });
     const target = pressed ? log.querySelector("li.bot .buttons button") : null;
-    if (target) target.focus(); else if (pressed) input.focus();
-    window.scrollTo(0, document.body.scrollHeight);
+    if (target) target.focus({ preventScroll: true });
+    else if (pressed) input.focus({ preventScroll: true });
   }
 
   async function post(payload) {
@@ -145,12 +148,18 @@
     });
   }
 
-  async function act(payload, shown, quiet) {
+  function toggled(index) {
+    // a toggle of several choices: the pressed button keeps the focus, nothing scrolls
+    const buttons = lastBot() ? lastBot().querySelectorAll(".buttons button") : [];
+    if (buttons.length) buttons[Math.min(index, buttons.length - 1)].focus();
+  }
+
+  async function act(payload, shown, quiet, index) {
     if (busy) return;
     busy = true;
     document.body.setAttribute("aria-busy", "true");
     status.textContent = "";
-    if (!quiet) showMine(shown);
+    const mine = quiet ? null : showMine(shown);
     try {
       let response = await post(payload);
       if (response.status === 403) {
@@ -162,9 +171,17 @@
         status.textContent = body.error || "Something went wrong. Please try again.";
         return;
       }
-      show(body.messages || []);
+      const messages = body.messages || [];
+      if (messages.length && messages.every(function (m) { return m.edit; })) {
+        if (mine) mine.remove();
+        show(messages);
+        toggled(index || 0);
+        return;
+      }
+      for (const old of log.querySelectorAll("li.bot")) dropButtons(old);
+      const first = show(messages);
       offerDownloads(body.documents);
-      focusAfter(payload.button !== undefined || quiet);
+      focusAfter(mine && !quiet ? mine : first, payload.button !== undefined || quiet);
     } catch (error) {
       status.textContent = "I could not reach the server. Please try again.";
     } finally {
