@@ -5,6 +5,7 @@ after a reload, reminders said to be Telegram-only, /mydata and /delete."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.console import console_chat_id
 from bot.engine import Engine
 from bot.features import load_features
+from bot.heartbeat import holders
 from bot.loader import load_bundle
 from bot.model import Bundle
 from bot.storage.sql import SqlStorage
@@ -122,6 +124,14 @@ def test_web_chat_ids_cannot_meet_telegram_or_console_ids() -> None:
     assert all(i < -(10**15) for i in ids)  # Telegram: private > 0, groups > -10**13
     assert console_chat_id("me") > 0
     assert web_chat_id("a" * 32) == web_chat_id("a" * 32)
+
+
+async def test_the_web_chat_marks_the_database_as_in_use(
+    web: TestClient[Any, Any], storage: SqlStorage
+) -> None:
+    """Restore and key rotation refuse while it runs: it seals answers with its key."""
+    assert await _open(web)
+    assert [h.pid for h in holders(storage.db, T0)] == [os.getpid()]
 
 
 # ---------------------------------------------------------------- refusals

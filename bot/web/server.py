@@ -15,6 +15,7 @@ with ``{"error": "short reason"}``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -23,7 +24,7 @@ import re
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,11 @@ HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# Of the feature jobs, the web chat runs the ones about its own use of the database: its
+# heartbeat (restore and key rotation refuse while it runs) and the retention purge. Sending
+# (reminders, clinic messages) stays with `hipbot run`: the web chat has no outbox sender.
+WEB_JOBS = frozenset({"heartbeat", "purge_job"})
+JOB_INTERVAL = 5.0  # seconds between runs of those jobs
 
 
 @dataclass(frozen=True)
@@ -189,12 +195,38 @@ class WebApp:
             raise Refused(415, "send JSON (Content-Type: application/json)")
         return person
 
+    # ------------------------------------------------------------ jobs
+
+    def run_jobs(self) -> None:
+        """The web chat's share of the feature jobs (``WEB_JOBS``); a failure is logged."""
+        for job in self.features.jobs:
+            if getattr(job, "__name__", "") not in WEB_JOBS:
+                continue
+            try:
+                job(self.storage, self.clock())
+            except Exception:
+                log.exception("a job failed", extra={"event": "job_error"})
+
+    async def _jobs(self, app: web.Application) -> AsyncIterator[None]:
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(JOB_INTERVAL)
+                await asyncio.to_thread(self.run_jobs)
+
+        await asyncio.to_thread(self.run_jobs)  # in use from the start
+        task = asyncio.create_task(loop())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
     # ------------------------------------------------------------ the app
 
     def build(self) -> web.Application:
         app = web.Application(
             middlewares=[_security_headers], client_max_size=self.settings.max_body
         )
+        app.cleanup_ctx.append(self._jobs)
         app.router.add_get("/", self.page)
         app.router.add_get("/api/history", self.history)
         app.router.add_post("/api/send", self.send)
