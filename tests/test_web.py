@@ -183,11 +183,11 @@ async def test_a_body_over_the_limit_is_refused(web: TestClient[Any, Any]) -> No
 
 async def test_each_cookie_has_its_own_rate_limit(bundle: Bundle, storage: SqlStorage) -> None:
     app = WebApp(
-        Engine(bundle), storage, load_features(), settings=WebSettings(rate=3, period=3600)
+        Engine(bundle), storage, load_features(), settings=WebSettings(rate=4, period=3600)
     )
     first, second = await _client(app), await _client(app)
     try:
-        token = await _open(first)
+        token = await _open(first)  # reading the history is one action
         for _ in range(3):
             await _post(first, token, text="/menu")
         refused = await first.post(
@@ -305,3 +305,28 @@ def _rows_about(storage: SqlStorage, user: str) -> dict[str, int]:
             if user in (str(values.get("user_id")), str(values.get("chat_id"))):
                 found[table] = found.get(table, 0) + 1
     return found
+
+
+async def test_menu_urgent_privacy_and_typed_warning_words(web: TestClient[Any, Any]) -> None:
+    token = await _open(web)
+    await _post(web, token, text="/start")
+    assert _button(await _post(web, token, text="/menu"), "Check my symptoms")
+    urgent = await _post(web, token, text="/urgent")
+    assert "Urgent help" in _texts(urgent) and _button(urgent, "Start the questions")
+    assert "What I keep about you" in _texts(await _post(web, token, text="/privacy"))
+    fell = await _post(web, token, text="I fell and can't walk")
+    assert "Do you need help fast?" in _texts(fell) and _button(fell, "Urgent help")
+
+
+async def test_reloads_count_against_the_rate_limit(bundle: Bundle, storage: SqlStorage) -> None:
+    app = WebApp(
+        Engine(bundle), storage, load_features(), settings=WebSettings(rate=3, period=3600)
+    )
+    client = await _client(app)
+    try:
+        token = await _open(client)  # one
+        await _post(client, token, text="/start")  # two
+        assert (await client.get("/api/history")).status == 200  # three
+        await _refused(await client.get("/api/history"), 429, "too many")
+    finally:
+        await client.close()

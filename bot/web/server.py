@@ -67,7 +67,7 @@ JOB_INTERVAL = 5.0  # seconds between runs of those jobs
 class WebSettings:
     """Limits of the web chat; tests make them small."""
 
-    rate: float = 30  # actions per cookie ...
+    rate: float = 60  # actions per cookie (a burst of this many, then this many a period) ...
     period: float = 60  # ... in this many seconds
     max_body: int = MAX_BODY
     people_tracked: int = 10_000  # rate limiters kept (least recently used forgotten)
@@ -124,6 +124,13 @@ class WebApp:
             self._limiters.popitem(last=False)
         return limiter
 
+    async def _take_turn_slot(self, person: str) -> None:
+        """Count one action against the person's rate limit; 429 when it is used up."""
+        limiter = self._limiter(person)
+        if not limiter.has_capacity():
+            raise Refused(429, "too many messages: wait a moment, then try again")
+        await limiter.acquire()
+
     async def _run(self, person: str, work: Callable[[WebChat], Turn]) -> Turn:
         """One turn at a time per person (the database lock holds across processes too)."""
         chat = self.chat(person)
@@ -151,6 +158,8 @@ class WebApp:
         fresh = person is None
         if person is None:
             person = _new_person()
+        if not fresh:
+            await self._take_turn_slot(person)
         turn = Turn() if fresh else await self._run(person, lambda chat: chat.history())
         response = web.json_response({"token": self.token(person), **turn.as_json()})
         if fresh:
@@ -160,10 +169,7 @@ class WebApp:
     async def send(self, request: web.Request) -> web.StreamResponse:
         """One action: typed text or a pressed button."""
         person = self._checked(request)
-        limiter = self._limiter(person)
-        if not limiter.has_capacity():
-            raise Refused(429, "too many messages: wait a moment, then try again")
-        await limiter.acquire()
+        await self._take_turn_slot(person)
         body = await _json_body(request, self.settings.max_body)
         text, button = body.get("text"), body.get("button")
         if isinstance(text, str) and button is None:
