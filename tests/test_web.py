@@ -20,6 +20,7 @@ from bot.features import load_features
 from bot.heartbeat import holders
 from bot.loader import load_bundle
 from bot.model import Bundle
+from bot.storage import open_storage
 from bot.storage.sql import SqlStorage
 from bot.web.chat import TELEGRAM_ONLY, web_chat_id
 from bot.web.markup import markup_tree, plain_text
@@ -36,8 +37,10 @@ def bundle() -> Bundle:
 
 
 @pytest.fixture
-def storage(tmp_path: Path) -> Iterator[SqlStorage]:
-    store = SqlStorage(str(tmp_path / "hipbot.db"))
+def storage(database: str) -> Iterator[SqlStorage]:
+    """A SQLite file, or a fresh PostgreSQL database (conftest's ``database``)."""
+    store = open_storage(database if "://" in database else f"sqlite:///{database}")
+    assert isinstance(store, SqlStorage)
     load_features().setup(store)
     yield store
     store.close()
