@@ -44,7 +44,7 @@ CSRF_HEADER = "X-CSRF-Token"
 MAX_BODY = 4096  # bytes of a posted body
 PERSON_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
