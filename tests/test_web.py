@@ -265,8 +265,7 @@ async def test_reminders_are_said_to_be_telegram_only(
     token = await _open(web)
     welcome = await _post(web, token, text="/start")
     menu = await _post(web, token, button=_button(welcome, "Open the menu"))
-    person = web.session.cookie_jar.filter_cookies(web.make_url("/"))[COOKIE].value
-    user = str(web_chat_id(person))
+    user = _user(web)
     at_menu = storage.load_session(user)
     for answer in (
         await _post(web, token, button=_button(menu, "Reminders")),
@@ -285,8 +284,7 @@ async def test_mydata_is_a_download_and_delete_erases_every_row(
 ) -> None:
     token = await _open(web)
     await _post(web, token, text="/start")
-    person = web.session.cookie_jar.filter_cookies(web.make_url("/"))[COOKIE].value
-    user = str(web_chat_id(person))
+    user = _user(web)
     mydata = await _post(web, token, text="/mydata")
     (document,) = mydata["documents"]
     assert document["filename"].endswith(".json") and document["data"]
@@ -296,6 +294,12 @@ async def test_mydata_is_a_download_and_delete_erases_every_row(
     assert erased["messages"][0]["replace"] is True
     assert storage.load_session(user) is None
     assert _rows_about(storage, user) == {}
+
+
+def _user(client: TestClient[Any, Any]) -> str:
+    """The user id the web chat keeps for the client's cookie."""
+    person = client.session.cookie_jar.filter_cookies(client.make_url("/"))[COOKIE].value
+    return str(web_chat_id(person))
 
 
 def _rows_about(storage: SqlStorage, user: str) -> dict[str, int]:
@@ -310,7 +314,9 @@ def _rows_about(storage: SqlStorage, user: str) -> dict[str, int]:
     return found
 
 
-async def test_menu_urgent_privacy_and_typed_warning_words(web: TestClient[Any, Any]) -> None:
+async def test_menu_urgent_privacy_and_typed_warning_words(
+    web: TestClient[Any, Any], storage: SqlStorage
+) -> None:
     token = await _open(web)
     await _post(web, token, text="/start")
     assert _button(await _post(web, token, text="/menu"), "Check my symptoms")
@@ -319,6 +325,8 @@ async def test_menu_urgent_privacy_and_typed_warning_words(web: TestClient[Any, 
     assert "What I keep about you" in _texts(await _post(web, token, text="/privacy"))
     fell = await _post(web, token, text="I fell and can't walk")
     assert "Do you need help fast?" in _texts(fell) and _button(fell, "Urgent help")
+    # answered in the HTTP response: nothing waits in the outbox for Telegram's sender
+    assert "outbox" not in _rows_about(storage, _user(web))
 
 
 async def test_reloads_count_against_the_rate_limit(bundle: Bundle, storage: SqlStorage) -> None:
