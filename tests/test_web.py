@@ -252,7 +252,7 @@ async def test_a_reload_resumes_where_the_person_was(web: TestClient[Any, Any]) 
     welcome = await _post(web, token, text="/start")
     assert "not a diagnosis" in _texts(welcome)
     menu = await _post(web, token, button=_button(welcome, "Open the menu"))
-    learn = await _post(web, token, button=_button(menu, "Learn about hip impingement"))
+    learn = await _post(web, token, button=_button(menu, "About hip impingement"))
     assert "ball and socket" in _texts(learn)
     reloaded = await (await web.get("/api/history")).json()
     assert "ball and socket" in _texts(reloaded)
@@ -273,7 +273,7 @@ async def test_reminders_are_said_to_be_telegram_only(
         await _post(web, token, text="/reminders"),
     ):
         assert TELEGRAM_ONLY in _texts(answer)
-        assert _button(answer, "Learn about hip impingement")  # still at the menu
+        assert _button(answer, "About hip impingement")  # still at the menu
     after = storage.load_session(user)
     assert at_menu is not None and after is not None
     assert (after.flow, after.step) == (at_menu.flow, at_menu.step) == ("hip", "menu")

@@ -131,7 +131,7 @@ def _walk(page: Any, url: str, shots: Path) -> None:
     page.keyboard.press("Enter")
     _said(page, "What would you like to do?")
     page.screenshot(path=str(shots / "menu-360.png"))
-    _press(page, "Learn about hip impingement")
+    _press(page, "About hip impingement")
     _said(page, "ball and socket")
     _press(page, "Next")
     _said(page, "does not glide smoothly")
@@ -140,7 +140,7 @@ def _walk(page: Any, url: str, shots: Path) -> None:
     assert "ball and socket" not in page.locator("#log").inner_text()
     _press(page, "Back to menu")
     _press(page, "Check my symptoms")
-    _said(page, "warning")
+    _said(page, "8 quick questions")
     page.keyboard.press("Enter")  # "Start" has the focus
     for _ in range(8):
         count = page.locator("#log li.bot").count()
@@ -172,7 +172,7 @@ def _walk(page: Any, url: str, shots: Path) -> None:
     _press(page, "Less than 2 weeks")
     _press(page, "No")
     _said(page, "Pain right now: 4 out of 10")
-    _press(page, "Show tips that fit my answers")
+    _press(page, "Show my tips")
     _said(page, "wedge cushion")
     page.screenshot(path=str(shots / "tips-360.png"))
     page.set_viewport_size({"width": 1280, "height": 800})
