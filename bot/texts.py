@@ -109,3 +109,16 @@ SNOOZE_60 = _REMINDERS.key("snooze_60_button", label=True)
 STOP_REMINDER = _REMINDERS.key("stop_reminder_button", label=True)
 START_CHECKIN = _REMINDERS.key("start_checkin_button", label=True)
 STOP_TIPS = _REMINDERS.key("stop_tips_button", label=True)
+
+
+# ---------------------------------------------------------------- privacy: flows/texts_privacy.yaml
+
+_PRIVACY = text_set("privacy")
+ASK_DELETE = _PRIVACY.key("ask_delete")
+ERASED = _PRIVACY.key("erased")
+KEPT = _PRIVACY.key("kept")
+MYDATA_CAPTION = _PRIVACY.key("mydata_caption")  # the file's caption
+NO_POLICY = _PRIVACY.key("no_policy")
+ERASE_LABEL = _PRIVACY.key("erase_button", label=True)
+KEEP_LABEL = _PRIVACY.key("keep_button", label=True)
+TELEGRAM_ONLY = _PRIVACY.key("telegram_only")  # the web chat, where reminders would be set

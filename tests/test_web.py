@@ -22,7 +22,8 @@ from bot.loader import load_bundle
 from bot.model import Bundle
 from bot.storage import open_storage
 from bot.storage.sql import SqlStorage
-from bot.web.chat import TELEGRAM_ONLY, web_chat_id
+from bot.texts import TELEGRAM_ONLY
+from bot.web.chat import web_chat_id
 from bot.web.markup import markup_tree, plain_text
 from bot.web.server import COOKIE, CSRF_HEADER, WebApp, WebSettings
 
@@ -272,7 +273,7 @@ async def test_reminders_are_said_to_be_telegram_only(
         await _post(web, token, text="/remind"),
         await _post(web, token, text="/reminders"),
     ):
-        assert TELEGRAM_ONLY in _texts(answer)
+        assert TELEGRAM_ONLY.get() in _texts(answer)
         assert _button(answer, "About hip impingement")  # still at the menu
     after = storage.load_session(user)
     assert at_menu is not None and after is not None

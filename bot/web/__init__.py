@@ -8,5 +8,5 @@ A third adapter over the same engine, features and storage (issue 13):
 * ``static/``: the page, its script and its style (no inline script or style).
 
 Reminders and follow-ups stay Telegram-only for now: where a person would set one, the web
-chat says so (``chat.TELEGRAM_ONLY``).
+chat says so (``texts.TELEGRAM_ONLY``, in flows/texts_privacy.yaml).
 """

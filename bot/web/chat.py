@@ -6,14 +6,13 @@ storage) and ``Features`` as Telegram and the console, in one transaction holdin
 chat's lock, so a web person's session, answers, consent and erasure are the same rows.
 
 Reminders and follow-ups are Telegram-only for now: a turn that would enter the reminders
-flow, or a reminders command, gets ``TELEGRAM_ONLY`` and the person stays where they were.
+flow, or a reminders command, gets ``texts.TELEGRAM_ONLY`` and the person stays where they were.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import html
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -30,11 +29,6 @@ WEB_IDS = 10**15  # web people get negative chat ids below -10**15: Telegram's p
 # are positive, its groups above -10**13, the console's ids positive (bot.console)
 REMINDERS_FLOW = "reminders"
 TELEGRAM_ONLY_COMMANDS = frozenset({"reminders", "timezone", "remind"})
-# Not in flows/: there is no document kind for the bot's own texts yet (issue 13 moves them).
-TELEGRAM_ONLY = (
-    "Reminders and tips over the next weeks work in Telegram only for now. "
-    "In this web chat you can learn, check your symptoms and get tips."
-)
 MAX_TEXT = 1000  # characters of one typed message
 MAX_BUTTON = 64  # bytes of a button's data, as on Telegram
 
@@ -156,7 +150,7 @@ class WebChat:
 
     def _telegram_only(self, prefix: list[Reply] | None = None) -> Turn:
         """Say reminders are Telegram-only, then show where the person is (nothing changes)."""
-        note = Reply(html.escape(TELEGRAM_ONLY, quote=False))
+        note = Reply(texts.TELEGRAM_ONLY.get())
         session = self.chat.session
         again = self.chat.engine.repeat(session).replies if session is not None else ()
         return Turn([message_json(r) for r in [*(prefix or []), note, *again] if not r.edit])
