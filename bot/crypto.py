@@ -7,7 +7,8 @@ its 16-byte tag. The AES key and the key id are derived from each configured dat
 HKDF-SHA256, so the keys people handle stay what they were (Fernet keys, 44 characters). The
 first key seals, every key opens (the key id picks it), so a new key can be put in front of
 the old one and the data re-sealed (``hipbot keys rotate``) without a moment where stored
-values cannot be read. A changed value fails its tag and is refused, never read.
+values cannot be read. A changed value fails its tag and is refused, never read. Random
+nonces stay safe for about 2**32 values per key: rotate the key long before that.
 
 Values written before AES-GCM are Fernet tokens (AES-128-CBC with an HMAC-SHA256 tag, text
 that always starts with ``gAAAAA``): they still open with the same keys, and are sealed with
