@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run chat test lint bench clean
+.PHONY: run chat test lint bench mutation clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,5 +36,17 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench engine
 
+# Mutation testing of bot/engine.py, bot/loader.py and bot/reminders.py with the fast unit
+# tests ([tool.mutmut] in pyproject.toml); not part of `make test` or CI. Results are kept in
+# mutants/ and reused (only changed code is tested again); `rm -rf mutants` starts afresh.
+MUTATION_JOBS ?= 2
+mutation: $(VENV)/.mutmut
+	$(BIN)/mutmut run --max-children $(MUTATION_JOBS)
+	$(BIN)/python scripts/mutation-score
+
+$(VENV)/.mutmut: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev,mutation]'
+	touch $@
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache mutants

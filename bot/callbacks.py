@@ -2,7 +2,7 @@
 
 ``1:hip:3:pain_now:o2`` is format 1, flow ``hip`` version 3, step ``pain_now``, option 2.
 Kinds: ``b`` a step button, ``o`` a question option, ``d`` done (several choices), ``n``
-none of these. ``1:r:menu`` is a global route (valid from anywhere, at any version).
+none of these, ``m`` more tips. ``1:r:menu`` is a global route (valid from anywhere, at any version).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from functools import lru_cache
 
 FORMAT = "1"
 MAX_BYTES = 64
-STEP_KINDS = frozenset("bodn")
+STEP_KINDS = frozenset("bodnm")
 MAX_DIGITS = 9  # ids, versions, positions and typed numbers: nothing real is longer
 
 

@@ -67,6 +67,25 @@ def _chat(args: argparse.Namespace) -> int:
         storage.close()
 
 
+def _web(args: argparse.Namespace) -> int:
+    from bot.engine import Engine
+    from bot.features import load_features
+    from bot.loader import load_bundle
+    from bot.settings import Settings, load_dotenv_file, urgent_care
+    from bot.web.server import WebApp, serve
+
+    load_dotenv_file()
+    settings = Settings.from_env()
+    bundle = load_bundle([args.flows or settings.flows_dir])
+    storage = _open_all(args.db or settings.database_url)
+    config = {"emergency_number": settings.emergency_number, "urgent_care": urgent_care()}
+    try:
+        serve(WebApp(Engine(bundle, config), storage, load_features()), args.host, args.port)
+    finally:
+        storage.close()
+    return 0
+
+
 def _graph(args: argparse.Namespace) -> int:
     from bot.graph import mermaid
     from bot.loader import load_bundle
@@ -264,6 +283,13 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--flows", help="folder of flow files (default: ./flows)")
     chat.add_argument("--db", help="database URL (default: $DATABASE_URL or ./data/hipbot.db)")
     chat.set_defaults(func=_chat)
+
+    webchat = commands.add_parser("web", help="the same chat in a browser (mobile first)")
+    webchat.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
+    webchat.add_argument("--port", type=int, default=8090, help="port (default: 8090)")
+    webchat.add_argument("--flows", help="folder of flow files (default: ./flows)")
+    webchat.add_argument("--db", help="database URL (default: $DATABASE_URL or ./data/hipbot.db)")
+    webchat.set_defaults(func=_web)
 
     validate = commands.add_parser("validate", help="check flow files, report every problem")
     validate.add_argument("paths", nargs="*", help="files or folders (default: flows/)")

@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot import texts
+from bot.content import TextKey, fill
 from bot.errors import FlowError
 from bot.model import AnswerValue, Condition, Reply, ReplyButton, answers_named
 from bot.telegram_html import escape
@@ -269,31 +271,40 @@ class Counts:
 # ---------------------------------------------------------------- what patients see
 
 
-def join_question(clinic_name: str) -> str:
-    name = escape(clinic_name)
-    return (
-        f"<b>{name}</b> uses this bot to send short news to its patients.\n"
-        f"Do you want messages from {name}? You can stop them at any time. Just send /leave."
-    )
+# The words are in flows/texts_clinics.yaml (keys: bot/texts.py, set 'clinics').
 
 
-def joined(clinic_name: str) -> str:
-    return f"Done. You will get messages from {escape(clinic_name)}. To stop them, send /leave."
+def _say(key: TextKey, clinic_name: str | None = None, language: str = "en") -> str:
+    said = key.get(language)
+    return said if clinic_name is None else fill(said, clinic=escape(clinic_name))
 
 
-def declined(clinic_name: str) -> str:
-    return f"OK. You will not get messages from {escape(clinic_name)}."
+def join_question(clinic_name: str, language: str = "en") -> str:
+    return _say(texts.JOIN_QUESTION, clinic_name, language)
 
 
-def left(clinic_name: str) -> str:
-    return f"Done. You will not get messages from {escape(clinic_name)} any more."
+def joined(clinic_name: str, language: str = "en") -> str:
+    return _say(texts.JOINED, clinic_name, language)
 
 
-NOT_LINKED = "You do not get messages from any clinic."
-WHICH_TO_LEAVE = "Which clinic should stop sending you messages?"
-JOIN_LABEL = "Yes, send me messages"
-DECLINE_LABEL = "No thanks"
-STOP_LABEL = "Stop these messages"
+def declined(clinic_name: str, language: str = "en") -> str:
+    return _say(texts.DECLINED, clinic_name, language)
+
+
+def left(clinic_name: str, language: str = "en") -> str:
+    return _say(texts.LEFT, clinic_name, language)
+
+
+def not_from(clinic_name: str, language: str = "en") -> str:
+    return _say(texts.NOT_FROM, clinic_name, language)
+
+
+def not_linked(language: str = "en") -> str:
+    return _say(texts.NOT_LINKED, None, language)
+
+
+def which_to_leave(language: str = "en") -> str:
+    return _say(texts.WHICH_TO_LEAVE, None, language)
 
 
 def patient_message(clinic_name: str, text: str, stop_data: str) -> Reply:
@@ -302,4 +313,5 @@ def patient_message(clinic_name: str, text: str, stop_data: str) -> Reply:
     The preview in the ``/broadcast`` wizard is this very Reply.
     """
     body = f"<b>{escape(clinic_name)}</b>\n\n{text}"
-    return Reply(body, ((ReplyButton(STOP_LABEL, stop_data),),), step="broadcast")
+    stop = texts.STOP_LABEL.get()
+    return Reply(body, ((ReplyButton(stop, stop_data),),), step="broadcast")

@@ -34,15 +34,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot import broadcast as bc
+from bot import texts
 from bot.callbacks import small_number
 from bot.clinics import (
     CLINIC_PREFIX,
-    DECLINE_LABEL,
     EVERYONE,
-    JOIN_LABEL,
-    NOT_LINKED,
     PERSONAL_PREFIX,
-    WHICH_TO_LEAVE,
     Audience,
     check_bot_username,
     check_patient_ref,
@@ -52,9 +49,13 @@ from bot.clinics import (
     joined,
     left,
     load_audiences,
+    not_from,
+    not_linked,
     patient_message,
     shown_html,
+    which_to_leave,
 )
+from bot.content import fill
 from bot.features import Context, Feature, Response, button
 from bot.model import Effect, Event, Reply, ReplyButton, Session
 from bot.storage.clinics import Broadcast, Clinic, ClinicStore
@@ -140,8 +141,8 @@ def on_started(db: Database, session: Session, effect: Effect, now: float) -> No
         return
     chat = int(session.user_id)
     keyboard = [
-        [{"text": JOIN_LABEL, "callback_data": f"x:{JOIN}:{code}"}],
-        [{"text": DECLINE_LABEL, "callback_data": f"x:{DECLINE}:{code}"}],
+        [{"text": texts.JOIN_LABEL.get(), "callback_data": f"x:{JOIN}:{code}"}],
+        [{"text": texts.DECLINE_LABEL.get(), "callback_data": f"x:{DECLINE}:{code}"}],
     ]
     params = {
         "chat_id": chat,
@@ -157,12 +158,22 @@ def join_button(ctx: Context, code: str) -> Response:
     store = ClinicStore(ctx.storage.db)
     found = store.resolve_code(code, ctx.user_id)
     if found is None:
-        return Response(
-            edit=Reply("This link does not work any more. Ask your clinic for a new one.")
-        )
+        return Response(edit=Reply(ctx.engine.text(texts.LINK_GONE).get(ctx.language)))
     clinic, ref = found
     store.link(clinic.id, ctx.user_id, ref, ctx.now)
-    return Response(edit=Reply(joined(clinic.name)))
+    said = joined(clinic.name, ctx.language)
+    if ref and _alerts_on(ctx.storage.db, clinic.id):  # what /urgent means for this patient
+        note = ctx.engine.text(texts.ALERTS_NOTE).get(ctx.language)
+        said += "\n\n" + fill(note, clinic=escape(clinic.name))
+    return Response(edit=Reply(said))
+
+
+def _alerts_on(db: Database, clinic_id: int) -> bool:
+    """Whether the clinic asked for red-flag alerts (``hipbot alerts on``, bot.privacy_feature)."""
+    if "clinic_alert_optins" not in db.tables():
+        return False
+    found = db.one("SELECT 1 FROM clinic_alert_optins WHERE clinic_id = ?", (clinic_id,))
+    return found is not None
 
 
 def decline_button(ctx: Context, argument: str) -> Response:
@@ -175,7 +186,7 @@ def decline_button(ctx: Context, argument: str) -> Response:
     clinic_id = small_number(argument)
     if clinic is None and clinic_id is not None and clinic_id in _opened(ctx, store):
         clinic = store.clinic(clinic_id)
-    return Response(edit=Reply(declined(clinic.name if clinic else "the clinic")))
+    return Response(edit=Reply(declined(clinic.name if clinic else "the clinic", ctx.language)))
 
 
 def _opened(ctx: Context, store: ClinicStore) -> set[int]:
@@ -191,11 +202,11 @@ def leave_command(ctx: Context) -> Response:
         (c, link) for c, link in ClinicStore(ctx.storage.db).links_of(ctx.user_id) if link.opted_in
     ]
     if not links:
-        return Response(replies=[Reply(NOT_LINKED)])
+        return Response(replies=[Reply(not_linked(ctx.language))])
     if len(links) == 1:
         return leave_button(ctx, str(links[0][0].id))
     rows = tuple((button(LEAVE, str(c.id), c.name[:60]),) for c, _ in links)
-    return Response(replies=[Reply(WHICH_TO_LEAVE, rows)])
+    return Response(replies=[Reply(which_to_leave(ctx.language), rows)])
 
 
 def leave_button(ctx: Context, argument: str) -> Response:
@@ -204,8 +215,8 @@ def leave_button(ctx: Context, argument: str) -> Response:
     clinic = mine.get(small_number(argument) or 0)  # only the person's own clinics are named
     if clinic is None or not store.leave(clinic.id, ctx.user_id, ctx.now):
         name = clinic.name if clinic else "this clinic"
-        return Response(replies=[Reply(f"You do not get messages from {escape(name)}.")])
-    return Response(replies=[Reply(left(clinic.name))])
+        return Response(replies=[Reply(not_from(name, ctx.language))])
+    return Response(replies=[Reply(left(clinic.name, ctx.language))])
 
 
 # ---------------------------------------------------------------- staff: helpers

@@ -24,6 +24,7 @@ from transitions import EventData, Machine
 
 from bot import callbacks, safety, texts
 from bot.actions import ACTION_ANSWERS, ACTIONS, CONSENT_ANSWER, Action
+from bot.content import TextKey, shipped_kit
 from bot.loader import PLACEHOLDER
 from bot.model import (
     AnswerValue,
@@ -42,6 +43,8 @@ from bot.model import (
     Step,
     Target,
     Text,
+    Tip,
+    tip_pages,
 )
 from bot.reminders import match_timezone, timezone_label
 from bot.telegram_html import escape
@@ -168,6 +171,7 @@ class Engine:
         self.actions = dict(ACTIONS if actions is None else actions)
         self.machines = {flow_id: build_machine(flow) for flow_id, flow in bundle.flows.items()}
         self.routes = bundle.routes()
+        self.kit = bundle.kit if bundle.kit is not None else shipped_kit()
         self.consent = bundle.policy.consent if bundle.policy is not None else None
         self._needs_consent = self._consent_steps()  # (flow, step) of gated questions
         # (flow, version, step, language) -> keyboard; bounded by the steps and languages
@@ -280,6 +284,8 @@ class Engine:
             flow = self.bundle.flows[turn.session.flow]
             self._go(turn, self._fire(turn, flow, f"b{index}") or step.buttons[index].go)
             return True
+        if kind == "m":
+            return self._more_tips(turn, step)
         if question is None:
             return False
         if question.kind == "multi":
@@ -305,7 +311,7 @@ class Engine:
             self._answer(turn, question, picked)
             return True
         if kind == "n":
-            turn.chosen = (question.none_label or texts.NONE_OF_THESE).get(language)
+            turn.chosen = (question.none_label or self.text(texts.NONE_OF_THESE)).get(language)
             self._answer(turn, question, [])
             return True
         return False
@@ -317,7 +323,7 @@ class Engine:
         step = self.step_of(turn.session)
         question = step.input
         if question is not None and question.kind == "multi":
-            kind = _multi_word(question, text, turn.session.language)
+            kind = _multi_word(question, text, self.text(texts.DONE), turn.session.language)
             if kind is not None:
                 self._press_multi(turn, question, kind, 0)
                 return
@@ -332,6 +338,10 @@ class Engine:
         index = _match_label(text, [b.label.get(turn.session.language) for b in step.buttons])
         if index is not None:
             self._press(turn, step, "b", index)
+            return
+        more = step.tips.more if step.tips is not None else None
+        typed_more = more is not None and _match_label(text, [more.get(turn.session.language)])
+        if typed_more == 0 and self._more_tips(turn, step):
             return
         alias = self.aliases.get(text.casefold())
         if alias is not None:
@@ -391,6 +401,8 @@ class Engine:
         target = self._fire(turn, flow, "advance")
         if target is not None:
             self._go(turn, target)
+        else:  # the step goes on by its buttons only: show them again, never say nothing
+            self._prompt_again(turn, count_failure=False)
 
     def _fire(self, turn: Turn, flow: Flow, trigger: str) -> Target | None:
         """Let transitions pick the next state from the current step; None if none fits."""
@@ -474,9 +486,9 @@ class Engine:
             turn.replies.extend(Reply(text, step=step.id) for text in said)
             return
         # the buttons go under the last message
-        last = said.pop() if said else texts.PICK_A_BUTTON.get(turn.session.language)
+        last = said.pop() if said else self.text(texts.PICK_A_BUTTON).get(turn.session.language)
         turn.replies.extend(Reply(text, step=step.id) for text in said)
-        turn.replies.append(Reply(last, self._buttons(turn, step), step.id))
+        turn.replies.append(Reply(last, self._keyboard(turn, step), step.id))
 
     def _migrate(self, turn: Turn, show: bool) -> bool:
         """Bring a session onto the current flow version. True if the event is used up.
@@ -524,7 +536,7 @@ class Engine:
         if name in ACTION_ANSWERS and isinstance(value, str):
             return escape(value)  # saved by an action (bot.actions), no question to word it
         if value is None or question is None:
-            return texts.NOT_ANSWERED.get(language)
+            return self.text(texts.NOT_ANSWERED).get(language)
         return escape(self._display(question, value, language))
 
     def _display(self, question: Input, value: AnswerValue, language: str) -> str:
@@ -533,10 +545,10 @@ class Engine:
         if question.kind == "timezone" and isinstance(value, str):
             return timezone_label(match_timezone(value) or value)
         if isinstance(value, bool):
-            return (texts.YES if value else texts.NO).get(language)
+            return self.text(texts.YES if value else texts.NO).get(language)
         if isinstance(value, list):
             if not value:
-                return (question.none_label or texts.NONE_OF_THESE).get(language)
+                return (question.none_label or self.text(texts.NONE_OF_THESE)).get(language)
             return ", ".join(labels.get(v, v) for v in value)
         if isinstance(value, str) and value in labels:
             return labels[value]
@@ -549,15 +561,49 @@ class Engine:
             if m.condition is None or m.condition.holds(turn.session.answers)
         ]
 
-    def _tips(self, turn: Turn, step: Step) -> list[str]:
+    def _tip_pages(self, session: Session, step: Step) -> list[list[Tip]]:
         assert step.tips is not None
         catalog = self.bundle.catalogs[step.tips.catalog]
-        fitting = catalog.fitting(turn.session.answers)[: step.tips.limit]
-        if not fitting:
+        return tip_pages(catalog.offer(session.answers), step.tips.limit)
+
+    def _tips(self, turn: Turn, step: Step) -> list[str]:
+        """The first message of tips (after the intro). A later page shown is kept in the
+        answers (``TIPS_PAGE``, only once "More tips" was pressed) to show the next one."""
+        assert step.tips is not None
+        pages = self._tip_pages(turn.session, step)
+        if TIPS_PAGE in turn.session.answers:  # a new visit starts at the first tips
+            answers = {k: v for k, v in turn.session.answers.items() if k != TIPS_PAGE}
+            turn.session = _evolve(turn.session, answers=answers)
+        if not pages:
             return self._say(turn, step.tips.none)
-        lines = [f"• {self._render(tip.text, turn.session)}" for tip in fitting]
+        lines = [f"• {self._render(tip.text, turn.session)}" for tip in pages[0]]
         head = self._say(turn, step.tips.intro)
         return [*head[:-1], "\n\n".join(head[-1:] + lines)]
+
+    def _more_tips(self, turn: Turn, step: Step) -> bool:
+        """Show the next message of tips at a tips step; False if there is none left."""
+        if step.tips is None or step.tips.more is None or not self._tips_left(turn.session, step):
+            return False
+        page = _page(turn.session) + 1
+        turn.session = _evolve(turn.session.with_answer(TIPS_PAGE, page), failures=0, picked=())
+        turn.chosen = step.tips.more.get(turn.session.language)
+        tips = self._tip_pages(turn.session, step)[page]
+        text = "\n\n".join(f"• {self._render(tip.text, turn.session)}" for tip in tips)
+        turn.replies.append(Reply(text, self._keyboard(turn, step), step.id))
+        return True
+
+    def _tips_left(self, session: Session, step: Step) -> bool:
+        return _page(session) + 1 < len(self._tip_pages(session, step))
+
+    def _keyboard(self, turn: Turn, step: Step) -> tuple[tuple[ReplyButton, ...], ...]:
+        """The step's buttons, under a "More tips" button while tips are left to show."""
+        rows = self._buttons(turn, step)
+        more = step.tips.more if step.tips is not None else None
+        if more is None or not self._tips_left(turn.session, step):
+            return rows
+        session = turn.session
+        data = callbacks.encode_step(session.flow, session.version, step.id, "m", 0)
+        return ((ReplyButton(more.get(session.language), data),), *rows)
 
     def _buttons(self, turn: Turn, step: Step) -> tuple[tuple[ReplyButton, ...], ...]:
         """The step's keyboard; the same for everyone at a step, so built once per language
@@ -588,7 +634,12 @@ class Engine:
             rows += [tuple(buttons[i : i + size]) for i in range(0, len(buttons), size)]
             if question.kind == "multi":
                 rows.append(
-                    (ReplyButton((question.done_label or texts.DONE).get(language), data("d", 0)),)
+                    (
+                        ReplyButton(
+                            (question.done_label or self.text(texts.DONE)).get(language),
+                            data("d", 0),
+                        ),
+                    )
                 )
                 if question.none_label is not None:
                     rows.append((ReplyButton(question.none_label.get(language), data("n", 0)),))
@@ -601,7 +652,7 @@ class Engine:
     def _option_labels(self, question: Input, session: Session) -> list[str]:
         language = session.language
         if question.kind == "yes_no":
-            return [texts.YES.get(language), texts.NO.get(language)]
+            return [self.text(texts.YES).get(language), self.text(texts.NO).get(language)]
         if question.kind == "integer":
             return [str(v) for v in _button_values(question)]
         labels = [option.label.get(language) for option in question.options]
@@ -616,8 +667,8 @@ class Engine:
     def _question_reply(self, turn: Turn, question: Input) -> Reply:
         step = self.step_of(turn.session)
         said = self._say(turn, step.say)
-        text = said[-1] if said else texts.PICK_A_BUTTON.get(turn.session.language)
-        return Reply(text, self._buttons(turn, step), step.id)
+        text = said[-1] if said else self.text(texts.PICK_A_BUTTON).get(turn.session.language)
+        return Reply(text, self._keyboard(turn, step), step.id)
 
     def _prompt_again(self, turn: Turn, count_failure: bool = True) -> None:
         """Re-ask the current step: its own re-ask text and its buttons again."""
@@ -634,8 +685,8 @@ class Engine:
         if not said and count_failure:
             said = [self._default_reask(question, language)]
         if not count_failure:
-            said = self._say(turn, step.say)[-1:] or [texts.PICK_A_BUTTON.get(language)]
-        reply = Reply("\n\n".join(said), self._buttons(turn, step), step.id)
+            said = self._say(turn, step.say)[-1:] or [self.text(texts.PICK_A_BUTTON).get(language)]
+        reply = Reply("\n\n".join(said), self._keyboard(turn, step), step.id)
         turn.replies.append(self._urgent_noted(turn, reply) if count_failure else reply)
         if turn.session.failures >= WAY_OUT_AFTER:
             turn.replies.append(
@@ -644,31 +695,36 @@ class Engine:
 
     def _default_reask(self, question: Input | None, language: str) -> str:
         if question is None:
-            return texts.PICK_A_BUTTON.get(language)
+            return self.text(texts.PICK_A_BUTTON).get(language)
         match question.kind:
             case "integer":
-                template = texts.REASK_INTEGER.get(language)
+                template = self.text(texts.REASK_INTEGER).get(language)
                 return template.format(min=question.minimum, max=question.maximum)
             case "time":
-                return texts.REASK_TIME.get(language)
+                return self.text(texts.REASK_TIME).get(language)
             case "yes_no":
-                return texts.REASK_YES_NO.get(language)
+                return self.text(texts.REASK_YES_NO).get(language)
             case "multi":
-                return texts.REASK_MULTI.get(language)
-        return texts.REASK_CHOICE.get(language)
+                return self.text(texts.REASK_MULTI).get(language)
+        return self.text(texts.REASK_CHOICE).get(language)
 
     def _way_out_buttons(self, language: str) -> tuple[tuple[ReplyButton, ...], ...]:
         rows = []
         for command, default in (("menu", texts.MENU), ("help", texts.HELP)):
             route = self.routes.get(command)
             if route is not None:
-                rows.append((ReplyButton(default.get(language), callbacks.encode_route(command)),))
+                label = self.text(default).get(language)
+                rows.append((ReplyButton(label, callbacks.encode_route(command)),))
         return tuple(rows)
 
     def _note(
-        self, turn: Turn, text: Text, buttons: tuple[tuple[ReplyButton, ...], ...] = ()
+        self, turn: Turn, key: TextKey, buttons: tuple[tuple[ReplyButton, ...], ...] = ()
     ) -> Reply:
-        return Reply(text.get(turn.session.language), buttons, turn.session.step)
+        return Reply(self.text(key).get(turn.session.language), buttons, turn.session.step)
+
+    def text(self, key: TextKey) -> Text:
+        """One of the texts code says (``bot.texts``), from the bundle's content kit."""
+        return self.kit.text(key)
 
     # ------------------------------------------------------------ parsing typed answers
 
@@ -722,6 +778,15 @@ class Engine:
 
 Turn = _Turn
 
+# The message of tips last shown at a tips step (0 the first). Like ``_consent`` it is not
+# a valid answer name in a flow, so no flow can save or test it; clearing answers drops it.
+TIPS_PAGE = "_tips_page"
+
+
+def _page(session: Session) -> int:
+    page = session.answers.get(TIPS_PAGE)
+    return page if isinstance(page, int) and not isinstance(page, bool) else 0
+
 
 def _button_values(question: Input) -> list[AnswerValue]:
     if question.kind == "yes_no":
@@ -734,10 +799,10 @@ def _button_values(question: Input) -> list[AnswerValue]:
     return [option.value for option in question.options]
 
 
-def _multi_word(question: Input, text: str, language: str) -> str | None:
+def _multi_word(question: Input, text: str, done: Text, language: str) -> str | None:
     """'d' or 'n' when a person types the Done or None-of-these button's words."""
     folded = text.casefold().strip(" .!")
-    if folded == (question.done_label or texts.DONE).get(language).casefold():
+    if folded == (question.done_label or done).get(language).casefold():
         return "d"
     if question.none_label is not None and folded == question.none_label.get(language).casefold():
         return "n"

@@ -8,6 +8,11 @@ mean anything. Each message is also measured on its own.
 
 A topic fails when its Flesch-Kincaid grade is above 6, its SMOG above 8 or its Flesch
 Reading Ease below 70; a single message fails when its Flesch-Kincaid grade is above 8.
+The texts Python code says (``texts:`` files, bot.content) are measured the same way.
+
+Phone fit (:func:`phone_problems`): no message over about 80 words (a tips message at its
+longest: the intro and the ``limit`` longest tips), no step over 8 buttons, no button label
+over 24 characters in any language. Each problem names the file, the path and the fix.
 
 The YAML is read with ``yaml.safe_load`` directly, not through the loader, so the lint also
 works on a flow that does not validate yet. Button and option labels are not measured: they
@@ -293,6 +298,14 @@ def _document_messages(doc: Any, name: str) -> Iterator[Message]:
         for key in ("say", "urgent_note"):
             for where, text in _texts(doc.get(key), f"{name} > {key}"):
                 yield Message(topic, where, plain_text(text))
+    elif "texts" in doc and isinstance(doc.get("items"), dict):  # bot.content
+        topic = str(doc.get("topic") or doc.get("texts"))
+        labels = _label_keys(doc)
+        for key, value in doc["items"].items():
+            if str(key) in labels:
+                continue  # button labels: a few words, not sentences (see phone fit)
+            for where, text in _texts(value, f"{name} > items.{key}"):
+                yield Message(topic, where, plain_text(text))
     elif "followups" in doc and isinstance(doc.get("messages"), list):  # bot.reminders
         for index, item in enumerate(doc["messages"]):
             if isinstance(item, dict):
@@ -316,16 +329,149 @@ def yaml_files(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def collect_messages(paths: Iterable[str | Path]) -> list[Message]:
-    """Every measurable message in the flow and catalog files under ``paths``."""
-    messages: list[Message] = []
+def _label_keys(doc: dict[str, Any]) -> set[str]:
+    """The keys of a texts file that are button labels (declared in bot/texts.py)."""
+    from bot.content import declared_sets
+
+    declared = declared_sets().get(str(doc.get("texts")))
+    return {k.name for k in declared.keys.values() if k.label} if declared else set()
+
+
+def read_documents(paths: Iterable[str | Path]) -> list[tuple[str, Any]]:
+    """``(file name, parsed YAML)`` of every YAML file under ``paths``."""
+    documents = []
     for file in yaml_files(paths):
         try:
-            doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+            documents.append((str(file), yaml.safe_load(file.read_text(encoding="utf-8"))))
         except (OSError, yaml.YAMLError) as error:
             raise LintError(f"{file}: cannot read YAML: {error}") from error
-        messages.extend(m for m in _document_messages(doc, str(file)) if m.text)
+    return documents
+
+
+def collect_messages(
+    paths: Iterable[str | Path], documents: list[tuple[str, Any]] | None = None
+) -> list[Message]:
+    """Every measurable message in the flow and catalog files under ``paths``."""
+    messages: list[Message] = []
+    for name, doc in read_documents(paths) if documents is None else documents:
+        messages.extend(m for m in _document_messages(doc, name) if m.text)
     return messages
+
+
+# ---------------------------------------------------------------- phone fit
+
+MAX_WORDS = 80  # about one phone screen of chat text
+MAX_BUTTONS = 8  # buttons a phone shows under a message without scrolling
+MAX_LABEL = 24  # characters a button shows on a phone without cutting the label off
+DEFAULT_TIPS_PER_MESSAGE = 4  # bot.schema.TipsRef.limit
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def phone_problems(documents: list[tuple[str, Any]], messages: list[Message]) -> list[str]:
+    """Messages over ~80 words, steps with more than 8 buttons, labels over 24 characters.
+
+    A tips message is measured at its longest: the last intro message and the step's
+    ``limit`` longest tips of its catalog. Buttons count what a person reads and picks
+    among: a step's buttons, a question's options and a "more tips" button (not the fixed
+    yes/no, number, Done and None-of-these controls of a question).
+    """
+    problems = [
+        f"{m.where}: {words(m.text)} words; a phone shows about {MAX_WORDS} on one screen: "
+        "shorten it or split it into two messages"
+        for m in messages
+        if words(m.text) > MAX_WORDS
+    ]
+    tips = _catalog_tips(documents)
+    for name, doc in documents:
+        if not isinstance(doc, dict):
+            continue
+        if "flow" in doc and isinstance(doc.get("steps"), dict):
+            for step_id, step in doc["steps"].items():
+                if isinstance(step, dict):
+                    where = f"{name} > steps.{step_id}"
+                    problems += _step_fit(where, step, tips)
+        elif "texts" in doc and isinstance(doc.get("items"), dict):
+            for key in sorted(_label_keys(doc)):
+                problems += _label_fit(f"{name} > items.{key}", doc["items"].get(key))
+    return problems
+
+
+def _catalog_tips(documents: list[tuple[str, Any]]) -> dict[str, list[int]]:
+    """Catalog id -> the word counts of its tips, longest first."""
+    found: dict[str, list[int]] = {}
+    for _, doc in documents:
+        if isinstance(doc, dict) and "catalog" in doc and isinstance(doc.get("tips"), list):
+            counts = [
+                words(plain_text(text))
+                for tip in doc["tips"]
+                if isinstance(tip, dict)
+                for _, text in _texts(tip.get("text"), "")
+            ]
+            found[str(doc["catalog"])] = sorted(counts, reverse=True)
+    return found
+
+
+def _step_fit(where: str, step: dict[str, Any], tips: dict[str, list[int]]) -> list[str]:
+    problems = []
+    labels: list[tuple[str, Any]] = []
+    buttons: list[Any] = _listed(step.get("buttons"))
+    labels += [
+        (f"{where} > buttons[{i}].label", b.get("label"))
+        for i, b in enumerate(buttons)
+        if isinstance(b, dict)
+    ]
+    ask: dict[str, Any] = _mapped(step.get("ask"))
+    options: list[Any] = _listed(ask.get("options"))
+    labels += [
+        (f"{where} > ask.options[{i}].label", o.get("label"))
+        for i, o in enumerate(options)
+        if isinstance(o, dict)
+    ]
+    labels += [(f"{where} > ask.{k}", ask.get(k)) for k in ("done_label", "none_label")]
+    ref: dict[str, Any] = _mapped(step.get("tips"))
+    labels.append((f"{where} > tips.more", ref.get("more")))
+    count = len(buttons) + len(options) + (1 if ref.get("more") else 0)
+    if count > MAX_BUTTONS:
+        problems.append(
+            f"{where}: {count} buttons; a phone shows about {MAX_BUTTONS} without scrolling: "
+            "move some into a second step (a sub-menu)"
+        )
+    for path, raw in labels:
+        problems += _label_fit(path, raw)
+    if ref:
+        limit = ref.get("limit", DEFAULT_TIPS_PER_MESSAGE)
+        longest = tips.get(str(ref.get("catalog")), [])[: limit if isinstance(limit, int) else 0]
+        intro = [plain_text(t) for _, t in _texts(ref.get("intro"), "")][-1:]
+        total = sum(longest) + sum(words(t) for t in intro)
+        if longest and total > MAX_WORDS:
+            problems.append(
+                f"{where} > tips: up to {total} words in one message (the intro and the "
+                f"{len(longest)} longest tips); a phone shows about {MAX_WORDS}: lower 'limit', "
+                "shorten the intro or the longest tips"
+            )
+    return problems
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _mapped(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _label_fit(where: str, raw: Any) -> list[str]:
+    """A label in every language it is given in (``{en: ..., de: ...}`` or plain)."""
+    variants = {LANGUAGE: raw} if isinstance(raw, str) else _mapped(raw)
+    return [
+        f"{where}{f' ({language})' if len(variants) > 1 else ''}: button label {text!r} is "
+        f"{len(text)} characters; a phone shows about {MAX_LABEL}: shorten it"
+        for language, text in variants.items()
+        if isinstance(text, str) and len(text) > MAX_LABEL
+    ]
 
 
 # ---------------------------------------------------------------- measuring
@@ -389,11 +535,13 @@ def _problems(scores: list[TopicScore], messages: list[Message]) -> list[str]:
 def lint_paths(paths: Iterable[str | Path], cache_dir: Path | None = None) -> LintReport:
     """Measure every topic of the flows under ``paths``; never touches the network."""
     require_text_tools()
-    messages = collect_messages(paths)
+    documents = read_documents(paths)
+    messages = collect_messages(paths, documents)
     ensure_offline_cmudict(cache_dir)
     with _no_downloads():
         scores = _measure(messages)
         problems = _problems(scores, messages)
+    problems += phone_problems(documents, messages)
     if not messages:
         problems.append("no messages found: give a flow file, a tips catalog or a folder of them")
     return LintReport(tuple(scores), tuple(problems))
@@ -435,7 +583,9 @@ def format_table(report: LintReport) -> str:
     if report.problems:
         lines.extend(f"FAIL {problem}" for problem in report.problems)
     else:
-        lines.append("All topics are within the reading-level targets.")
+        lines.append(
+            "All topics are within the reading-level targets, and every message fits a phone."
+        )
     return "\n".join(lines)
 
 

@@ -13,12 +13,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from bot import callbacks, schema
+from bot import callbacks, content, schema
 from bot.errors import FlowError, FlowErrors
 from bot.model import ActionCall as ActionCallModel
 from bot.model import (
@@ -59,6 +59,7 @@ KINDS["audiences"] = "clinic audiences"  # checked by bot.clinics, after the flo
 KINDS["followups"] = "a follow-up sequence"  # checked by bot.reminders, after the flows
 KINDS["policy"] = "the privacy policy"  # built by bot.privacy, cross-checked with the flows
 KINDS["safety"] = "the free-text safety net"  # built by bot.safety
+KINDS[content.KIND] = "texts code looks up by key"  # built by bot.content
 
 
 # ---------------------------------------------------------------- reading files
@@ -212,6 +213,9 @@ def _unquoted(value: Any) -> str:
     return ""
 
 
+_TIME_OF_DAY = get_args(schema.TimeOfDay)[1].pattern  # the schema's pattern for 09:30
+
+
 def _from_validation(file: str, error: ValidationError) -> list[FlowError]:
     problems = []
     located: set[str] = set()
@@ -231,6 +235,8 @@ def _from_validation(file: str, error: ValidationError) -> list[FlowError]:
                 message = f"unknown key '{key}'{did_you_mean(key, _ALL_KEYS)}"
             case "missing":
                 message = f"'{key}' is required here"
+            case "string_pattern_mismatch" if item.get("ctx", {}).get("pattern") == _TIME_OF_DAY:
+                message = f"{value!r} is not a time of day like 09:30 (00:00 to 23:59)"
             case "string_pattern_mismatch":
                 message = (
                     f"{value!r} is not a valid id or target: use lower case letters, digits "
@@ -396,6 +402,7 @@ def _build_step(
             raw.tips.limit,
             b.messages(raw.tips.intro, [*path, "tips", "intro"]),
             b.messages(raw.tips.none, [*path, "tips", "none"]),
+            b.label(raw.tips.more, [*path, "tips", "more"]) if raw.tips.more else None,
         )
     return Step(
         id=step_id,
@@ -469,8 +476,26 @@ def _build_catalog(doc: schema.CatalogDoc, b: _Builder) -> Catalog:
                     ["tips", index, "tags"],
                     f"unknown tag '{tag}'{did_you_mean(tag, doc.tags)}; declare it under 'tags'",
                 )
-        tips.append(Tip(tip.id, tuple(tip.tags), b.text(tip.text, ["tips", index, "text"])))
+        text = b.text(tip.text, ["tips", index, "text"])
+        tips.append(Tip(tip.id, tuple(tip.tags), text, tip.group))
+    _check_groups(doc, b)
     return Catalog(doc.catalog, tags, tuple(tips), b.file)
+
+
+def _check_groups(doc: schema.CatalogDoc, b: _Builder) -> None:
+    """A group names tips that say the same thing; one alone is most likely a typo."""
+    members: dict[str, list[int]] = {}
+    for index, tip in enumerate(doc.tips):
+        if tip.group is not None:
+            members.setdefault(tip.group, []).append(index)
+    for group, indexes in members.items():
+        if len(indexes) == 1:
+            others = [g for g in members if g != group]
+            b.problem(
+                ["tips", indexes[0], "group"],
+                f"group '{group}' has only this tip{did_you_mean(group, others)}: "
+                "give the tips that say the same thing the same group, or drop 'group'",
+            )
 
 
 # ---------------------------------------------------------------- cross-checks
@@ -599,6 +624,13 @@ class _Checker:
                 flow,
                 [*path, "tips", "catalog"],
                 f"unknown tips catalog '{step.tips.catalog}'{hint}; {known}",
+            )
+        if step.tips is not None and step.tips.more is not None and not step.waits:
+            self.problem(
+                flow,
+                [*path, "tips", "more"],
+                "a 'more' button needs a step that waits: give the step buttons (like "
+                "'Back to menu') or drop 'more'",
             )
         goes_on = step.next is not None or bool(step.branches)
         if step.end and (goes_on or step.input):
@@ -793,6 +825,7 @@ def load_bundle(paths: Iterable[str | Path], actions: Iterable[str] | None = Non
     followup_docs: list[tuple[str, Any]] = []
     policies: list[Any] = []  # bot.privacy.Policy
     nets: list[Any] = []  # bot.safety.SafetyNet
+    text_docs: list[tuple[str, Any]] = []
     files = yaml_files(paths)
     if not files:
         raise FlowErrors([FlowError(", ".join(map(str, paths)), "", "no .yaml files found")])
@@ -809,11 +842,15 @@ def load_bundle(paths: Iterable[str | Path], actions: Iterable[str] | None = Non
                 FlowError(
                     file,
                     "",
-                    "not a flow, catalog or transcript: the file must start with 'flow:', 'catalog:' or 'transcript:'",
+                    "not a flow, catalog, texts or transcript: the file must start with 'flow:', "
+                    "'catalog:', 'texts:' or 'transcript:'",
                 )
             )
             continue
         if kind == "transcript":
+            continue
+        if kind == content.KIND:
+            text_docs.append((file, document))
             continue
         if kind == "audiences":
             audience_docs.append((file, document))
@@ -894,6 +931,7 @@ def load_bundle(paths: Iterable[str | Path], actions: Iterable[str] | None = Non
         for n in nets[:1]
         if n.route not in commands
     ]
+    kit = _kit(text_docs, files, problems)
     entry = _entry_flow(flows, problems)
     if problems:
         raise FlowErrors(problems)
@@ -903,7 +941,28 @@ def load_bundle(paths: Iterable[str | Path], actions: Iterable[str] | None = Non
         entry=entry,
         policy=policies[0] if policies else None,
         safety=nets[0] if nets else None,
+        kit=kit,
     )
+
+
+def _kit(
+    documents: list[tuple[str, Any]], files: list[Path], problems: list[FlowError]
+) -> content.Kit:
+    """The texts files given, plus the shipped sets they leave out (``bot.content``)."""
+    kit, found = content.build_kit(documents)
+    problems += found
+    kit = kit.merged(content.shipped_kit())
+    tried = {str(document.get(content.KIND)) for _, document in documents}
+    for missing in sorted(set(content.missing_sets(kit)) - tried):
+        problems.append(
+            FlowError(
+                str(files[0].parent if files else "flows"),
+                "",
+                f"no texts file for set '{missing}': add a file starting with 'texts: {missing}' "
+                "(see bot/texts.py for its keys)",
+            )
+        )
+    return kit
 
 
 def _entry_flow(flows: Mapping[str, Flow], problems: list[FlowError]) -> str:

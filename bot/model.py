@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 if TYPE_CHECKING:
+    from bot.content import Kit
     from bot.privacy import Policy
     from bot.safety import SafetyNet
 
@@ -182,9 +183,10 @@ class ActionCall:
 @dataclass(frozen=True, slots=True)
 class TipsRef:
     catalog: str
-    limit: int
+    limit: int  # tips per message
     intro: tuple[Message, ...] = ()
     none: tuple[Message, ...] = ()
+    more: Text | None = None  # label of the button that shows the next tips, while any are left
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,18 +241,57 @@ class Tip:
     id: str
     tags: tuple[str, ...]
     text: Text
+    group: str | None = None  # tips of one group say the same thing: one of them is shown
+
+    @property
+    def key(self) -> str:
+        """What makes two tips the same for a reader: their group, else the tip itself."""
+        return self.group or f"#{self.id}"
 
 
 @dataclass(frozen=True, slots=True)
 class Catalog:
     id: str
-    tags: Mapping[str, Condition]
+    tags: Mapping[str, Condition]  # in the order they are declared: the order of coverage
     tips: tuple[Tip, ...]
     source: str = ""
 
+    def fitting_tags(self, answers: Mapping[str, AnswerValue]) -> list[str]:
+        return [tag for tag, condition in self.tags.items() if condition.holds(answers)]
+
     def fitting(self, answers: Mapping[str, AnswerValue]) -> list[Tip]:
-        fits = {tag for tag, condition in self.tags.items() if condition.holds(answers)}
+        """Every tip with a fitting tag, in catalog order (groups not yet merged)."""
+        fits = set(self.fitting_tags(answers))
         return [tip for tip in self.tips if fits.intersection(tip.tags)]
+
+    def offer(self, answers: Mapping[str, AnswerValue]) -> list[Tip]:
+        """The tips to show, best first: at most one per group, and early on at least one
+        for each fitting tag (in the order the tags are declared), then the rest in catalog
+        order. Split it into messages with :func:`tip_pages`."""
+        fits = self.fitting_tags(answers)
+        chosen: list[Tip] = []
+        used: set[str] = set()
+
+        def take(tip: Tip) -> None:
+            chosen.append(tip)
+            used.add(tip.key)
+
+        for tag in fits:
+            if any(tag in tip.tags for tip in chosen):
+                continue  # already covered by a tip chosen for an earlier tag
+            first = next((t for t in self.tips if tag in t.tags and t.key not in used), None)
+            if first is not None:
+                take(first)
+        for tip in self.tips:
+            if tip.key not in used and set(fits).intersection(tip.tags):
+                take(tip)
+        return chosen
+
+
+def tip_pages(tips: list[Tip], per_message: int) -> list[list[Tip]]:
+    """``tips`` in messages of ``per_message`` tips each (the last may hold fewer)."""
+    size = max(per_message, 1)
+    return [tips[i : i + size] for i in range(0, len(tips), size)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +303,7 @@ class Bundle:
     entry: str
     policy: Policy | None = None  # the privacy policy (a ``policy:`` file), with its consent rule
     safety: SafetyNet | None = None  # the free-text safety net (a ``safety:`` file)
+    kit: Kit | None = None  # texts code looks up by key (``texts:`` files, see bot.content)
 
     def routes(self) -> dict[str, Route]:
         """Global routes of every flow; the entry flow's win on a clash."""

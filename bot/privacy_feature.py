@@ -41,7 +41,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bot import crypto, logs
+from bot import crypto, logs, texts
 from bot.features import Context, Document, Feature, Response, button
 from bot.model import Effect, Reply, Session
 from bot.privacy import (
@@ -101,16 +101,6 @@ MIGRATIONS: list[str] = [
 KEY = "pv"  # button key: x:pv:erase, x:pv:keep
 ALERT_PRIORITY = 0  # as fast as a reply: staff should call soon
 PURGE_EVERY = 86400.0
-
-ASK_DELETE = (
-    "<b>Erase all I keep about you?</b>\n"
-    "This erases your answers, your yes to saving them, your reminders and your clinic links. "
-    "It cannot be undone. To get a copy first, send /mydata."
-)
-ERASED = "Done. I have erased all I kept about you. Send /start if you want to begin again."
-KEPT = "OK. I have not erased anything."
-MYDATA_CAPTION = "All I keep about you, as a file."
-NO_POLICY = "The privacy note is missing. Please tell the people who run this bot."
 
 
 def feature() -> Feature:
@@ -329,16 +319,16 @@ def privacy_command(ctx: Context) -> Response:
     """/privacy: the bot's own policy."""
     policy = ctx.engine.bundle.policy
     if policy is None:
-        return Response([Reply(NO_POLICY)])
-    texts = render_policy(policy, ctx.language, retention_days())
-    return Response([Reply(text, step="privacy") for text in texts])
+        return Response([Reply(texts.NO_POLICY.get(ctx.language))])
+    pages = render_policy(policy, ctx.language, retention_days())
+    return Response([Reply(text, step="privacy") for text in pages])
 
 
 def mydata_command(ctx: Context) -> Response:
     """/mydata: everything stored about the person, as a JSON file."""
     content = export_document(collect(ctx.storage, ctx.user_id), ctx.user_id, ctx.now)
     name = f"hipbot-my-data-{time.strftime('%Y%m%d', time.gmtime(ctx.now))}.json"
-    return Response(documents=[Document(name, content, MYDATA_CAPTION)])
+    return Response(documents=[Document(name, content, texts.MYDATA_CAPTION.get(ctx.language))])
 
 
 def collect(storage: SqlStorage, user_id: str) -> dict[str, Any]:
@@ -351,21 +341,21 @@ def collect(storage: SqlStorage, user_id: str) -> dict[str, Any]:
 def delete_command(ctx: Context) -> Response:
     """/delete: ask first, with a confirm button."""
     buttons = (
-        (button(KEY, "erase", "Yes, erase it all"),),
-        (button(KEY, "keep", "No, keep it"),),
+        (button(KEY, "erase", texts.ERASE_LABEL.get(ctx.language)),),
+        (button(KEY, "keep", texts.KEEP_LABEL.get(ctx.language)),),
     )
-    return Response([Reply(ASK_DELETE, buttons, step="delete")])
+    return Response([Reply(texts.ASK_DELETE.get(ctx.language), buttons, step="delete")])
 
 
 def delete_button(ctx: Context, argument: str) -> Response:
     """The answer to /delete's question."""
     if argument != "erase":
-        return Response(edit=Reply(KEPT, step="delete"))
+        return Response(edit=Reply(texts.KEPT.get(ctx.language), step="delete"))
     ctx.storage.delete_user(ctx.user_id)
     log.info(
         "person erased on request", extra={"event": "erased", "user": logs.hash_id(ctx.user_id)}
     )
-    return Response(edit=Reply(ERASED, step="delete"))
+    return Response(edit=Reply(texts.ERASED.get(ctx.language), step="delete"))
 
 
 # ---------------------------------------------------------------- retention

@@ -73,10 +73,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import ValidationError
 
-from bot import schema
+from bot import schema, texts
+from bot.content import Kit, shipped_kit
 from bot.errors import FlowError
 from bot.loader import _Builder, _check_texts, _from_validation, _ShapeError, did_you_mean
-from bot.model import AnswerValue, Condition, Text, answers_named
+from bot.model import DEFAULT_LANGUAGE, AnswerValue, Condition, Text, answers_named
 
 Kind = Literal["sitting", "tip", "exercise", "checkin", "followup"]
 KINDS: tuple[str, ...] = ("sitting", "tip", "exercise", "checkin", "followup")
@@ -515,59 +516,37 @@ def on_due(
 # ---------------------------------------------------------------- texts
 
 
-TITLES: Mapping[str, str] = {
-    "sitting": "Sitting breaks",
-    "tip": "Daily hip tip",
-    "exercise": "Exercise time",
-    "checkin": "Weekly check-in",
-    "followup": "Tips over the next weeks",
+# The words are in flows/texts_reminders.yaml (keys: bot/texts.py, set 'reminders').
+_TITLES = {
+    "sitting": texts.TITLE_SITTING,
+    "tip": texts.TITLE_TIP,
+    "exercise": texts.TITLE_EXERCISE,
+    "checkin": texts.TITLE_CHECKIN,
+    "followup": texts.TITLE_FOLLOWUP,
+}
+_ROTATIONS = {
+    "sitting": texts.SITTING_TIPS,
+    "tip": texts.DAILY_TIPS,
+    "exercise": texts.EXERCISE_TEXTS,
 }
 
-SITTING_TIPS: tuple[str, ...] = (
-    "Time for a break. Stand up and walk for a minute.",
-    "Stand up and stretch. When you sit back down, keep your hips a bit higher than your knees.",
-    "Get up and fetch a glass of water. A short walk helps a stiff hip.",
-    "Stand up for two minutes. You could take your next phone call on your feet.",
-    "Time to move. Walk to a window and back.",
-    "Stand tall and shift your weight from foot to foot for a minute.",
-    "Take a short walk. When you sit down again, keep both feet flat on the floor.",
-    "Stand up for a bit. Try not to cross your legs when you sit back down.",
-    "Get up and walk around the room. Then sit right back in your seat.",
-    "Break time. Stand up, take a few steps, and let your hips move.",
-)
 
-DAILY_TIPS: tuple[str, ...] = (
-    "If something hurts, do not push through it. Do less of it for a while, then build up.",
-    "When you sit, keep your hips a bit higher than your knees. A firm cushion can help.",
-    "Get up from your seat every 30 minutes or so. Short walks help.",
-    "Skip low, soft sofas. Pick a firm chair with a higher seat.",
-    "When you stand, keep a soft bend in your knees. Do not lock them.",
-    "If you sleep on your side, put a pillow between your knees.",
-    "On long drives, stop now and then. Get out and walk for a few minutes.",
-    "Going up stairs, step up with the leg that hurts less first.",
-    "Keep active in ways that feel OK. Moving is good for your hip.",
-    "On a bad day, cut back on what brings the pain on. Then add it back bit by bit.",
-)
-
-EXERCISE_TEXTS: tuple[str, ...] = (
-    "Time for your exercises. Go gently, and stop any move that makes the pain worse.",
-    "It is exercise time. Do the moves your physio gave you, at an easy pace.",
-    "Time to move. Do your exercises, and keep them slow and steady.",
-)
-
-CHECKIN_TEXT = "Time for your weekly check-in. It takes less than a minute."
+def reminder_title(kind: str, kit: Kit | None = None, language: str = DEFAULT_LANGUAGE) -> str:
+    """A reminder kind's name, as a person reads it ("Sitting breaks")."""
+    return (kit or shipped_kit()).text(_TITLES.get(kind, texts.TITLE_OTHER)).get(language)
 
 
-def reminder_text(kind: str, count: int) -> str:
+def reminder_text(
+    kind: str, count: int, kit: Kit | None = None, language: str = DEFAULT_LANGUAGE
+) -> str:
     """The message of a reminder's ``count``-th sending (texts vary from one to the next)."""
-    title = f"<b>{TITLES.get(kind, 'Reminder')}</b>"
-    if kind == "sitting":
-        return f"{title}\n{SITTING_TIPS[count % len(SITTING_TIPS)]}"
-    if kind == "tip":
-        return f"{title}\n{DAILY_TIPS[count % len(DAILY_TIPS)]}"
-    if kind == "exercise":
-        return f"{title}\n{EXERCISE_TEXTS[count % len(EXERCISE_TEXTS)]}"
-    return f"{title}\n{CHECKIN_TEXT}"
+    kit = kit or shipped_kit()
+    title = f"<b>{reminder_title(kind, kit, language)}</b>"
+    rotation = _ROTATIONS.get(kind)
+    if rotation is None:
+        return f"{title}\n{kit.text(texts.CHECKIN_TEXT).get(language)}"
+    said = kit.rotation(rotation)
+    return f"{title}\n{said[count % len(said)].get(language)}"
 
 
 # ---------------------------------------------------------------- rules from answers

@@ -31,13 +31,13 @@ from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from bot import callbacks
+from bot import callbacks, texts
+from bot.content import fill
 from bot.errors import FlowErrors
 from bot.features import Context, Feature, Response, button
 from bot.loader import document_kind, load_bundle, read_yaml, yaml_files
 from bot.model import AnswerValue, Effect, Event, Reply, ReplyButton, Session
 from bot.reminders import (
-    TITLES,
     FollowupSequence,
     Rule,
     RuleError,
@@ -47,6 +47,7 @@ from bot.reminders import (
     match_timezone,
     quiet_from_answers,
     reminder_text,
+    reminder_title,
     rule_from_answers,
     timezone_label,
     zone,
@@ -66,14 +67,20 @@ FIRST_STEP = {  # where "change" goes back into the flow, per kind
     "followup": "rem_fu_intro",
 }
 START, TIME_ZONE, QUIET, CHECKIN = "rem_start", "rem_tz_region", "rem_quiet", "rem_ci_pain"
-NAMES = {  # how /reminders names each kind
-    "sitting": "Breaks from sitting",
-    "tip": "A daily hip tip",
-    "exercise": "Time for my exercises",
-    "checkin": "A weekly check-in",
-    "followup": "Tips over the next weeks",
+NAMES = {  # how /reminders names each kind (words: flows/texts_reminders.yaml)
+    "sitting": texts.NAME_SITTING,
+    "tip": texts.NAME_TIP,
+    "exercise": texts.NAME_EXERCISE,
+    "checkin": texts.NAME_CHECKIN,
+    "followup": texts.NAME_FOLLOWUP,
 }
-TREND = {"better": "better", "same": "about the same", "worse": "worse"}
+TREND = {"better": texts.TREND_BETTER, "same": texts.TREND_SAME, "worse": texts.TREND_WORSE}
+
+
+def _name(kind: str) -> str:
+    key = NAMES.get(kind)
+    return key.get() if key is not None else kind
+
 
 _stores: weakref.WeakKeyDictionary[SqlStorage, ReminderStore] = weakref.WeakKeyDictionary()
 
@@ -191,10 +198,7 @@ def _say_if_window_changed(
     typed = (answers.get("sit_start"), answers.get("sit_end"))
     if typed == (hhmm(rule.start), hhmm(rule.end)):
         return
-    text = (
-        f"Note: I will send sitting breaks from {hhmm(rule.start)} to {hhmm(rule.end)}. "
-        "Send /reminders to change this."
-    )
+    text = fill(texts.WINDOW_NOTE.get(), start=hhmm(rule.start), end=hhmm(rule.end))
     insert_outbox(db, [(chat, "sendMessage", {"chat_id": chat, "text": text})], now)
 
 
@@ -263,7 +267,7 @@ def when_text(instant: float | None, tz_name: str, now: float) -> str:
 
 
 def _describe(store: ReminderStore, reminder: Reminder, tz_name: str, now: float) -> str:
-    name = NAMES.get(reminder.kind, reminder.kind)
+    name = _name(reminder.kind)
     if reminder.rule is not None:
         how = reminder.rule.describe()
     else:
@@ -279,30 +283,35 @@ def list_reminders(context: Context) -> Response:
     store = store_for(context.storage)
     settings = store.settings(context.user_id)
     reminders = store.reminders(context.user_id)
-    lines = ["<b>Your reminders</b>"]
+    lines = [f"<b>{texts.LIST_TITLE.get()}</b>"]
     if not reminders:
-        lines.append("You have no reminders yet.")
+        lines.append(texts.LIST_NONE.get())
     lines += [_describe(store, r, settings.tz, context.now) for r in reminders]
     lines.append(
-        f"Time zone: {timezone_label(settings.tz)}. Quiet time: {settings.quiet.describe()}."
+        fill(
+            texts.LIST_SETTINGS.get(),
+            timezone=timezone_label(settings.tz),
+            quiet=settings.quiet.describe(),
+        )
     )
     if context.storage.get_flag(context.user_id, "stopped"):
-        lines.append("You sent /stop, so I send you nothing now. Send /start to get them again.")
+        lines.append(texts.LIST_STOPPED.get())
     rows: list[tuple[ReplyButton, ...]] = []
     for reminder in reminders:
-        name = NAMES.get(reminder.kind, reminder.kind)
-        rows.append((button(BUTTON_KEY, f"chg:{reminder.kind}", f"Change: {name}"),))
-        rows.append((button(BUTTON_KEY, f"off:{reminder.id}", f"Stop: {name}"),))
-    rows.append((button(BUTTON_KEY, "add:", "Add a reminder"),))
+        name = _name(reminder.kind)
+        change, stop = texts.CHANGE.get(), texts.STOP.get()
+        rows.append((button(BUTTON_KEY, f"chg:{reminder.kind}", f"{change}: {name}"),))
+        rows.append((button(BUTTON_KEY, f"off:{reminder.id}", f"{stop}: {name}"),))
+    rows.append((button(BUTTON_KEY, "add:", texts.ADD.get()),))
     rows.append(
         (
-            button(BUTTON_KEY, "tz:", "My time zone"),
-            button(BUTTON_KEY, "quiet:", "My quiet time"),
+            button(BUTTON_KEY, "tz:", texts.MY_TIMEZONE.get()),
+            button(BUTTON_KEY, "quiet:", texts.MY_QUIET.get()),
         )
     )
     if store.checkins(context.user_id):
-        rows.append((button(BUTTON_KEY, "hist:", "My check-ins"),))
-    rows.append((ReplyButton("Back to menu", callbacks.encode_route("menu")),))
+        rows.append((button(BUTTON_KEY, "hist:", texts.MY_CHECKINS.get()),))
+    rows.append((ReplyButton(texts.BACK_TO_MENU.get(), callbacks.encode_route("menu")),))
     return Response(replies=[Reply("\n".join(lines), tuple(rows), step="reminders_list")])
 
 
@@ -312,18 +321,9 @@ def set_timezone(context: Context) -> Response:
         return Response(then=Event.timer(f"{FLOW}:{TIME_ZONE}"))
     tz = match_timezone(context.args)
     if tz is None:
-        return Response(
-            replies=[
-                Reply(
-                    "I could not find that place. Try a big city near you, like "
-                    "/timezone Berlin, or an offset, like /timezone +2."
-                )
-            ]
-        )
+        return Response(replies=[Reply(texts.PLACE_NOT_FOUND.get())])
     store_for(context.storage).save_settings(context.user_id, context.now, tz=tz)
-    return Response(
-        replies=[Reply(f"Your time zone is now {timezone_label(tz)}. Your reminders follow it.")]
-    )
+    return Response(replies=[Reply(fill(texts.TIMEZONE_SET.get(), timezone=timezone_label(tz)))])
 
 
 def _history(context: Context) -> Response:
@@ -331,12 +331,13 @@ def _history(context: Context) -> Response:
     tz = zone(store.settings(context.user_id).tz)
     checkins = store.checkins(context.user_id)[-12:]
     if not checkins:
-        return Response(replies=[Reply("You have no check-ins yet.")])
-    lines = ["<b>Your check-ins</b>"]
+        return Response(replies=[Reply(texts.NO_CHECKINS.get())])
+    lines = [f"<b>{texts.CHECKINS_TITLE.get()}</b>"]
     for checkin in checkins:
         day = local_of(checkin.at, tz).strftime("%d %b %Y")
-        pain = "-" if checkin.pain is None else f"{checkin.pain} of 10"
-        lines.append(f"{day}: pain {pain}, {TREND.get(checkin.trend or '', 'not given')}")
+        pain = "-" if checkin.pain is None else fill(texts.PAIN_OF_10.get(), pain=str(checkin.pain))
+        trend = TREND.get(checkin.trend or "", texts.TREND_NONE).get()
+        lines.append(fill(texts.CHECKIN_LINE.get(), day=day, pain=pain, trend=trend))
     return Response(replies=[Reply("\n".join(lines))])
 
 
@@ -362,48 +363,40 @@ def press(context: Context, argument: str) -> Response:
                 context.user_id, _number(value) or 0
             )
             listing = list_reminders(context).replies[0]
-            note = "Stopped." if stopped else "That reminder was already off."
+            note = (texts.STOPPED_NOTE if stopped else texts.ALREADY_OFF).get()
             return Response(edit=Reply(f"{note}\n\n{listing.text}", listing.buttons))
     reminder_id = _number(value)
     store = store_for(context.storage)
     reminder = store.reminder(context.user_id, reminder_id) if reminder_id is not None else None
     if reminder is None:
-        return Response(edit=Reply("This reminder is off. Type /reminders to see yours."))
+        return Response(edit=Reply(texts.REMINDER_OFF.get()))
     shown = _shown_text(reminder)
     match verb:
         case "done":
             store.done(context.user_id, reminder.id, context.now)
-            return Response(edit=Reply(f"{shown}\n\n✓ <i>Done. Well done!</i>"))
+            return Response(edit=Reply(f"{shown}\n\n✓ {texts.DONE_NOTE.get()}"))
         case "s15" | "s60":
             minutes = 15 if verb == "s15" else 60
             due = store.snooze(context.user_id, reminder.id, minutes, context.now)
             tz = store.settings(context.user_id).tz
-            return Response(
-                edit=Reply(
-                    f"{shown}\n\n⏰ <i>Snoozed: I will remind you {when_text(due, tz, context.now)}.</i>"
-                )
-            )
+            snoozed = fill(texts.SNOOZED.get(), when=when_text(due, tz, context.now))
+            return Response(edit=Reply(f"{shown}\n\n⏰ {snoozed}"))
         case "stop":
             store.stop(context.user_id, reminder.id)
-            what = "these tips" if reminder.kind == "followup" else "this reminder"
-            return Response(
-                edit=Reply(
-                    f"{shown}\n\n<i>Stopped. You will not get {what} again. "
-                    "Type /reminders to set it again.</i>"
-                )
-            )
+            said = texts.STOPPED_TIPS if reminder.kind == "followup" else texts.STOPPED_REMINDER
+            return Response(edit=Reply(f"{shown}\n\n{said.get()}"))
         case "go":
             return Response(
-                edit=Reply(f"{shown}\n\n✓ <i>Let's start.</i>"),
+                edit=Reply(f"{shown}\n\n✓ {texts.LETS_START.get()}"),
                 then=Event.timer(f"{FLOW}:{CHECKIN}"),
             )
-    return Response(edit=Reply("This button is from an older message. Type /reminders."))
+    return Response(edit=Reply(texts.OLD_BUTTON.get()))
 
 
 def _shown_text(reminder: Reminder) -> str:
     """The text of the reminder's latest message (the pressed one, in almost every case)."""
     if reminder.kind == "followup":
-        return f"<b>{TITLES['followup']}</b>"
+        return f"<b>{reminder_title('followup')}</b>"
     return reminder_text(reminder.kind, max(0, reminder.sent_count - 1))
 
 

@@ -216,9 +216,10 @@ class TipsRef(Strict):
     """Show the tips of a catalog whose tags fit the saved answers."""
 
     catalog: Ident
-    limit: int = Field(default=8, ge=1, le=30)
+    limit: int = Field(default=4, ge=1, le=8)  # tips per message (a phone screen holds ~4)
     intro: Texts | None = None
     none: Texts | None = None  # said when no tip fits
+    more: Text | None = None  # a button that shows the next tips, offered while any are left
 
 
 class StepDoc(Strict):
@@ -275,6 +276,7 @@ class TipDoc(Strict):
     id: Ident
     tags: list[Ident] = Field(min_length=1)
     text: Text
+    group: Ident | None = None  # tips that say the same thing share a group: one is shown
     source: str | None = None  # where the fact comes from, for reviewers
 
 

@@ -6,9 +6,17 @@ parallel across chats, within a global rate limit, and marks each one:
 
 * sent: done;
 * 429 Too Many Requests: everything pauses for ``retry_after``, then the row is retried;
-* network error, timeout or 5xx: retried with exponential backoff (1 s, 2 s, ... 5 min);
+* network error, timeout or 5xx: retried with exponential backoff (1 s, 2 s, ... 30 s);
 * 403 Forbidden: the person blocked the bot; they are marked blocked, their rows parked;
 * 400 Bad Request: the row can never succeed; it is parked and logged with its step id.
+
+A chat's rows go out in order (priority, then id): a row waits while an earlier row of its
+chat is backing off (``claim_outbox``), so a reply never overtakes one that failed.
+
+Database calls run in a worker thread, so a long wait for the SQLite write lock (a backup, a
+CLI command) never freezes the event loop; ``run`` survives such errors with backoff, what Telegram
+answered is recorded as soon as the database takes it again (so a sent message is not sent
+twice), and ``stalled`` tells /healthz whether due messages are stuck.
 
 A row is marked sent only after Telegram answered, so a crash between sending and marking
 can repeat that one message after restart (at most the rows in flight at the kill), never
@@ -29,15 +37,24 @@ from typing import Any
 
 from aiolimiter import AsyncLimiter
 from telegram import Bot, InputFile
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.warnings import PTBUserWarning
 
+from bot.metrics import Metrics
 from bot.storage import OutboxRow, Storage
 
 log = logging.getLogger("hipbot.sender")
 # Rows hold raw Bot API calls, so do_api_request is the right tool even for known methods.
 warnings.filterwarnings("ignore", message="Please use 'Bot.", category=PTBUserWarning)
-MAX_BACKOFF = 300.0
+MAX_BACKOFF = 30.0  # a failed row (and the rest of its chat) waits at most this long
+ERROR_BACKOFF = (1.0, 30.0)  # first and longest pause after a database error in the loop
 BLOCKED = -1.0  # _send's answer when the person blocked the bot
 BATCH = 200
 
@@ -50,11 +67,17 @@ class OutboxSender:
         rate: float = 30.0,
         clock: Callable[[], float] = time.time,
         user_of: Callable[[int], str] = str,
+        metrics: Metrics | None = None,
+        max_backoff: float = MAX_BACKOFF,
+        error_backoff: tuple[float, float] = ERROR_BACKOFF,
     ) -> None:
         self.storage = storage
         self.bot = bot
         self.clock = clock
         self.user_of = user_of
+        self.metrics = metrics or Metrics()
+        self.max_backoff = max_backoff
+        self.error_backoff = error_backoff
         # A leaky bucket a tenth of a second deep (not a whole second): it absorbs the short
         # pauses between claims, yet never lets a burst run ahead of Telegram's own bucket,
         # so network jitter cannot earn 429s at full rate.
@@ -66,12 +89,21 @@ class OutboxSender:
         self.wake = asyncio.Event()
         self.paused_until = 0.0
         self.sent = 0
+        self.errors = 0  # database errors the loop survived
+        self.progress = clock()  # the last claim that worked (or the start)
+        self.waiting_since: float | None = None  # rows were known to be due from then on
         self._stopping = False
+        self.stopped = asyncio.Event()
         self._was_leader = False
+
+    async def _db(self, call: Callable[..., Any], *args: Any) -> Any:
+        """A storage call in a worker thread: waiting for a lock never blocks the loop."""
+        return await asyncio.to_thread(call, *args)
 
     def _leader(self) -> bool:
         """Only one process sends (so the rate limit holds for all replicas together). A
-        process that just became the sender releases the claims of the one that died."""
+        process that just became the sender releases the claims of the one that died.
+        (Runs in a worker thread.)"""
         db = getattr(self.storage, "db", None)
         leader = db is None or bool(db.try_leader("outbox-sender"))
         if leader and not self._was_leader:
@@ -81,22 +113,76 @@ class OutboxSender:
 
     def notify(self) -> None:
         """New rows are waiting: send them now rather than at the next poll."""
+        if self.waiting_since is None:
+            self.waiting_since = self.clock()
         self.wake.set()
 
+    def stalled(self, limit: float) -> float | None:
+        """Seconds without a working claim while rows were due, if more than ``limit``."""
+        if self.waiting_since is None:
+            return None
+        now = self.clock()
+        idle = now - max(self.progress, self.waiting_since)
+        return idle if idle > limit else None
+
     async def run(self, idle_poll: float = 1.0) -> None:
-        """Send until ``stop()``; sleeps on ``wake`` (or ``idle_poll`` s) when idle."""
+        """Send until ``stop()``; sleeps on ``wake`` (or ``idle_poll`` s) when idle. A
+        database error (the write lock held too long, a lost connection) is logged and
+        counted, and the loop goes on after a pause that grows while the errors last."""
+        pause = self.error_backoff[0]
         while not self._stopping:
-            if not self._leader():
-                await asyncio.sleep(idle_poll)  # another replica sends; take over if it dies
+            try:
+                sent_any = await self._round(idle_poll)
+            except Exception:  # the next round may well work: never let the sender die
+                self._failed("the outbox sender failed; retrying")
+                await self._pause(pause)
+                pause = min(pause * 2, self.error_backoff[1])
                 continue
-            sent_any = await self.send_due()
+            pause = self.error_backoff[0]
             if not sent_any:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), idle_poll)
+                await self._sleep(idle_poll)
                 self.wake.clear()
+
+    async def _round(self, idle_poll: float) -> bool:
+        if not await self._db(self._leader):
+            await asyncio.sleep(idle_poll)  # another replica sends; take over if it dies
+            self.progress = self.clock()
+            return True
+        return await self.send_due()
+
+    def _failed(self, message: str) -> None:
+        self.errors += 1
+        self.metrics.task_errors.labels(task="sender").inc()
+        log.exception(message, extra={"event": "sender_error"})
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait after an error (new rows do not cut it short; ``stop()`` does)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stopped.wait(), seconds)
+
+    async def _store(self, call: Callable[..., Any], *args: Any) -> None:
+        """Record what Telegram answered, retrying until the database takes it: a row sent
+        but left unmarked would go out a second time when its claim expires."""
+        pause = self.error_backoff[0]
+        while True:
+            try:
+                await self._db(call, *args)
+                return
+            except Exception:
+                if self._stopping:
+                    raise
+                self._failed("could not record a send; retrying")
+                await self._pause(pause)
+                pause = min(pause * 2, self.error_backoff[1])
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, but wake early for new rows or ``stop()``."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.wake.wait(), seconds)
 
     def stop(self) -> None:
         self._stopping = True
+        self.stopped.set()
         self.wake.set()
 
     async def send_due(self) -> bool:
@@ -104,13 +190,23 @@ class OutboxSender:
         wait = self.paused_until - self.clock()
         if wait > 0:
             await asyncio.sleep(wait)
-        rows = self.storage.claim_outbox(self.batch, self.clock())
+        rows = await self._db(self.storage.claim_outbox, self.batch, self.clock())
+        self.progress = self.clock()
         if not rows:
+            self.waiting_since = None
             return False
+        if self.waiting_since is None:
+            self.waiting_since = self.progress
         by_chat: dict[int, list[OutboxRow]] = {}
         for row in rows:
             by_chat.setdefault(row.chat_id, []).append(row)
-        await asyncio.gather(*(self._send_chat(chat_rows) for chat_rows in by_chat.values()))
+        results = await asyncio.gather(
+            *(self._send_chat(chat_rows) for chat_rows in by_chat.values()),
+            return_exceptions=True,  # every chat finishes (and records) before run() hears
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
         return True
 
     async def _send_chat(self, rows: list[OutboxRow]) -> None:
@@ -119,11 +215,15 @@ class OutboxSender:
             delay = await self._send(row)
             if delay == BLOCKED:  # nothing more can reach this chat
                 for later in rows[index + 1 :]:
-                    self.storage.park(later.id, "403 blocked earlier in this batch")
+                    await self._store(
+                        self.storage.park, later.id, "403 blocked earlier in this batch"
+                    )
                 return
-            if delay is not None:
+            if delay is not None:  # the rest wait behind the failed row (claim_outbox)
                 for later in rows[index + 1 :]:
-                    self.storage.retry_later(later.id, self.clock() + delay, "after an earlier one")
+                    await self._store(
+                        self.storage.retry_later, later.id, self.clock(), "after an earlier one"
+                    )
                 return
 
     async def _send(self, row: OutboxRow) -> float | None:
@@ -138,21 +238,27 @@ class OutboxSender:
             async with self.limiter:
                 await self.bot.do_api_request(row.method, api_kwargs=params)
         except RetryAfter as error:
+            self._count(row, "429")
             wait = seconds(error.retry_after)
             self.paused_until = max(self.paused_until, self.clock() + wait)
-            self.storage.retry_later(row.id, self.clock() + wait, f"429 retry after {wait}")
+            await self._store(
+                self.storage.retry_later, row.id, self.clock() + wait, f"429 retry after {wait}"
+            )
             log.warning("rate limited", extra={"event": "send_429", "retry_after": wait})
             return wait
         except Forbidden as error:
-            self.storage.set_flag(self.user_of(row.chat_id), "blocked", True)
-            self.storage.park(row.id, f"403 {error.message}")
+            self._count(row, "403")
+            await self._store(self.storage.set_flag, self.user_of(row.chat_id), "blocked", True)
+            await self._store(self.storage.park, row.id, f"403 {error.message}")
             log.info("chat blocked the bot", extra={"event": "send_403", "step": step})
             return BLOCKED
         except BadRequest as error:
             if "not modified" in error.message:
-                self.storage.mark_sent(row.id, self.clock())
+                self._count(row, "ok")
+                await self._store(self.storage.mark_sent, row.id, self.clock())
                 return None
-            self.storage.park(row.id, f"400 {error.message}")
+            self._count(row, "400")
+            await self._store(self.storage.park, row.id, f"400 {error.message}")
             log.error(
                 "Telegram refused a message",
                 extra={
@@ -164,13 +270,29 @@ class OutboxSender:
             )
             return None
         except (NetworkError, TelegramError) as error:
-            wait = min(MAX_BACKOFF, 2.0**row.attempts)
-            self.storage.retry_later(row.id, self.clock() + wait, type(error).__name__)
+            self._count(row, failure_kind(error))
+            wait = min(self.max_backoff, 2.0 ** min(row.attempts, 30))
+            await self._store(
+                self.storage.retry_later, row.id, self.clock() + wait, type(error).__name__
+            )
             log.warning("send failed, will retry", extra={"event": "send_retry", "wait": wait})
             return wait
-        self.storage.mark_sent(row.id, self.clock())
+        self._count(row, "ok")
+        await self._store(self.storage.mark_sent, row.id, self.clock())
         self.sent += 1
         return None
+
+    def _count(self, row: OutboxRow, result: str) -> None:
+        self.metrics.sends.labels(result=result).inc()
+        if result == "ok" and row.params.get("_reminder") is not None:
+            self.metrics.reminders_sent.inc()
+
+
+def failure_kind(error: TelegramError) -> str:
+    """``network`` for no answer (timeout, connection), ``5xx`` for a server error."""
+    if isinstance(error, TimedOut) or str(error).startswith("Unknown error in HTTP"):
+        return "network"
+    return "5xx" if isinstance(error, NetworkError) else "other"
 
 
 def seconds(value: Any) -> float:

@@ -220,7 +220,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("HIPBOT_WEBHOOK_SECRET", "webhook_secret", _webhook_secret, "—", "webhook mode: the secret Telegram sends with each update (1-256 of A-Z a-z 0-9 _ -)"),
     Variable("HIPBOT_RATE_LIMIT", "rate_limit", _rate, "30", "messages a second to Telegram, all chats together (up to 1000 with paid broadcasts)"),
     Variable("HIPBOT_LOG_FORMAT", "log_format", _choice("text", "json"), "text", "`json` in production: one object a line, event types and hashed ids, never message text; both start with the UTC time and keep tracebacks (without the exception's message)"),
-    Variable("HIPBOT_METRICS_PORT", "metrics_port", _port, "— (off)", "a port for `/metrics` and `/healthz` in polling mode"),
+    Variable("HIPBOT_METRICS_PORT", "metrics_port", _port, "—", "polling mode: serve `/metrics` (Prometheus) and `/healthz` on this port (on `HIPBOT_WEBHOOK_LISTEN`); webhook mode serves both on the webhook port"),
+    Variable("HIPBOT_HEALTH_STALL", "stall_seconds", _whole(5, 86400, "seconds that due messages may wait unsent before /healthz reports unhealthy"), "120", "seconds due messages may wait with nothing sent before `/healthz` answers 503"),
     Variable("HIPBOT_BOT_USERNAME", "bot_username", _bot_username, "—", "the bot's username, for the join links `hipbot clinic link` prints (or `--bot`)"),
     Variable("HIPBOT_ALLOW_PAID_BROADCAST", "allow_paid_broadcast", _flag, "false", "`true`: clinic broadcasts carry `allow_paid_broadcast` (Telegram then allows up to 1000 a second, for a fee; raise `HIPBOT_RATE_LIMIT` to match)"),
     Variable("HIPBOT_DATA_KEY", "data_key", _data_key, "—", "the key that seals answers at rest (`hipbot keys new`); several, comma-separated: the first seals, all open"),
@@ -258,6 +259,7 @@ class Settings(BaseSettings):
     rate_limit: float = Field(30.0, validation_alias="HIPBOT_RATE_LIMIT")
     log_format: Literal["json", "text"] = Field("text", validation_alias="HIPBOT_LOG_FORMAT")
     metrics_port: int | None = Field(None, validation_alias="HIPBOT_METRICS_PORT")
+    stall_seconds: float = Field(120.0, validation_alias="HIPBOT_HEALTH_STALL")
     bot_username: str = Field("", validation_alias="HIPBOT_BOT_USERNAME")
     allow_paid_broadcast: bool = Field(False, validation_alias="HIPBOT_ALLOW_PAID_BROADCAST")
     data_key: str = Field("", validation_alias="HIPBOT_DATA_KEY", repr=False)
@@ -322,6 +324,8 @@ class Settings(BaseSettings):
             webhook_secret=self.webhook_secret,
             rate_limit=self.rate_limit,
             log_format=self.log_format,
+            metrics_port=self.metrics_port,
+            stall_seconds=self.stall_seconds,
         )
 
     @classmethod
@@ -412,6 +416,8 @@ class RunSettings:
     webhook_secret: str
     rate_limit: float  # messages a second to Telegram, all chats together
     log_format: str  # json | text
+    metrics_port: int | None = None  # polling mode: /metrics and /healthz here (None: off)
+    stall_seconds: float = 120.0  # /healthz fails when due rows wait this long unsent
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RunSettings:

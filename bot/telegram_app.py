@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import json
 import logging
 import os
 import re
@@ -22,7 +21,7 @@ import signal
 import time
 import warnings
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -50,10 +49,11 @@ from bot.errors import ConfigError, FlowErrors
 from bot.features import Context, Features, Response, load_features
 from bot.loader import load_bundle
 from bot.logs import hash_id
-from bot.model import Event, Outcome, Reply, Session
+from bot.metrics import Metrics, add_routes, serve_ops
+from bot.model import Bundle, Event, Outcome, Reply, Session
 from bot.sender import OutboxSender, seconds
 from bot.settings import RunSettings, load_dotenv_file, urgent_care
-from bot.storage import Storage, open_storage
+from bot.storage import database_unavailable, open_storage
 from bot.storage import updates as seen_updates
 from bot.storage.sql import SqlStorage, insert_outbox
 from bot.telegram_html import escape, split_html
@@ -74,16 +74,20 @@ warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", categ
 class ChatOrder(BaseUpdateProcessor):
     """Updates of one chat one after another, in arrival order; chats in parallel."""
 
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
+    def __init__(self, max_concurrent_updates: int = 256, metrics: Metrics | None = None) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
+        self.metrics = metrics
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = chat_key(update) if isinstance(update, Update) else 0
         lock = self._locks.setdefault(key, asyncio.Lock())
         try:
             async with lock:
+                started = time.perf_counter()
                 await coroutine
+                if self.metrics is not None:
+                    self.metrics.observe_turn(time.perf_counter() - started)
         finally:
             if not lock.locked() and key in self._locks and self._locks[key] is lock:
                 del self._locks[key]
@@ -132,6 +136,7 @@ class HipBot:
         self.sender: OutboxSender | None = None
         self._acted: dict[int, deque[int]] = OrderedDict()  # messages whose buttons acted
         self._handled = 0  # updates remembered since the last clean-up
+        self.deferred: set[int] = set()  # update ids whose turn the database could not take
 
     # ------------------------------------------------------------ wiring
 
@@ -273,8 +278,17 @@ class HipBot:
         self._enqueue([])
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Log what went wrong (no message text, no ids), tell the person, keep serving."""
+        """Log what went wrong (no message text, no ids), tell the person, keep serving. A
+        turn the database could not take (locked, connection lost) is deferred instead: the
+        update is not confirmed to Telegram, so it comes again and nothing the person sent is
+        lost."""
         error = context.error
+        if error is not None and database_unavailable(error) and isinstance(update, Update):
+            self.deferred.add(update.update_id)
+            log.warning(
+                "turn deferred", extra={"event": "turn_deferred", "error": type(error).__name__}
+            )
+            return
         log.error(
             "handler failed",
             extra={"event": "handler_error", "error": type(error).__name__},
@@ -566,18 +580,20 @@ def build_application(
     )
 
 
-async def serve(settings: RunSettings, stop: asyncio.Event) -> None:
+async def serve(settings: RunSettings, stop: asyncio.Event, bundle: Bundle | None = None) -> None:
     """Run the bot until ``stop`` is set: polling or webhook, plus the outbox sender."""
     config = {"emergency_number": settings.emergency_number, "urgent_care": urgent_care()}
-    bundle = load_bundle([settings.flows_dir])
+    bundle = bundle or load_bundle([settings.flows_dir])
     storage = open_storage(settings.database_url)
     if not isinstance(storage, SqlStorage):
         raise ConfigError("hipbot run needs a database: set DATABASE_URL to sqlite:///path/file.db")
     features = load_features()
     features.setup(storage)
+    features.beat(storage, time.time())  # seen at once: `keys rotate` refuses from here on
     storage.release_claims()
     engine = Engine(bundle, config)
-    processor = ChatOrder()
+    metrics = Metrics()
+    processor = ChatOrder(metrics=metrics)
     application = build_application(settings, processor)
     hipbot = HipBot(engine, storage, features=features)
     hipbot.install(application)
@@ -589,24 +605,97 @@ async def serve(settings: RunSettings, stop: asyncio.Event) -> None:
     if not reached:
         await _close_unstarted(application, storage)
         return
-    sender = OutboxSender(storage, application.bot, settings.rate_limit)
+    sender = OutboxSender(storage, application.bot, settings.rate_limit, metrics=metrics)
     hipbot.sender = sender
-    sending = asyncio.create_task(sender.run())
-    jobs = asyncio.create_task(_run_jobs(features, storage, sender, stop))
+    sending = asyncio.create_task(supervise("sender", sender.run, sender.stopped, metrics))
+    jobs = asyncio.create_task(
+        supervise("jobs", lambda: _run_jobs(features, storage, sender, stop), stop, metrics)
+    )
+    health = health_check(sender, sending, settings.stall_seconds)
+    ops = None
+    if settings.mode != "webhook" and settings.metrics_port is not None:
+        ops = asyncio.create_task(
+            serve_ops(metrics, storage.db, health, settings.listen, settings.metrics_port, stop)
+        )
     try:
         await application.bot.set_my_commands(hipbot.commands())
         log.info("started", extra={"event": "started", "mode": settings.mode})
         if settings.mode == "webhook":
-            await _serve_webhook(settings, application, processor, storage, stop)
+            await _serve_webhook(
+                settings, application, processor, storage, stop, metrics, health, hipbot
+            )
         else:
-            await _poll(application, processor, stop)
+            await supervise(
+                "poller",
+                lambda: _poll(application, processor, stop, hipbot),
+                stop,
+                metrics,
+                fatal=(InvalidToken,),
+            )
     finally:
         sender.stop()
         jobs.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        if ops is not None:
+            ops.cancel()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
             await asyncio.wait_for(sending, 10)
         await application.shutdown()
         storage.close()
+
+
+async def supervise(
+    name: str,
+    run: Callable[[], Awaitable[None]],
+    stop: asyncio.Event,
+    metrics: Metrics,
+    pause: tuple[float, float] = (1.0, 60.0),
+    fatal: tuple[type[BaseException], ...] = (),
+) -> None:
+    """Run a long-lived task until ``stop`` is set: when it fails (or returns too early) log
+    it with its traceback, count it, and start it again after a pause that doubles up to
+    ``pause[1]`` while the failures go on. ``fatal`` errors (a refused token) end it."""
+    wait = pause[0]
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            await run()
+        except fatal:
+            raise
+        except Exception:
+            log.exception(
+                "%s failed; restarting it", name, extra={"event": "task_error", "task": name}
+            )
+        else:
+            if stop.is_set():
+                return
+            log.error(
+                "%s stopped by itself; restarting it",
+                name,
+                extra={"event": "task_error", "task": name},
+            )
+        metrics.task_errors.labels(task=name).inc()
+        if time.monotonic() - started > pause[1]:
+            wait = pause[0]  # it ran well for a while: this is a new failure
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), wait)
+        wait = min(wait * 2, pause[1])
+
+
+def health_check(
+    sender: OutboxSender, sending: asyncio.Task[None], stall: float
+) -> Callable[[], str | None]:
+    """/healthz's verdict, from what the sender last did (no database call): unhealthy
+    when the sender task ended, or when due messages waited ``stall`` s with no claim."""
+
+    def check() -> str | None:
+        if sending.done():
+            return "the outbox sender is not running"
+        stalled = sender.stalled(stall)
+        if stalled is not None:
+            return f"messages are due but none was taken for sending in {stalled:.0f} s"
+        return None
+
+    return check
 
 
 JOB_INTERVAL = 2.0  # seconds between sweeps of reminders, follow-ups and broadcasts
@@ -652,8 +741,8 @@ async def _run_jobs(
 ) -> None:
     """Run every feature's sweep every few seconds; wake the sender when they queued work."""
     while not stop.is_set():
-        try:
-            if features.run_jobs(storage, time.time()):
+        try:  # in a worker thread: a wait for the database never blocks the event loop
+            if await asyncio.to_thread(features.run_jobs, storage, time.time()):
                 sender.notify()
         except Exception:
             log.exception("a sweep failed", extra={"event": "job_error"})
@@ -665,11 +754,13 @@ async def _poll(
     application: Application[Any, Any, Any, Any, Any, Any],
     processor: ChatOrder,
     stop: asyncio.Event,
+    hipbot: HipBot,
 ) -> None:
     """Long-poll; confirm updates (next offset) only after they were handled and stored."""
     bot = application.bot
     await bot.delete_webhook()
     offset: int | None = None
+    tries: dict[int, int] = {}  # deferred update id -> times it was tried
     backoff = 1.0
     while not stop.is_set():
         fetch = asyncio.ensure_future(_fetch_updates(bot, offset))
@@ -694,11 +785,34 @@ async def _poll(
         await asyncio.gather(
             *(processor.process_update(u, application.process_update(u)) for u in updates)
         )
+        retry = _first_deferred(hipbot, updates, tries)
+        if retry is not None:  # confirm what came before it; it (and what follows) comes again
+            offset = retry
+            await asyncio.sleep(min(2.0 ** tries[retry], 30.0))
+            continue
         if confirm is not None:
             offset = confirm  # the unreadable updates too: they are skipped, not retried
     if offset is not None:  # confirm the last batch; what came since waits for the next start
         with contextlib.suppress(TelegramError):
             await _fetch_updates(bot, offset, timeout=0)
+
+
+DEFER_TRIES = 10  # about five minutes of a database that cannot be used, then move on
+
+
+def _first_deferred(hipbot: HipBot, updates: Sequence[Update], tries: dict[int, int]) -> int | None:
+    """The first update of the batch whose turn was deferred and may be tried again."""
+    ids = {u.update_id for u in updates}
+    deferred = sorted(hipbot.deferred & ids)
+    hipbot.deferred -= ids
+    for update_id in deferred:
+        tries[update_id] = tries.get(update_id, 0) + 1
+        if tries[update_id] <= DEFER_TRIES:
+            return update_id
+        log.error("turn given up", extra={"event": "turn_given_up"})
+    for update_id in ids:
+        tries.pop(update_id, None)
+    return None
 
 
 async def _fetch_updates(bot: Any, offset: int | None, timeout: int = 20) -> object:
@@ -717,10 +831,14 @@ async def _serve_webhook(
     settings: RunSettings,
     application: Application[Any, Any, Any, Any, Any, Any],
     processor: ChatOrder,
-    storage: Storage,
+    storage: SqlStorage,
     stop: asyncio.Event,
+    metrics: Metrics,
+    health: Callable[[], str | None],
+    hipbot: HipBot,
 ) -> None:
-    """Webhook mode: answers 200 only after the update is handled and stored."""
+    """Webhook mode: answers 200 only after the update is handled and stored; /healthz and
+    /metrics on the same port."""
 
     async def receive(request: web.Request) -> web.Response:
         if request.headers.get("X-Telegram-Bot-Api-Secret-Token") != settings.webhook_secret:
@@ -731,15 +849,14 @@ async def _serve_webhook(
         update = parse(data, application.bot)
         if update is not None:  # unreadable: confirmed (200) and skipped, see telegram_updates
             await processor.process_update(update, application.process_update(update))
+            if update.update_id in hipbot.deferred:  # Telegram sends it again later
+                hipbot.deferred.discard(update.update_id)
+                return web.Response(status=503, text="busy: send again")
         return web.Response(text="ok")
-
-    async def healthz(request: web.Request) -> web.Response:
-        body = {"ok": True, "pending_outbox": storage.pending_outbox()}
-        return web.Response(text=json.dumps(body), content_type="application/json")
 
     app = web.Application()
     app.router.add_post(settings.webhook_path, receive)
-    app.router.add_get("/healthz", healthz)
+    add_routes(app, metrics, storage.db, health)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.listen, settings.port)
@@ -768,20 +885,20 @@ def main() -> int:
 
     setup_logging(settings.log_format)
     try:
-        load_bundle([settings.flows_dir])
+        bundle = load_bundle([settings.flows_dir])
     except FlowErrors as errors:
         print(f"{errors}\nThe flows have problems: fix them, then start again.")
         return 1
-    return asyncio.run(_main(settings))
+    return asyncio.run(_main(settings, bundle))
 
 
-async def _main(settings: RunSettings) -> int:
+async def _main(settings: RunSettings, bundle: Bundle | None = None) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await serve(settings, stop)
+        await serve(settings, stop, bundle)
     except InvalidToken:
         print("hipbot: Telegram refused TELEGRAM_BOT_TOKEN: check it with @BotFather")
         return 2

@@ -1,48 +1,124 @@
-"""The engine's own words (re-asks, stale buttons, ...), with per-language variants."""
+"""The keys of every text Python code says, by set; the words are in ``flows/texts_*.yaml``.
+
+``bot.content`` explains the kit. Look a text up in the loaded bundle
+(``bundle.kit.text(texts.DONE).get(language)``); ``texts.DONE.get(language)`` reads the
+shipped kit, for code with no bundle at hand. Adding a key here makes ``hipbot validate``
+ask for it in the set's file.
+"""
 
 from __future__ import annotations
 
-from bot.model import Text
+from bot.content import text_set
 
-YES = Text({"en": "Yes"})
-NO = Text({"en": "No"})
-DONE = Text({"en": "Done"})
-NONE_OF_THESE = Text({"en": "None of these"})
-PICK_A_BUTTON = Text({"en": "Please tap one of the buttons below, or type its number."})
-REASK_CHOICE = Text({"en": "Sorry, I did not get that. Please tap a button, or type its number."})
-REASK_YES_NO = Text({"en": "Please answer yes or no. You can tap a button."})
-REASK_INTEGER = Text({"en": "Please type a whole number from {min} to {max}."})
-REASK_TIME = Text({"en": "Please type a time like 09:30 or 18:00."})
-REASK_MULTI = Text(
-    {"en": "Tap the ones that fit, then tap Done. Or type their numbers, like 1, 3."}
-)
-WAY_OUT = Text({"en": "It seems this is not working. You can go back to the menu or ask for help."})
-STALE_BUTTON = Text({"en": "That button is from an earlier message. Here is where we are now:"})
-UNKNOWN_COMMAND = Text({"en": "Sorry, I don't know that command. Here is where we were:"})
-FLOW_CHANGED = Text(
-    {"en": "This part of the chat has been updated since your last visit. Let's carry on here."}
-)
-AT_END = Text({"en": "You can go back to the menu at any time."})
-MENU = Text({"en": "Menu"})
-HELP = Text({"en": "Help"})
-NOT_ANSWERED = Text({"en": "not answered"})
-ONLY_TEXT = Text({"en": "I can only read text and button taps here. Let's carry on:"})
-NO_EDITS = Text(
-    {"en": "I saw you edited a message. I only read new messages, so please send it again."}
-)
-PRIVATE_ONLY = Text(
-    {
-        "en": "Hello! I only talk in private chats, to keep health questions private. "
-        "Please open a chat with me directly."
-    }
-)
-STOPPED = Text(
-    {
-        "en": "Done. I will not send you any messages on my own: no reminders, no clinic "
-        "news. I still answer when you write. Send /start to turn them back on."
-    }
-)
-ALREADY_CHOSEN = Text({"en": "Already chosen ✓"})
-TRY_AGAIN = Text(
-    {"en": "Sorry, something went wrong on my side. Please try that again in a moment."}
-)
+# ---------------------------------------------------------------- engine: flows/texts_engine.yaml
+
+_ENGINE = text_set("engine")
+YES = _ENGINE.key("yes_button", label=True)
+NO = _ENGINE.key("no_button", label=True)
+DONE = _ENGINE.key("done", label=True)
+NONE_OF_THESE = _ENGINE.key("none_of_these", label=True)
+MENU = _ENGINE.key("menu", label=True)
+HELP = _ENGINE.key("help", label=True)
+ALREADY_CHOSEN = _ENGINE.key("already_chosen", label=True)  # a button's pop-up note
+NOT_ANSWERED = _ENGINE.key("not_answered", label=True)  # in place of a missing answer
+PICK_A_BUTTON = _ENGINE.key("pick_a_button")
+REASK_CHOICE = _ENGINE.key("reask_choice")
+REASK_YES_NO = _ENGINE.key("reask_yes_no")
+REASK_INTEGER = _ENGINE.key("reask_integer", "min", "max")
+REASK_TIME = _ENGINE.key("reask_time")
+REASK_MULTI = _ENGINE.key("reask_multi")
+WAY_OUT = _ENGINE.key("way_out")
+STALE_BUTTON = _ENGINE.key("stale_button")
+UNKNOWN_COMMAND = _ENGINE.key("unknown_command")
+FLOW_CHANGED = _ENGINE.key("flow_changed")
+AT_END = _ENGINE.key("at_end")
+ONLY_TEXT = _ENGINE.key("only_text")
+NO_EDITS = _ENGINE.key("no_edits")
+PRIVATE_ONLY = _ENGINE.key("private_only")
+STOPPED = _ENGINE.key("stopped")
+TRY_AGAIN = _ENGINE.key("try_again")
+
+# ---------------------------------------------------------------- clinics: flows/texts_clinics.yaml
+
+_CLINICS = text_set("clinics")
+ALERTS_NOTE = _CLINICS.key("alerts_note", "clinic")  # to a patient whose clinic gets alerts
+JOIN_QUESTION = _CLINICS.key("join_question", "clinic")
+JOINED = _CLINICS.key("joined", "clinic")
+DECLINED = _CLINICS.key("declined", "clinic")
+LEFT = _CLINICS.key("left", "clinic")
+NOT_LINKED = _CLINICS.key("not_linked")
+NOT_FROM = _CLINICS.key("not_from", "clinic")
+WHICH_TO_LEAVE = _CLINICS.key("which_to_leave")
+LINK_GONE = _CLINICS.key("link_gone")
+JOIN_LABEL = _CLINICS.key("join_button", label=True)
+DECLINE_LABEL = _CLINICS.key("decline_button", label=True)
+STOP_LABEL = _CLINICS.key("stop_button", label=True)
+
+# ---------------------------------------------------------------- reminders: flows/texts_reminders.yaml
+
+_REMINDERS = text_set("reminders")
+TITLE_SITTING = _REMINDERS.key("title_sitting", label=True)
+TITLE_TIP = _REMINDERS.key("title_tip", label=True)
+TITLE_EXERCISE = _REMINDERS.key("title_exercise", label=True)
+TITLE_CHECKIN = _REMINDERS.key("title_checkin", label=True)
+TITLE_FOLLOWUP = _REMINDERS.key("title_followup", label=True)
+TITLE_OTHER = _REMINDERS.key("title_other", label=True)
+SITTING_TIPS = _REMINDERS.key("sitting", many=True)
+DAILY_TIPS = _REMINDERS.key("daily", many=True)
+EXERCISE_TEXTS = _REMINDERS.key("exercise", many=True)
+CHECKIN_TEXT = _REMINDERS.key("checkin")
+NAME_SITTING = _REMINDERS.key("name_sitting", label=True)  # how /reminders names each kind
+NAME_TIP = _REMINDERS.key("name_tip", label=True)
+NAME_EXERCISE = _REMINDERS.key("name_exercise", label=True)
+NAME_CHECKIN = _REMINDERS.key("name_checkin", label=True)
+NAME_FOLLOWUP = _REMINDERS.key("name_followup", label=True)
+TREND_BETTER = _REMINDERS.key("trend_better", label=True)
+TREND_SAME = _REMINDERS.key("trend_same", label=True)
+TREND_WORSE = _REMINDERS.key("trend_worse", label=True)
+TREND_NONE = _REMINDERS.key("trend_none", label=True)
+WINDOW_NOTE = _REMINDERS.key("window_note", "start", "end")
+LIST_TITLE = _REMINDERS.key("list_title", label=True)  # a heading
+LIST_NONE = _REMINDERS.key("list_none")
+LIST_SETTINGS = _REMINDERS.key("list_settings", "timezone", "quiet")
+LIST_STOPPED = _REMINDERS.key("list_stopped")
+CHANGE = _REMINDERS.key("change_button", label=True)  # "Change: <name>"
+STOP = _REMINDERS.key("stop_button", label=True)  # "Stop: <name>"
+ADD = _REMINDERS.key("add_button", label=True)
+MY_TIMEZONE = _REMINDERS.key("timezone_button", label=True)
+MY_QUIET = _REMINDERS.key("quiet_button", label=True)
+MY_CHECKINS = _REMINDERS.key("checkins_button", label=True)
+BACK_TO_MENU = _REMINDERS.key("menu_button", label=True)
+PLACE_NOT_FOUND = _REMINDERS.key("place_not_found")
+TIMEZONE_SET = _REMINDERS.key("timezone_set", "timezone")
+NO_CHECKINS = _REMINDERS.key("no_checkins")
+CHECKINS_TITLE = _REMINDERS.key("checkins_title", label=True)
+CHECKIN_LINE = _REMINDERS.key("checkin_line", "day", "pain", "trend")
+PAIN_OF_10 = _REMINDERS.key("pain_of_10", "pain", label=True)
+STOPPED_NOTE = _REMINDERS.key("stopped_note")
+ALREADY_OFF = _REMINDERS.key("already_off")
+REMINDER_OFF = _REMINDERS.key("reminder_off")
+DONE_NOTE = _REMINDERS.key("done_note")
+SNOOZED = _REMINDERS.key("snoozed", "when")
+STOPPED_TIPS = _REMINDERS.key("stopped_tips")
+STOPPED_REMINDER = _REMINDERS.key("stopped_reminder")
+LETS_START = _REMINDERS.key("lets_start")
+OLD_BUTTON = _REMINDERS.key("old_button")
+DONE_BUTTON = _REMINDERS.key("done_button", label=True)  # under every reminder
+SNOOZE_15 = _REMINDERS.key("snooze_15_button", label=True)
+SNOOZE_60 = _REMINDERS.key("snooze_60_button", label=True)
+STOP_REMINDER = _REMINDERS.key("stop_reminder_button", label=True)
+START_CHECKIN = _REMINDERS.key("start_checkin_button", label=True)
+STOP_TIPS = _REMINDERS.key("stop_tips_button", label=True)
+
+
+# ---------------------------------------------------------------- privacy: flows/texts_privacy.yaml
+
+_PRIVACY = text_set("privacy")
+ASK_DELETE = _PRIVACY.key("ask_delete")
+ERASED = _PRIVACY.key("erased")
+KEPT = _PRIVACY.key("kept")
+MYDATA_CAPTION = _PRIVACY.key("mydata_caption")  # the file's caption
+NO_POLICY = _PRIVACY.key("no_policy")
+ERASE_LABEL = _PRIVACY.key("erase_button", label=True)
+KEEP_LABEL = _PRIVACY.key("keep_button", label=True)
+TELEGRAM_ONLY = _PRIVACY.key("telegram_only")  # the web chat, where reminders would be set

@@ -206,9 +206,10 @@ async def test_a_kill_mid_broadcast_skips_nobody_and_repeats_only_what_was_in_fl
     bc.sweep(world.storage, world.now, rate=10)  # 40 handed over
     sending = asyncio.create_task(_send_forever(sender))
     for _ in range(10_000):
-        if bot.hung == 4:  # the third claim: rows 15-17 answered, 18-21 in flight
+        # the third claim: rows 15-17 answered, 18-21 in flight, the answered ones marked (in a worker thread)
+        if bot.hung == 4 and sender.sent == len(received) - 4:
             break
-        await asyncio.sleep(0)
+        await asyncio.sleep(0.001)
     assert bot.hung == 4
     sending.cancel()  # the kill: nothing more is marked
     in_flight = world.storage.db.one(
@@ -403,9 +404,10 @@ async def test_a_killed_senders_claims_are_taken_over_by_another_replica(
     bc.sweep(world.storage, world.now, rate=100)
     sending = asyncio.create_task(_send_forever(sender))
     for _ in range(10_000):
-        if bot.hung == 4:  # the second claim: 9-12 answered, 13-16 in flight
+        # the second claim: 9-12 answered, 13-16 in flight, the answered ones marked (in a worker thread)
+        if bot.hung == 4 and sender.sent == len(received) - 4:
             break
-        await asyncio.sleep(0)
+        await asyncio.sleep(0.001)
     sending.cancel()
     world.storage.close()  # the kill: its connection is gone
     # PostgreSQL frees a closed connection's advisory locks as its backend ends, a moment

@@ -547,8 +547,8 @@ def test_what_patients_read_from_clinics_is_plain() -> None:
         clinics.joined(name),
         clinics.declined(name),
         clinics.left(name),
-        clinics.NOT_LINKED,
-        clinics.WHICH_TO_LEAVE,
+        clinics.not_linked(),
+        clinics.which_to_leave(),
     ]
     text = "\n".join(check_html(t) for t in said)
     assert textstat.flesch_kincaid_grade(text) <= 6

@@ -219,7 +219,7 @@ def test_429s_are_waited_out_and_a_chatting_patient_is_not_stuck_behind_a_broadc
             chatty.send_command("/start")
             message_with(fake, CHATTY, "not a diagnosis", button="Open the menu")
             chatty.click("Open the menu")
-            message_with(fake, CHATTY, "", button="Learn about hip impingement")
+            message_with(fake, CHATTY, "", button="About hip impingement")
             replied = [c.time for c in fake.calls("sendMessage") if c.params["chat_id"] == CHATTY]
             fake.wait_for_sync(
                 lambda: all(broadcast_texts(fake, chat, "Flu shots") for chat in recipients),

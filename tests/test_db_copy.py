@@ -35,7 +35,7 @@ def _fill(storage: SqlStorage) -> None:
         chat.send("/start")
         chat.click("Open the menu")
         if person % 2:
-            chat.click("Learn about hip impingement")
+            chat.click("About hip impingement")
     storage.commit_outbox(
         [(1000, "sendMessage", {"chat_id": 1000, "text": "100% <b>done</b>"})], 5.0
     )

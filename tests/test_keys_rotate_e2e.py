@@ -74,6 +74,43 @@ def test_rotate_refuses_while_the_bot_runs_and_no_data_is_lost(
     assert crypto.key_file_codec(bot.db_path.with_name("hipbot.db.key")).keys != key_before
 
 
+def test_rotate_refuses_while_the_bot_is_still_reaching_telegram(
+    fake: FakeBotApi, tmp_path: Path
+) -> None:
+    """The bot has loaded its key but cannot reach the Bot API yet (it retries with backoff):
+    a rotation now would strand everything it seals once it is through."""
+    import socket
+    import sqlite3
+    import time
+    from contextlib import closing
+
+    from bot import heartbeat
+
+    with socket.socket() as probe:  # a port where nothing answers
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    unreachable = BotProcess(fake, tmp_path, TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{closed}/bot")
+
+    def beating() -> bool:
+        if not unreachable.db_path.exists():
+            return False
+        with closing(sqlite3.connect(unreachable.db_path, timeout=30)) as conn:
+            try:
+                return bool(conn.execute(f"SELECT count(*) FROM {heartbeat.TABLE}").fetchone()[0])
+            except sqlite3.OperationalError:  # not made yet
+                return False
+
+    with unreachable:
+        deadline = time.monotonic() + TIMEOUT
+        while not beating():
+            assert time.monotonic() < deadline, unreachable.logs()
+            time.sleep(0.2)
+        assert not fake.commands  # it has not reached Telegram
+        refused = rotate(unreachable.db_path)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "cannot rotate the data key while a bot uses this database" in refused.stderr
+
+
 def test_rotate_shows_plain_progress_and_force_skips_a_stale_row(tmp_path: Path) -> None:
     from bot import heartbeat
 

@@ -188,3 +188,86 @@ def test_the_copy_check_would_catch_a_copy() -> None:
     seed = words(shared_file(SEED_FILE).read_text(encoding="utf-8"))
     sentence = " ".join(seed[40:48])
     assert runs(words(f"<b>{sentence}</b>"), 8) & runs(seed, 8)
+
+
+# ------------------------------------------------------------------ phone fit
+
+
+def fit_problems(tmp_path: Path, steps: dict[str, object], *extra: dict[str, object]) -> list[str]:
+    write_flow(tmp_path / "f.yaml", steps)
+    for index, doc in enumerate(extra):
+        (tmp_path / f"x{index}.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return list(lint.lint_paths([tmp_path]).problems)
+
+
+def test_a_message_over_80_words_is_named_with_file_path_and_fix(tmp_path: Path) -> None:
+    long = " ".join([EASY] * 6)  # 18 words each: 108 words
+    found = fit_problems(tmp_path, {"a": {"topic": "t", "say": ["Hi.", long], "end": True}})
+    (problem,) = [p for p in found if "words" in p]
+    assert problem.startswith(f"{tmp_path / 'f.yaml'} > steps.a > say[1]: 108 words")
+    assert "split it into two messages" in problem
+    assert not fit_problems(tmp_path, {"a": {"topic": "t", "say": [EASY] * 6, "end": True}})
+
+
+def test_more_than_8_buttons_and_options_fail_but_fixed_controls_do_not(tmp_path: Path) -> None:
+    options = [{"value": f"o{i}", "label": f"O{i}"} for i in range(8)]
+    multi = {"type": "multi", "save": "m", "options": options, "none_label": "None"}
+    steps: dict[str, object] = {
+        "a": {"topic": "t", "say": EASY, "ask": multi, "next": "b"},  # 8 + Done/None: fine
+        "b": {
+            "topic": "t",
+            "say": EASY,
+            "ask": {"type": "choice", "save": "c", "options": options},
+            "buttons": [{"label": "Back", "go": "a"}],  # 9
+        },
+    }
+    found = fit_problems(tmp_path, steps)
+    assert found == [
+        f"{tmp_path / 'f.yaml'} > steps.b: 9 buttons; a phone shows about 8 without "
+        "scrolling: move some into a second step (a sub-menu)"
+    ]
+
+
+def test_a_label_over_24_characters_fails_in_any_language(tmp_path: Path) -> None:
+    steps: dict[str, object] = {
+        "a": {
+            "topic": "t",
+            "say": EASY,
+            "buttons": [{"label": {"en": "Back", "de": "Zurück zum Hauptmenü, bitte"}, "go": "a"}],
+        }
+    }
+    (problem,) = fit_problems(tmp_path, steps)
+    assert (
+        "steps.a > buttons[0].label (de): button label 'Zurück zum Hauptmenü, bitte' is 27"
+        in problem
+    )
+    assert problem.endswith("shorten it")
+
+
+def test_a_tips_message_is_measured_with_its_longest_tips(tmp_path: Path) -> None:
+    tip = " ".join(["Sit tall."] * 13)  # 26 words
+    catalog = {
+        "catalog": "c",
+        "tags": {"all": True},
+        "tips": [{"id": f"t{i}", "tags": ["all"], "text": tip} for i in range(4)],
+    }
+    step = {"topic": "t", "tips": {"catalog": "c", "limit": 3, "intro": EASY}, "end": True}
+    (problem,) = [p for p in fit_problems(tmp_path, {"a": step}, catalog) if "> tips" in p]
+    assert "steps.a > tips: up to 96 words in one message" in problem
+    step["tips"] = {"catalog": "c", "limit": 2, "intro": EASY, "more": "More tips"}
+    assert not [p for p in fit_problems(tmp_path, {"a": step}, catalog) if "> tips" in p]
+
+
+def test_texts_files_are_measured_and_their_labels_checked(tmp_path: Path) -> None:
+    kit = {
+        "texts": "engine",
+        "topic": "engine",
+        "items": {"reask_time": HARD, "done": "Done, and off to the main menu"},
+    }
+    found = fit_problems(tmp_path, {"a": {"topic": "t", "say": EASY, "end": True}}, kit)
+    assert any(p.startswith("topic engine:") for p in found), found
+    assert any("items.done: button label" in p for p in found), found
+    messages = lint.collect_messages([tmp_path])
+    assert [m.where.split(" > ")[-1] for m in messages if m.topic == "engine"] == [
+        "items.reask_time"
+    ]  # a label is no sentence: it is not measured for reading level

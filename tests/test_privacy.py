@@ -772,8 +772,8 @@ def test_a_red_flag_is_audited_and_an_opted_in_clinic_is_told_without_health_det
     person: Person, storage: SqlStorage
 ) -> None:
     _clinic(storage, "P-1042", alerts=True)
-    person.send("/urgent")
-    assert "a yes sends its staff a short note to call you" in person.text()  # told first
+    person.send("/urgent")  # told when joining (tests/test_content_kit.py), not asked here
+    assert "clinic" not in person.text()
     person.walk("Start the questions", "No", "Yes")
     (audit,) = storage.db.all("SELECT user_id, data, at, clinics_alerted FROM red_flag_audit")
     assert audit[0] == USER and audit[2] == T0 and audit[3] == 1
@@ -821,10 +821,11 @@ def test_a_patient_who_left_the_clinic_is_not_reported(person: Person, storage: 
     assert _staff_messages(storage) == []
 
 
-def test_the_symptom_check_also_says_so_before_the_red_flag_questions(bundle: Bundle) -> None:
+def test_the_red_flag_intros_ask_nobody_about_clinic_links(bundle: Bundle) -> None:
+    """Only a patient whose clinic gets alerts reads about them, when joining (issue 12)."""
     for step_id in ("check_start", "rf_intro"):
         said = " ".join(m.text.get("en") for m in bundle.flows["hip"].steps[step_id].say)
-        assert "clinic" in said and "says nothing about your health" in said
+        assert "clinic" not in said
 
 
 # ---------------------------------------------------------------- logs

@@ -66,7 +66,7 @@ def test_a_tip_at_23_15_is_confirmed_for_08_00_when_it_comes(chat: Chat) -> None
     warned = chat.send("23:15")
     assert "23:15 is in your quiet time, from 21:00 to 08:00" in warned
     assert "your tip would come at 08:00 each day" in warned
-    done = chat.click("Send it when quiet time ends")
+    done = chat.click("Send it after quiet time")
     assert "every day at 08:00, when your quiet time ends" in done
     assert "every day at 23:15" not in done
     assert next_local(chat, "tip") == "08:00"
@@ -103,7 +103,7 @@ def test_a_sunday_night_check_in_is_confirmed_for_monday_morning(chat: Chat) -> 
     chat.click("Sunday")
     warned = chat.send("22:00")
     assert "would come the next day, at 08:00" in warned
-    done = chat.click("Send it when quiet time ends")
+    done = chat.click("Send it after quiet time")
     assert "once a week, the day after each Sunday, at 08:00" in done
     assert next_local_day(chat, "checkin") == "Mon 08:00"
 

@@ -9,13 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import lint
+from bot import lint, texts
+from bot.content import Kit, TextKey, shipped_kit
 from bot.errors import FlowError
 from bot.model import Text
 from bot.reminders import (
-    DAILY_TIPS,
-    EXERCISE_TEXTS,
-    SITTING_TIPS,
     FollowupMessage,
     FollowupSequence,
     QuietHours,
@@ -29,6 +27,7 @@ from bot.reminders import (
     on_due,
     quiet_from_answers,
     reminder_text,
+    reminder_title,
     rule_from_answers,
     schedule_after,
     snooze_until,
@@ -307,24 +306,40 @@ def test_a_due_one_found_in_quiet_hours_after_downtime_is_held_not_sent() -> Non
 # ---------------------------------------------------------------- texts
 
 
+def rotation(key: TextKey) -> list[str]:
+    return [text.get("en") for text in shipped_kit().rotation(key)]
+
+
 def test_sitting_tips_vary_from_one_break_to_the_next() -> None:
-    texts = [reminder_text("sitting", n) for n in range(4)]
-    assert len(set(texts)) == 4
-    assert all(text.startswith("<b>Sitting breaks</b>\n") for text in texts)
-    assert any("hips" in text and "knees" in text for text in SITTING_TIPS)
+    said = [reminder_text("sitting", n) for n in range(4)]
+    assert len(set(said)) == 4
+    assert all(text.startswith("<b>Sitting breaks</b>\n") for text in said)
+    assert any("hips" in text and "knees" in text for text in rotation(texts.SITTING_TIPS))
     assert reminder_text("checkin", 0) != reminder_text("tip", 0)
+
+
+def test_reminder_texts_come_from_the_kit_in_turn() -> None:
+    sitting = rotation(texts.SITTING_TIPS)
+    assert reminder_text("sitting", len(sitting) + 1) == f"<b>Sitting breaks</b>\n{sitting[1]}"
+    kit = Kit(
+        {
+            texts.TITLE_TIP.id: Text({"en": "Tip", "de": "Tipp"}),
+            texts.DAILY_TIPS.id: (Text({"en": "One.", "de": "Eins."}), Text.plain("Two.")),
+        }
+    )
+    assert reminder_text("tip", 0, kit, "de") == "<b>Tipp</b>\nEins."
+    assert reminder_text("tip", 3, kit, "de") == "<b>Tipp</b>\nTwo."  # falls back to English
+    assert reminder_title("followup") == "Tips over the next weeks"
+    assert reminder_title("no_such_kind") == "Reminder"
 
 
 def test_reminder_texts_read_at_grade_6() -> None:
     messages = [
-        lint.Message("reminders", f"{name}[{i}]", text)
-        for name, texts in (
-            ("sitting", SITTING_TIPS),
-            ("daily", DAILY_TIPS),
-            ("exercise", EXERCISE_TEXTS),
-        )
-        for i, text in enumerate(texts)
+        lint.Message("reminders", f"{key.name}[{i}]", text)
+        for key in (texts.SITTING_TIPS, texts.DAILY_TIPS, texts.EXERCISE_TEXTS)
+        for i, text in enumerate(rotation(key))
     ]
+    assert len(messages) >= 20
     lint.ensure_offline_cmudict()
     with lint._no_downloads():
         scores = lint._measure(messages)

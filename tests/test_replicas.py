@@ -50,7 +50,7 @@ NEWS = "The clinic is closed on Friday."
 SCRIPT = [
     ("/start", "not a diagnosis"),
     ("Open the menu", "What would you like to do?"),
-    ("Learn about hip impingement", "The hip joint"),
+    ("About hip impingement", "The hip joint"),
     ("Next", "What is hip impingement"),
 ]
 KILL_ROUND = 2  # reminders and the broadcast come due as this round starts

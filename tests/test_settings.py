@@ -53,6 +53,7 @@ WRONG = [
     ("HIPBOT_RATE_LIMIT", "fast", "more than 0 and at most 1000"),
     ("HIPBOT_LOG_FORMAT", "xml", "use 'text' or 'json'"),
     ("HIPBOT_METRICS_PORT", "0", "a number from 1 to 65535"),
+    ("HIPBOT_HEALTH_STALL", "2", "a whole number from 5 to 86400"),
     ("HIPBOT_BOT_USERNAME", "@x", "4-32 of A-Z a-z 0-9 _"),
     ("HIPBOT_ALLOW_PAID_BROADCAST", "maybe", "use true or false"),
     ("HIPBOT_DATA_KEY", "not-a-key", "each as 'hipbot keys new' prints it"),

@@ -61,7 +61,7 @@ def test_start_registers_commands_and_walks_the_menu(fake: FakeBotApi, bot: BotP
     assert "not a diagnosis" in (welcome.text or "")
     assert "112" in (welcome.text or "")  # the configured emergency number, not hard-coded
     user.click("Open the menu")
-    menu = keyboard_with(fake, CHAT, "Learn about hip impingement")
+    menu = keyboard_with(fake, CHAT, "About hip impingement")
     # the pressed message now shows what was picked, and has no live buttons left
     pressed = fake.wait_for_sync(
         lambda: next(
@@ -73,7 +73,7 @@ def test_start_registers_commands_and_walks_the_menu(fake: FakeBotApi, bot: BotP
     assert "✓ Open the menu" in (pressed.text or "")
     assert not pressed.has_inline_keyboard
     assert not fake.unanswered_callback_queries()
-    user.click("Learn about hip impingement", message_id=menu.message_id)
+    user.click("About hip impingement", message_id=menu.message_id)
     keyboard_with(fake, CHAT, "Next", after=menu.message_id)
     session = storage_of(bot).load_session(str(CHAT))
     assert session is not None and session.step == "learn_joint"
@@ -85,14 +85,14 @@ def test_two_fast_taps_on_one_button_act_once(fake: FakeBotApi, bot: BotProcess)
     welcome = keyboard_with(fake, CHAT, "Open the menu")
     user.click("Open the menu", message_id=welcome.message_id)
     user.click("Open the menu", message_id=welcome.message_id)
-    keyboard_with(fake, CHAT, "Learn about hip impingement")
+    keyboard_with(fake, CHAT, "About hip impingement")
     fake.wait_for_sync(
         lambda: len(fake.callback_queries()) == 2 and not fake.unanswered_callback_queries(),
         TIMEOUT,
         "both taps answered",
     )
     time.sleep(0.5)  # room for a wrong second reply to show up
-    menus = [m for m in fake.messages(CHAT) if "Learn about hip impingement" in m.button_texts]
+    menus = [m for m in fake.messages(CHAT) if "About hip impingement" in m.button_texts]
     assert len(menus) == 1
     assert not any("earlier message" in (m.text or "") for m in fake.messages(CHAT))
 
@@ -130,9 +130,7 @@ def test_bad_input_gets_a_clear_answer_and_nothing_breaks(
         fake.wait_for_sync(
             lambda b=before: last_id(fake, CHAT) > b, TIMEOUT, f"a reply to {text[:20]!r}"
         )
-    keyboard_with(
-        fake, CHAT, "Learn about hip impingement"
-    )  # /menu with junk still opened the menu
+    keyboard_with(fake, CHAT, "About hip impingement")  # /menu with junk still opened the menu
     assert any("don't know that command" in (m.text or "") for m in fake.messages(CHAT))
     before = last_id(fake, CHAT)
     user.edit_last_text("changed my mind")
@@ -210,10 +208,10 @@ def test_sigkill_mid_conversation_loses_nothing(fake: FakeBotApi, bot: BotProces
     user.send_command("/start")
     keyboard_with(fake, CHAT, "Open the menu")
     user.click("Open the menu")
-    menu = keyboard_with(fake, CHAT, "Learn about hip impingement")
+    menu = keyboard_with(fake, CHAT, "About hip impingement")
     bot.kill()
     # the person goes on while the bot is down; nothing is answered yet
-    user.click("Learn about hip impingement", message_id=menu.message_id)
+    user.click("About hip impingement", message_id=menu.message_id)
     bot.start()
     learn = keyboard_with(fake, CHAT, "Next", after=menu.message_id)
     user.click("Next", message_id=learn.message_id)

@@ -48,7 +48,7 @@ def test_people_are_answered_after_telegram_numbers_updates_anew(
     for chat in (ANNA, BEN):
         user = fake.user(chat)
         answered(fake, chat, lambda u=user: u.send_command("/menu"))
-        keyboard_with(fake, chat, "Learn about hip impingement")
+        keyboard_with(fake, chat, "About hip impingement")
     assert all(u["update_id"] < 100 for u in fake.updates()[-2:])
 
 
@@ -193,7 +193,7 @@ def test_webhook_refuses_bodies_that_are_no_update_and_stores_nothing(
         keyboard_with(fake, ANNA, "Open the menu")
         menu = fake.user(ANNA).send_command("/menu")
         assert _post_raw(url, json.dumps(menu).encode(), secret) == 200
-        keyboard_with(fake, ANNA, "Learn about hip impingement")
+        keyboard_with(fake, ANNA, "About hip impingement")
         assert process.process is not None and process.process.poll() is None
 
 

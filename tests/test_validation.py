@@ -19,8 +19,8 @@ from bot.loader import breadcrumb, load_bundle
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN = "tests/flows/broken"
 KNOWN_ACTIONS = (
-    "clear_answers, finish_check, record_checkin, record_consent, record_red_flag, "
-    "schedule_reminder, withdraw_consent"
+    "check_quiet_time, clear_answers, finish_check, record_checkin, record_consent, "
+    "record_red_flag, schedule_reminder, withdraw_consent"
 )
 
 PINNED: dict[str, list[str]] = {

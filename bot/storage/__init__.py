@@ -22,8 +22,24 @@ __all__ = [
     "OutboxRow",
     "SqlStorage",
     "Storage",
+    "database_unavailable",
     "open_storage",
 ]
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """An error that says the database could not be used just now (SQLite's write lock held
+    past the busy timeout, a PostgreSQL connection lost): the same work may succeed later."""
+    import sqlite3
+
+    if isinstance(error, sqlite3.OperationalError):
+        text = str(error).casefold()
+        return "locked" in text or "busy" in text
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(error, psycopg.OperationalError)
 
 
 def sqlite_path(url: str) -> str | None:

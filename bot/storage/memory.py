@@ -65,11 +65,16 @@ class MemoryStorage:
 
     def claim_outbox(self, limit: int, now: float, lease: float = 60.0) -> list[OutboxRow]:
         with self._lock:
-            due = [
-                item
-                for item in self._outbox.values()
-                if item.state == "pending" and item.due <= now and item.claimed_until <= now
-            ][:limit]
+            waiting: set[int] = set()  # chats with an earlier row waiting for a retry
+            due = []
+            for item in sorted(self._outbox.values(), key=lambda i: i.row.id):
+                if item.state != "pending":
+                    continue
+                if item.due > now:
+                    waiting.add(item.row.chat_id)
+                elif item.row.chat_id not in waiting and item.claimed_until <= now:
+                    due.append(item)
+            due = due[:limit]
             for item in due:
                 item.claimed_until = now + lease
             return [item.row for item in due]

@@ -27,12 +27,11 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from bot import crypto
+from bot import crypto, texts
 from bot.features import button
 from bot.model import AnswerValue, ReplyButton
 from bot.reminders import (
     KINDS,
-    TITLES,
     FollowupSequence,
     QuietHours,
     Rule,
@@ -41,6 +40,7 @@ from bot.reminders import (
     next_followup_due,
     on_due,
     reminder_text,
+    reminder_title,
     render_followup,
     schedule_after,
     snooze_until,
@@ -147,17 +147,17 @@ def _rule(text: str) -> Rule:
 def reminder_buttons(reminder_id: int, kind: str) -> list[list[ReplyButton]]:
     """Done, Snooze 15 min, Snooze 1 h, Stop this reminder (check-in: Start it first)."""
     rows = [
-        [button(BUTTON_KEY, f"done:{reminder_id}", "Done")],
+        [button(BUTTON_KEY, f"done:{reminder_id}", texts.DONE_BUTTON.get())],
         [
-            button(BUTTON_KEY, f"s15:{reminder_id}", "Snooze 15 min"),
-            button(BUTTON_KEY, f"s60:{reminder_id}", "Snooze 1 h"),
+            button(BUTTON_KEY, f"s15:{reminder_id}", texts.SNOOZE_15.get()),
+            button(BUTTON_KEY, f"s60:{reminder_id}", texts.SNOOZE_60.get()),
         ],
-        [button(BUTTON_KEY, f"stop:{reminder_id}", "Stop this reminder")],
+        [button(BUTTON_KEY, f"stop:{reminder_id}", texts.STOP_REMINDER.get())],
     ]
     if kind == "checkin":
-        rows.insert(0, [button(BUTTON_KEY, f"go:{reminder_id}", "Start the check-in")])
+        rows.insert(0, [button(BUTTON_KEY, f"go:{reminder_id}", texts.START_CHECKIN.get())])
     if kind == "followup":
-        rows = [[button(BUTTON_KEY, f"stop:{reminder_id}", "Stop these tips")]]
+        rows = [[button(BUTTON_KEY, f"stop:{reminder_id}", texts.STOP_TIPS.get())]]
     return rows
 
 
@@ -545,7 +545,7 @@ class ReminderStore:
             )
             if state == "sent":
                 last_sent = now
-                title = f"<b>{TITLES['followup']}</b>\n"
+                title = f"<b>{reminder_title('followup')}</b>\n"
                 text = title + render_followup(message, "en", self.config)
             next_due = self._followup_due(user_id, data, settings, last_sent)
         changed = db.execute(

@@ -149,16 +149,21 @@ class SqlStorage:
         self, limit: int, now: float, lease: float = 60.0, chat_id: int | None = None
     ) -> list[OutboxRow]:
         """Due rows, replies before bulk messages, oldest first; claimed for ``lease`` s.
+        A row whose chat has a row before it (by priority, then id) waiting for a retry is
+        left for later: a chat's messages never overtake one that failed.
         ``chat_id`` limits the claim to one chat (the console serves one person)."""
-        only = "" if chat_id is None else " AND chat_id = ?"
+        only = "" if chat_id is None else " AND o.chat_id = ?"
         extra = () if chat_id is None else (chat_id,)
         with self.db.transaction() as db:
             rows = db.all(
-                "SELECT id, chat_id, method, params, attempts FROM outbox"
-                " WHERE state = 'pending' AND due_at <= ? AND claimed_until <= ?"
+                "SELECT o.id, o.chat_id, o.method, o.params, o.attempts FROM outbox o"
+                " WHERE o.state = 'pending' AND o.due_at <= ? AND o.claimed_until <= ?"
                 + only
-                + " ORDER BY priority, id LIMIT ? {skip_locked}",
-                (now, now, *extra, limit),
+                + " AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.chat_id = o.chat_id"
+                " AND e.state = 'pending' AND e.due_at > ?"
+                " AND (e.priority < o.priority OR (e.priority = o.priority AND e.id < o.id)))"
+                " ORDER BY o.priority, o.id LIMIT ? {skip_locked}",
+                (now, now, *extra, now, limit),
             )
             db.executemany(
                 "UPDATE outbox SET claimed_until = ? WHERE id = ?",
