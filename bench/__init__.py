@@ -17,6 +17,7 @@ from typing import Any
 BENCHES: dict[str, str] = {
     "engine": "bench.engine",
     "telegram": "bench.telegram",
+    "telegram-walk": "bench.telegram_walk",
     "broadcast": "bench.broadcast",
     "reminders": "bench.reminders",
     "privacy": "bench.privacy",

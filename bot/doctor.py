@@ -159,7 +159,8 @@ def _has_sealed_data(db: Database) -> bool:
 
     if "sessions" not in db.tables():
         return False
-    row = db.one("SELECT 1 FROM sessions WHERE data LIKE ? LIMIT 1", (crypto.SEALED_PREFIX + "%",))
+    where, params = crypto.sealed_filter("data")
+    row = db.one(f"SELECT 1 FROM sessions WHERE {where} LIMIT 1", params)
     return row is not None
 
 
