@@ -633,12 +633,15 @@ async def serve(settings: RunSettings, stop: asyncio.Event, bundle: Bundle | Non
                 fatal=(InvalidToken,),
             )
     finally:
+        stop.set()  # also after a fatal error: every loop ends at its next check
         sender.stop()
-        jobs.cancel()
         if ops is not None:
             ops.cancel()
-        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-            await asyncio.wait_for(sending, 10)
+        # a sweep may be in a worker thread: let it finish (cancelling the task would not stop
+        # the thread) before the database closes under it
+        for task in (jobs, sending):
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(task, 10)
         await application.shutdown()
         storage.close()
 

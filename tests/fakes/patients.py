@@ -97,7 +97,8 @@ def simulate(
 ) -> tuple[Outcome, list[Reply]]:
     """What the adapter does with one action: the outcome and every reply it sends."""
     if kind == "sticker" and session is not None:
-        note = Reply(texts.ONLY_TEXT.get(session.language), step=session.step)
+        only_text = texts.ONLY_TEXT.get(session.language)
+        note = Reply(engine.with_urgent_note(session, only_text), step=session.step)
         outcome = engine.repeat(session)
         return outcome, [note, *outcome.replies]
     event = {
