@@ -138,17 +138,20 @@ def add_routes(app: web.Application, metrics: Metrics, db: Any, health: Health) 
     app.router.add_get("/healthz", healthz)
 
 
-async def serve_ops(
-    metrics: Metrics, db: Any, health: Health, host: str, port: int, stop: asyncio.Event
-) -> None:
-    """Polling mode's small HTTP server for /metrics and /healthz, until ``stop``."""
+async def start_ops(
+    metrics: Metrics, db: Any, health: Health, host: str, port: int
+) -> web.AppRunner:
+    """Polling mode's small HTTP server for /metrics and /healthz, listening when this
+    returns (before the bot says it started, so a health check never finds the port closed).
+    The caller cleans the runner up at the end."""
     app = web.Application()
     add_routes(app, metrics, db, health)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
-        log.info("metrics served", extra={"event": "metrics_started", "port": port})
-        await stop.wait()
-    finally:
+    except BaseException:
         await runner.cleanup()
+        raise
+    log.info("metrics served", extra={"event": "metrics_started", "port": port})
+    return runner

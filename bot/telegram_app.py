@@ -49,7 +49,7 @@ from bot.errors import ConfigError, FlowErrors
 from bot.features import Context, Features, Response, load_features
 from bot.loader import load_bundle
 from bot.logs import hash_id
-from bot.metrics import Metrics, add_routes, serve_ops
+from bot.metrics import Metrics, add_routes, start_ops
 from bot.model import Bundle, Event, Outcome, Reply, Session
 from bot.sender import OutboxSender, seconds
 from bot.settings import RunSettings, load_dotenv_file, urgent_care
@@ -612,12 +612,12 @@ async def serve(settings: RunSettings, stop: asyncio.Event, bundle: Bundle | Non
         supervise("jobs", lambda: _run_jobs(features, storage, sender, stop), stop, metrics)
     )
     health = health_check(sender, sending, settings.stall_seconds)
-    ops = None
-    if settings.mode != "webhook" and settings.metrics_port is not None:
-        ops = asyncio.create_task(
-            serve_ops(metrics, storage.db, health, settings.listen, settings.metrics_port, stop)
-        )
+    ops: web.AppRunner | None = None
     try:
+        if settings.mode != "webhook" and settings.metrics_port is not None:
+            ops = await start_ops(
+                metrics, storage.db, health, settings.listen, settings.metrics_port
+            )
         await application.bot.set_my_commands(hipbot.commands())
         log.info("started", extra={"event": "started", "mode": settings.mode})
         if settings.mode == "webhook":
@@ -635,13 +635,13 @@ async def serve(settings: RunSettings, stop: asyncio.Event, bundle: Bundle | Non
     finally:
         stop.set()  # also after a fatal error: every loop ends at its next check
         sender.stop()
-        if ops is not None:
-            ops.cancel()
         # a sweep may be in a worker thread: let it finish (cancelling the task would not stop
         # the thread) before the database closes under it
         for task in (jobs, sending):
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(task, 10)
+        if ops is not None:
+            await ops.cleanup()
         await application.shutdown()
         storage.close()
 
