@@ -33,7 +33,7 @@ answer to the one before, all chats at once.
   subprocess, driven the same way with the same number of updates;
 - ``ratio``: ``updates_per_s / echo_updates_per_s``. Target: >= 0.7.
 - ``echo_aiohttp_updates_per_s`` / ``ratio_same_transport``: the same echo bot on hipbot's
-  HTTP backend (``bot.telegram_request.AiohttpRequest``), to tell what the backend gives
+  HTTP backend (``bot.telegram.request.AiohttpRequest``), to tell what the backend gives
   from what the rest of hipbot costs;
 - ``cpu_ms_per_update``: CPU of each bot's process per update while measured (Linux).
 
@@ -558,7 +558,7 @@ def echo_bot(transport: str) -> None:
         .concurrent_updates(CONCURRENT_UPDATES)
     )
     if transport == "aiohttp":
-        from bot.telegram_request import AiohttpRequest
+        from bot.telegram.request import AiohttpRequest
 
         builder = builder.request(AiohttpRequest(CONNECTION_POOL)).get_updates_request(
             AiohttpRequest(1)

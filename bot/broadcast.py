@@ -29,7 +29,7 @@ marks the row sent. After a kill, a restart releases the outbox claims and the s
 on, so nobody is skipped. A recipient can get a message twice only if Telegram accepted it and
 the process died before the sender recorded that: the duplicates are bounded by the outbox
 rows in flight at the kill (claimed and not yet marked), which is at most one sender batch
-(``bot.sender``'s claim size), and never more than the deliveries in the outbox
+(``bot.telegram.sender``'s claim size), and never more than the deliveries in the outbox
 (``rate x LEAD_SECONDS``). tests/test_broadcast.py checks this bound.
 
 Several replicas on one PostgreSQL database each run the sweep: an advisory lock held until
@@ -47,11 +47,11 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from bot import reminders
+from bot import outgoing, reminders
 from bot.clinics import Audience, Counts, Person, patient_message, select, shown_html
 from bot.reminders import QuietHours
 from bot.storage.clinics import GOING, Broadcast, ClinicStore
@@ -279,21 +279,10 @@ def _outbox_row(
 ) -> tuple[int, str, dict[str, Any]]:
     chat = int(user_id)
     reply = patient_message(clinic_name, broadcast.text, stop_data(broadcast.clinic_id))
-    params: dict[str, Any] = {
-        "chat_id": chat,
-        "text": reply.text,
-        "parse_mode": "HTML",
-        "reply_markup": {
-            "inline_keyboard": [
-                [{"text": b.label, "callback_data": b.data} for b in row] for row in reply.buttons
-            ]
-        },
-        "_delivery": delivery_id,
-        "_step": "broadcast",
-    }
+    (row,) = outgoing.say(chat, replace(reply, step="broadcast"), delivery=delivery_id)
     if paid:
-        params["allow_paid_broadcast"] = True
-    return (chat, "sendMessage", params)
+        row[2]["paid"] = True  # Telegram: allow_paid_broadcast (bot.telegram.render)
+    return row
 
 
 # ---------------------------------------------------------------- outcomes and the report
@@ -332,8 +321,7 @@ def finish(db: Database, broadcast_id: int, now: float) -> int:
         return 0  # no longer staff of this clinic: the report stays in `hipbot broadcast status`
     text = report_text(broadcast, store.counts(broadcast.clinic_id, broadcast.id))
     chat = int(broadcast.report_to)
-    row = (chat, "sendMessage", {"chat_id": chat, "text": text, "parse_mode": "HTML"})
-    insert_outbox(db, [row], now, priority=REPORT_PRIORITY)
+    insert_outbox(db, outgoing.say(chat, text), now, priority=REPORT_PRIORITY)
     return 1
 
 

@@ -51,10 +51,12 @@ def _chat(args: argparse.Namespace) -> int:
     load_dotenv_file()
     settings = Settings.from_env()
     bundle = load_bundle([args.flows or settings.flows_dir])
-    storage = open_storage(args.db or settings.database_url)
+    opened = open_storage(args.db or settings.database_url)
+    # memory://: the same, in an in-memory SQLite
+    storage = opened if isinstance(opened, SqlStorage) else open_storage("sqlite://:memory:")
+    assert isinstance(storage, SqlStorage)
     features = load_features()
-    if isinstance(storage, SqlStorage):
-        features.setup(storage)
+    features.setup(storage)
     config = {"emergency_number": settings.emergency_number, "urgent_care": urgent_care()}
     engine = Engine(bundle, config)
     chat_id = console.console_chat_id(args.user)
@@ -118,7 +120,7 @@ def _lint(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bot import telegram_app
+    from bot.telegram import app as telegram_app
 
     return telegram_app.main()
 

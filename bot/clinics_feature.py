@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot import broadcast as bc
-from bot import texts
+from bot import outgoing, texts
 from bot.callbacks import small_number
 from bot.clinics import (
     CLINIC_PREFIX,
@@ -140,18 +140,12 @@ def on_started(db: Database, session: Session, effect: Effect, now: float) -> No
     if ref is None and store.is_linked(clinic.id, session.user_id):
         return
     chat = int(session.user_id)
-    keyboard = [
-        [{"text": texts.JOIN_LABEL.get(), "callback_data": f"x:{JOIN}:{code}"}],
-        [{"text": texts.DECLINE_LABEL.get(), "callback_data": f"x:{DECLINE}:{code}"}],
-    ]
-    params = {
-        "chat_id": chat,
-        "text": join_question(clinic.name),
-        "parse_mode": "HTML",
-        "reply_markup": {"inline_keyboard": keyboard},
-        "_step": "clinic_join",
-    }
-    insert_outbox(db, [(chat, "sendMessage", params)], now, priority=JOIN_PRIORITY)
+    buttons = (
+        (ReplyButton(texts.JOIN_LABEL.get(), f"x:{JOIN}:{code}"),),
+        (ReplyButton(texts.DECLINE_LABEL.get(), f"x:{DECLINE}:{code}"),),
+    )
+    question = Reply(join_question(clinic.name), buttons, step="clinic_join")
+    insert_outbox(db, outgoing.say(chat, question), now, priority=JOIN_PRIORITY)
 
 
 def join_button(ctx: Context, code: str) -> Response:

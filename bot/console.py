@@ -17,17 +17,21 @@ import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from bot import texts
+from bot import outgoing
 from bot.conversation import ButtonNotOffered, Conversation
-from bot.features import Context, Features, Response
-from bot.model import Event, Reply, ReplyButton
+from bot.features import Features
+from bot.model import Reply
+from bot.outgoing import Row
 from bot.storage.sql import SqlStorage
+from bot.turns import Channel, Inbound, InboundKind, Turns
 
 _TAG = re.compile(r"<[^>]+>")
 _BOLD = re.compile(r"</?(b|strong)>")
 CONSOLE_IDS = 10**15  # console people get chat ids far above Telegram's
+CONSOLE = Channel("console", durable=False, reminders=True)  # its outbox: deliver_due
+ON_SCREEN = 0  # the message whose buttons were pressed: always the one on screen
 
 
 def console_chat_id(name: str) -> int:
@@ -69,7 +73,7 @@ def render(replies: list[Reply], out: TextIO, color: bool) -> dict[str, str]:
 
 
 class Console:
-    """One person at a terminal."""
+    """One person at a terminal: a thin adapter over the turn service (``bot.turns``)."""
 
     def __init__(
         self,
@@ -80,7 +84,12 @@ class Console:
         clock: Callable[[], float] = time.time,
         files: Path = Path("data"),
     ) -> None:
-        self.chat = chat
+        storage = chat.storage
+        if not isinstance(storage, SqlStorage):
+            raise TypeError("hipbot chat needs the SQL storage (sqlite:// or postgresql://)")
+        self.chat = chat  # its engine, and the buttons on screen for typed words (button_event)
+        self.storage = storage
+        self.turns = Turns(chat.engine, storage, features, CONSOLE, clock)
         self.features = features
         self.chat_id = chat_id
         self.out = out
@@ -92,6 +101,7 @@ class Console:
 
     def show(self, replies: list[Reply]) -> None:
         with self.lock:
+            self.chat.replies = list(replies)
             self.keys = render(replies, self.out, self.color)
 
     def act(self, text: str) -> None:
@@ -100,97 +110,54 @@ class Console:
             stripped = text.strip()
             if stripped.startswith("/"):
                 name, _, args = stripped[1:].partition(" ")
-                if self._switch(name.casefold()):
-                    return
-                command = self.features.commands.get(name.casefold())
-                if command is not None:
-                    self._respond(command(self._context(args)))
-                    return
-                self.show(self.chat.send(text))
+                name = name.split("@", 1)[0][:32].casefold()
+                kind: InboundKind = "stop" if name == "stop" else "command"
+                kind = "start" if name == "start" else kind
+                self._turn(Inbound(self.chat_id, kind, text=args.strip(), name=name))
                 return
             data = self.keys.get(stripped) or self.keys.get(stripped.casefold())
             if data is None:
                 with contextlib.suppress(ButtonNotOffered):
                     data = self.chat.button_event(stripped).name
             if data is None:
-                waiting = self.features.read_text(self._context(), text)
-                if waiting is not None:  # a feature waiting for typed text (a wizard)
-                    self._respond(waiting)
-                    return
-                self.show(self.chat.send(text))
-                return
-            response = self.features.press(self._context(), data)
-            if response is not None:
-                self._respond(response)
-                return
-            replies = self.chat.handle(Event.button(data))
-            self.show(self.chat.replies if replies and all(r.edit for r in replies) else replies)
+                self._turn(Inbound(self.chat_id, "text", text=text))
+            else:
+                self._turn(Inbound(self.chat_id, "button", name=data, pressed=ON_SCREEN))
 
-    def _switch(self, name: str) -> bool:
-        """/stop pauses every message the bot sends by itself; /start allows them again
-        (and starts over), as on Telegram. True when /stop was handled here."""
-        storage = self.chat.storage
-        if name == "start":
-            storage.set_flag(self.chat.user_id, "stopped", False)
-        elif name == "stop":
-            storage.set_flag(self.chat.user_id, "stopped", True)
-            self.show([Reply(texts.STOPPED.get("en"))])
-            return True
-        return False
+    def _turn(self, inbound: Inbound) -> None:
+        self._print(self.turns.handle(inbound).rows)
+
+    def _print(self, rows: list[Row]) -> None:
+        """Rows as the terminal shows them: new messages, files saved to disk, and a changed
+        message printed again (only when nothing new was said, as after a toggle)."""
+        replies: list[Reply] = []
+        changed: list[Reply] = []
+        for _, kind, payload in rows:
+            if kind == outgoing.SAY:
+                replies.append(outgoing.reply_of(payload))
+            elif kind == outgoing.EDIT and not payload.get("_choice"):
+                changed.append(outgoing.reply_of(payload))
+            elif kind == outgoing.DOCUMENT:
+                filename, content, caption = outgoing.document_of(payload)
+                self.files.mkdir(parents=True, exist_ok=True)
+                path = self.files / filename
+                path.write_bytes(content)
+                replies.append(Reply(f"{html.escape(caption)}\n(saved as {path})"))
+        if replies or changed:
+            self.show([*changed, *replies])
 
     def deliver_due(self) -> int:
         """Run the sweeps, then print this person's due outbox messages."""
         with self.lock:
-            storage = self.chat.storage
-            if not isinstance(storage, SqlStorage):
-                return 0
             now = self.clock()
-            self.features.run_jobs(storage, now)
-            rows = storage.claim_outbox(50, now, chat_id=self.chat_id)
-            replies = [_as_reply(row.method, row.params) for row in rows]
+            self.features.run_jobs(self.storage, now)
+            rows = self.storage.claim_outbox(50, now, chat_id=self.chat_id)
             for row in rows:
-                storage.mark_sent(row.id, now)
-            shown = [reply for reply in replies if reply is not None]
+                self.storage.mark_sent(row.id, now)
+            shown = [outgoing.reply_of(r.params) for r in rows if r.method == outgoing.SAY]
             if shown:
                 self.show(shown)
             return len(shown)
-
-    def _context(self, args: str = "") -> Context:
-        storage = self.chat.storage
-        assert isinstance(storage, SqlStorage), "features need the SQL storage"
-        return Context(
-            user_id=self.chat.user_id,
-            chat_id=self.chat_id,
-            storage=storage,
-            engine=self.chat.engine,
-            now=self.clock(),
-            args=args,
-            session=self.chat.session,
-        )
-
-    def _respond(self, response: Response) -> None:
-        replies = list(response.replies)
-        if response.edit is not None:
-            replies.insert(0, response.edit)
-        for document in response.documents:
-            self.files.mkdir(parents=True, exist_ok=True)
-            path = self.files / document.filename
-            path.write_bytes(document.content)
-            replies.append(Reply(f"{html.escape(document.caption)}\n(saved as {path})"))
-        if response.then is not None:
-            replies += self.chat.handle(response.then)
-        self.show(replies)
-
-
-def _as_reply(method: str, params: dict[str, Any]) -> Reply | None:
-    """An outbox row as something to print (only new messages are shown in a terminal)."""
-    if method != "sendMessage":
-        return None
-    rows = (params.get("reply_markup") or {}).get("inline_keyboard", [])
-    buttons = tuple(
-        tuple(ReplyButton(b["text"], b.get("callback_data", "")) for b in row) for row in rows
-    )
-    return Reply(str(params.get("text", "")), buttons)
 
 
 def run_console(console: Console, stdin: TextIO, poll: float = 5.0) -> int:

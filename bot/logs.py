@@ -32,6 +32,7 @@ _FIELDS = (
     "count",
     "kind",
     "update",
+    "channel",
 )
 
 

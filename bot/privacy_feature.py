@@ -41,7 +41,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bot import crypto, logs, texts
+from bot import crypto, logs, outgoing, texts
 from bot.features import Context, Document, Feature, Response, button
 from bot.model import Effect, Reply, Session
 from bot.privacy import (
@@ -242,8 +242,7 @@ def alert_clinics(db: Database, user_id: str, now: float, urgent: bool = True) -
         ):
             if str(staff).lstrip("-").isdigit() and str(staff) != user_id:
                 chat = int(staff)
-                params = {"chat_id": chat, "text": text, "parse_mode": "HTML"}
-                rows.append((chat, "sendMessage", {**params, "_kind": "clinic_alert"}))
+                rows += outgoing.say(chat, text, kind="clinic_alert")
     insert_outbox(db, rows, now, priority=ALERT_PRIORITY)
     return len(rows)
 
@@ -305,9 +304,10 @@ def forget_delivered(
         return
     if db.one("SELECT 1 FROM sessions WHERE user_id = ?", (str(chat_id),)) is None:
         db.execute("DELETE FROM outbox WHERE chat_id = ? AND state = 'sent'", (chat_id,))
-    elif "_document" in params:
+    elif "_document" in params or "content" in params:  # a file (before or after v0.3)
         db.execute(
-            "DELETE FROM outbox WHERE chat_id = ? AND state = 'sent' AND method = 'sendDocument'",
+            "DELETE FROM outbox WHERE chat_id = ? AND state = 'sent'"
+            " AND method IN ('document', 'sendDocument')",
             (chat_id,),
         )
 

@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from bot import callbacks, texts
+from bot import callbacks, outgoing, texts
 from bot.content import fill
 from bot.errors import FlowErrors
 from bot.features import Context, Feature, Response, button
@@ -199,7 +199,7 @@ def _say_if_window_changed(
     if typed == (hhmm(rule.start), hhmm(rule.end)):
         return
     text = fill(texts.WINDOW_NOTE.get(), start=hhmm(rule.start), end=hhmm(rule.end))
-    insert_outbox(db, [(chat, "sendMessage", {"chat_id": chat, "text": text})], now)
+    insert_outbox(db, outgoing.say(chat, text), now)
 
 
 def on_checkin(store: ReminderStore) -> Handler:

@@ -20,14 +20,15 @@ from datetime import date
 import pytest
 
 from bot import broadcast as bc
+from bot import outgoing
 from bot.broadcast import LocalTime, local_due, now_due, outbox_window, parse_local_time
 from bot.clinics import EVERYONE
 from bot.reminders import QuietHours
-from bot.sender import OutboxSender
 from bot.storage.clinics import ClinicStore
+from bot.telegram.sender import OutboxSender
 from bot.telegram_html import check_html
 from tests.fakes.bot_process import REPO
-from tests.fakes.clinics import NOW, FakeBot, World
+from tests.fakes.clinics import NOW, FakeBot, World, telegram_params
 
 AUTHOR = 990_001
 FAST = 10_000.0  # a sender rate whose limiter never makes a test wait
@@ -95,13 +96,13 @@ def test_the_sweep_hands_over_at_most_a_window_at_priority_ten(world: World) -> 
     assert bc.sweep(world.storage, world.now, rate=5) == 0  # the window is full
     rows = world.storage.db.all("SELECT priority FROM outbox")
     assert [p for (p,) in rows] == [10] * 20
-    claimed = world.outbox()
-    assert all(row.params["_delivery"] > 0 for row in claimed)
-    assert claimed[0].params["reply_markup"]["inline_keyboard"][0][0] == {
+    claimed = [telegram_params(row) for row in world.outbox()]
+    assert all(params["_delivery"] > 0 for params in claimed)
+    assert claimed[0]["reply_markup"]["inline_keyboard"][0][0] == {
         "text": "Stop these messages",
         "callback_data": f"x:cl:{clinic_id}",
     }
-    assert "allow_paid_broadcast" not in claimed[0].params
+    assert "allow_paid_broadcast" not in claimed[0]
     assert world.store.broadcast(clinic_id, draft).state == "sending"
 
 
@@ -109,9 +110,7 @@ def test_replies_go_before_a_queued_broadcast(world: World) -> None:
     clinic_id, _ = setup_clinic(world, 30)
     queue(world, clinic_id)
     bc.sweep(world.storage, world.now, rate=30)
-    world.storage.commit_outbox(
-        [(77, "sendMessage", {"chat_id": 77, "text": "a reply"})], world.now
-    )
+    world.storage.commit_outbox(outgoing.say(77, "a reply"), world.now)
     first = world.storage.claim_outbox(1, world.now)
     assert first[0].chat_id == 77
 
@@ -121,7 +120,8 @@ def test_paid_broadcasts_say_so(world: World, monkeypatch: pytest.MonkeyPatch) -
     clinic_id, _ = setup_clinic(world, 2)
     queue(world, clinic_id)
     bc.sweep(world.storage, world.now, rate=1000)
-    assert all(row.params["allow_paid_broadcast"] is True for row in world.outbox())
+    calls = [telegram_params(row) for row in world.outbox()]
+    assert calls and all(params["allow_paid_broadcast"] is True for params in calls)
 
 
 # ---------------------------------------------------------------- outcomes and the report

@@ -25,10 +25,10 @@ import pytest
 from telegram import Bot
 
 from bot.metrics import Metrics
-from bot.sender import MAX_BACKOFF, OutboxSender
 from bot.storage import SqlStorage
-from bot.telegram_app import health_check, supervise
-from bot.telegram_request import AiohttpRequest
+from bot.telegram.app import health_check, supervise
+from bot.telegram.request import AiohttpRequest
+from bot.telegram.sender import MAX_BACKOFF, OutboxSender
 from tests.fakes.bot_api import DEFAULT_TOKEN, FakeBotApi
 
 # the sender sends raw Bot API calls on purpose (bot/sender.py silences this in the bot)

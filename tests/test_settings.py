@@ -187,7 +187,7 @@ def test_a_command_stops_on_a_wrong_variable_with_its_name(tmp_path: Path) -> No
 # os.environ outside bot/settings.py, each for a reason that is not hipbot's configuration
 ALLOWED_ENVIRON = {
     "bot/lint.py": 3,  # XDG_CACHE_HOME and NLTK_DATA: where the lint tools keep their data
-    "bot/telegram_app.py": 1,  # PTB_TIMEDELTA, a switch for the library
+    "bot/telegram/app.py": 1,  # PTB_TIMEDELTA, a switch for the library
 }
 
 

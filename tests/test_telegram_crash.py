@@ -22,7 +22,7 @@ What must hold afterwards:
 * duplicates: a reply can reach a chat twice only when the kill fell between Telegram
   accepting the sendMessage and the sender marking its row sent. The sender sends a chat's
   rows one at a time and marks each before sending the next, so per kill at most one reply
-  per chat is in that window, and at most one sender batch (``bot.sender.BATCH`` rows) in
+  per chat is in that window, and at most one sender batch (``bot.telegram.sender.BATCH`` rows) in
   all. Hence per chat ``duplicates <= kills`` and in total
   ``duplicates <= kills * min(BATCH, patients)``. An edit repeated after a restart is
   answered "message is not modified" and shows nothing twice.
@@ -40,9 +40,9 @@ from pathlib import Path
 
 from bot import texts
 from bot.model import Event
-from bot.sender import BATCH
 from bot.storage import SqlStorage
 from bot.storage.base import session_to_json
+from bot.telegram.sender import BATCH
 from bot.telegram_html import check_html
 from tests.fakes.bot_api import FakeBotApi, FakeUser, SentMessage
 from tests.fakes.bot_process import REPO, BotProcess

@@ -1,4 +1,4 @@
-"""Reading raw updates (bot.telegram_updates): the whole batch is confirmed, what cannot be
+"""Reading raw updates (bot.telegram.updates): the whole batch is confirmed, what cannot be
 read is skipped and counted, and the log names its type only."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import logging
 import pytest
 from telegram import Bot
 
-from bot import telegram_updates
-from bot.telegram_updates import envelope, parse_batch
+from bot.telegram import updates as telegram_updates
+from bot.telegram.updates import envelope, parse_batch
 from tests.test_telegram_input import unreadable_poll
 
 BOT = Bot("123:abc")

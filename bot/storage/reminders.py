@@ -27,9 +27,9 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from bot import crypto, texts
+from bot import crypto, outgoing, texts
 from bot.features import button
-from bot.model import AnswerValue, ReplyButton
+from bot.model import AnswerValue, Reply, ReplyButton
 from bot.reminders import (
     KINDS,
     FollowupSequence,
@@ -161,22 +161,11 @@ def reminder_buttons(reminder_id: int, kind: str) -> list[list[ReplyButton]]:
     return rows
 
 
-def markup(rows: Sequence[Sequence[ReplyButton]]) -> dict[str, Any]:
-    return {
-        "inline_keyboard": [[{"text": b.label, "callback_data": b.data} for b in r] for r in rows]
-    }
-
-
 def _message(chat_id: int, reminder_id: int, kind: str, text: str) -> OutboxItem:
-    params = {
-        "chat_id": chat_id,
-        "text": text,
-        "parse_mode": "HTML",
-        "reply_markup": markup(reminder_buttons(reminder_id, kind)),
-        "_step": f"reminder:{kind}",
-        "_reminder": reminder_id,
-    }
-    return (chat_id, "sendMessage", params)
+    buttons = tuple(tuple(row) for row in reminder_buttons(reminder_id, kind))
+    reply = Reply(text, buttons, step=f"reminder:{kind}")
+    (row,) = outgoing.say(chat_id, reply, reminder=reminder_id)
+    return row
 
 
 AnswersOf = Callable[[str], Mapping[str, AnswerValue]]

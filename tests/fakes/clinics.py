@@ -21,6 +21,7 @@ from bot.model import AnswerValue, Event
 from bot.storage import SqlStorage, open_storage
 from bot.storage.base import OutboxRow
 from bot.storage.clinics import Clinic, ClinicStore
+from bot.telegram.render import render
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
 NOW = 1_800_000_000.0  # 2027-01-15 08:00 UTC
@@ -119,7 +120,15 @@ class World:
         return self.storage.claim_outbox(10_000, self.now + 10**9, lease=-(10**9))
 
     def messages_to(self, user: int) -> list[dict[str, Any]]:
-        return [row.params for row in self.outbox() if row.chat_id == user]
+        """What Telegram would be asked to send this person, with the rows' notes (``_``)."""
+        return [telegram_params(row) for row in self.outbox() if row.chat_id == user]
+
+
+def telegram_params(row: OutboxRow) -> dict[str, Any]:
+    """An outbox row as the Bot API call's parameters (``bot.telegram.render``), with the
+    row's notes (``_delivery``, ``_step`` ...) kept for the tests to look at."""
+    notes = {k: v for k, v in row.params.items() if k.startswith("_")}
+    return {**render(row.chat_id, row.method, row.params).params, **notes}
 
 
 class FakeBot:

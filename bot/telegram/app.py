@@ -6,28 +6,25 @@ handled in order under a per-chat lock (``ChatOrder``), different chats in paral
 polling mode an update is confirmed to Telegram only after it has been handled and stored;
 in webhook mode the HTTP answer waits for the same. A redelivered update is recognised by
 its id (the ids handled lately, per bot: ``bot.storage.updates``) and acts once. Updates
-the library cannot read are confirmed and skipped (``bot.telegram_updates``).
+the library cannot read are confirmed and skipped (``bot.telegram.updates``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
 import os
-import re
 import signal
 import time
 import warnings
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 from telegram import BotCommand, Update
-from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
@@ -43,31 +40,27 @@ from telegram.ext import (
     filters,
 )
 
-from bot import texts
+from bot import outgoing, texts
 from bot.engine import Engine
 from bot.errors import ConfigError, FlowErrors
-from bot.features import Context, Features, Response, load_features
+from bot.features import Features, load_features
 from bot.loader import load_bundle
 from bot.logs import hash_id
 from bot.metrics import Metrics, add_routes, start_ops
-from bot.model import Bundle, Event, Outcome, Reply, Session
-from bot.sender import OutboxSender, seconds
+from bot.model import Bundle
 from bot.settings import RunSettings, load_dotenv_file, urgent_care
 from bot.storage import database_unavailable, open_storage
-from bot.storage import updates as seen_updates
-from bot.storage.sql import SqlStorage, insert_outbox
-from bot.telegram_html import escape, split_html
-from bot.telegram_request import AiohttpRequest
-from bot.telegram_updates import envelope, parse, parse_batch
+from bot.storage.sql import SqlStorage
+from bot.telegram.request import AiohttpRequest
+from bot.telegram.sender import OutboxSender, seconds
+from bot.telegram.updates import envelope, parse, parse_batch
+from bot.turns import Channel, Done, Inbound, InboundKind, Turns
 
 log = logging.getLogger("hipbot.telegram")
 os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as a timedelta, no warning
-DEEP_LINK = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-SENSITIVE_TOPICS = frozenset({"redflags", "symptoms", "privacy"})
 SYSTEM_COMMANDS = {"start": "Start again", "stop": "No more messages from me"}
-Row = tuple[int, str, dict[str, Any]]
-PRUNE_EVERY = 1000  # handled updates between clean-ups of the remembered update ids
-# _fetch_updates asks for getUpdates by name to read the raw batch (see bot.telegram_updates)
+TELEGRAM = Channel("telegram", durable=True, reminders=True)
+# _fetch_updates asks for getUpdates by name to read the raw batch (see bot.telegram.updates)
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", category=UserWarning)
 
 
@@ -112,15 +105,8 @@ def hashed(user_id: object) -> str:
     return hash_id(user_id)
 
 
-def keyboard(reply: Reply) -> dict[str, Any] | None:
-    if not reply.buttons:
-        return None
-    rows = [[{"text": b.label, "callback_data": b.data} for b in row] for row in reply.buttons]
-    return {"inline_keyboard": rows}
-
-
 class HipBot:
-    """Turns Telegram updates into engine events and engine outcomes into outbox rows."""
+    """Turns Telegram updates into inbound actions for the turn service (``bot.turns``)."""
 
     def __init__(
         self,
@@ -133,9 +119,9 @@ class HipBot:
         self.storage = storage
         self.clock = clock
         self.features = features or Features([])
+        self.turns = Turns(engine, storage, self.features, TELEGRAM, clock)
         self.sender: OutboxSender | None = None
         self._acted: dict[int, deque[int]] = OrderedDict()  # messages whose buttons acted
-        self._handled = 0  # updates remembered since the last clean-up
         self.deferred: set[int] = set()  # update ids whose turn the database could not take
 
     # ------------------------------------------------------------ wiring
@@ -171,7 +157,8 @@ class HipBot:
             return
         if update.my_chat_member is None and not self.storage.get_flag(f"chat:{chat.id}", "noted"):
             self.storage.set_flag(f"chat:{chat.id}", "noted", True)
-            self._enqueue([_send(chat.id, texts.PRIVATE_ONLY.get("en"))])
+            self.storage.commit_outbox(outgoing.say(chat.id, texts.PRIVATE_ONLY.get("en")), 0)
+            self._wake()
         log.info(
             "ignored a non-private chat", extra={"event": "not_private", "chat": hashed(chat.id)}
         )
@@ -183,7 +170,7 @@ class HipBot:
         reach them again (they need not press /start)."""
         if update.my_chat_member is not None or update.effective_user is None:
             return
-        user = self._user(update)
+        user = str(chat_key(update))
         if self.storage.get_flag(user, "blocked"):
             self.storage.set_flag(user, "blocked", False)
             log.info("blocked mark cleared by a message", extra={"event": "unblocked"})
@@ -199,83 +186,55 @@ class HipBot:
 
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/start, with an optional deep-link payload: begin (again) and allow messages."""
-        user = self._user(update)
-        self.storage.set_flag(user, "stopped", False)
-        self.storage.set_flag(user, "blocked", False)
         payload = context.args[0] if context.args else ""
-        await self._turn(update, Event.start(payload if DEEP_LINK.match(payload) else ""))
+        self._turn(update, "start", text=payload)
 
     async def on_stop(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/stop: no proactive messages until /start."""
-        self.storage.set_flag(self._user(update), "stopped", True)
-        self._note_once(update, texts.STOPPED.get(self._language(update)))
+        self._turn(update, "stop")
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Any other command: a flow route (/menu, /help, /urgent ...) or a friendly 'unknown'."""
+        """Any other command: a feature's, a flow route (/menu, /help, /urgent ...) or a
+        friendly 'unknown'."""
         message = update.effective_message
         text = message.text if message and message.text else "/"
         name, _, args = text[1:].partition(" ")
-        name = name.split("@", 1)[0][:32].casefold()
-        command = self.features.commands.get(name)
-        if command is not None:
-            await self._feature(update, lambda: command(self._context(update, args[:200])))
-            return
-        await self._turn(update, Event.command(name, args[:200]))
+        self._turn(update, "command", text=args[:200], name=name.split("@", 1)[0][:32].casefold())
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Typed text: an answer, a button's words, or something to re-ask."""
+        """Typed text: a wizard's answer, an answer, a button's words, or something to re-ask."""
         message = update.effective_message
-        text = (message.text or "") if message else ""
-        if self.features.text_handlers:  # a feature waiting for typed text (a wizard)
-            taken = await self._feature(
-                update, lambda: self.features.read_text(self._context(update), text)
-            )
-            if taken is not None:
-                return
-        await self._turn(update, Event.message(text))
+        self._turn(update, "text", text=(message.text or "") if message else "")
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button press: answered at once; acts once even when tapped twice."""
         query = update.callback_query
         if query is None:
             return
-        chat_id = self._chat(update)
+        chat_id = chat_key(update)
         message_id = query.message.message_id if query.message else None
         if message_id is not None and message_id in self._acted.get(chat_id, ()):
             await _answer(query, texts.ALREADY_CHOSEN.get(self._language(update)))
             return
         await _answer(query)
-        data = query.data or ""
-        response = await self._feature(
-            update, lambda: self.features.press(self._context(update), data), pressed=message_id
+        original = getattr(query.message, "text_html", "") if query.message else ""
+        done = self._turn(
+            update, "button", name=query.data or "", pressed=message_id, pressed_text=original
         )
-        if response is not None:
-            if message_id is not None and response.edit is None:
-                self._remember_acted(chat_id, message_id)
+        if message_id is None or done.repeated:
             return
-        outcome = await self._turn(update, Event.button(query.data or ""), pressed=message_id)
-        if outcome is not None and outcome.chosen is not None and message_id is not None:
+        feature_done = done.response is not None and done.response.edit is None
+        if feature_done or (done.outcome is not None and done.outcome.chosen is not None):
             self._remember_acted(chat_id, message_id)
 
     async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Edits are not read; say so once (per person), kindly."""
-        self._note_once(update, texts.NO_EDITS.get(self._language(update)), flag="edit_noted")
+        language = self._language(update)
+        self._turn(update, "note", text=texts.NO_EDITS.get(language), flag="edit_noted")
 
     async def on_other_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos, voice, files, locations, contacts, polls: ask again in words."""
-        user = self._user(update)
-        if self.storage.load_session(user) is None:
-            await self._turn(update, Event.start())
-            return
-        with self.storage.db.transaction() as db:
-            db.lock_key("chat", self._chat(update))
-            session = self.storage.load_session(user)
-            if session is None or self._repeated(update):
-                return
-            only_text = texts.ONLY_TEXT.get(session.language)
-            note = Reply(self.engine.with_urgent_note(session, only_text), step=session.step)
-            self._commit(update, session, self.engine.repeat(session), prefix=[note])
-        self._enqueue([])
+        self._turn(update, "other")
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log what went wrong (no message text, no ids), tell the person, keep serving. A
@@ -297,226 +256,26 @@ class HipBot:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is not None and chat.type == ChatType.PRIVATE:
             with contextlib.suppress(Exception):
-                self._enqueue([_send(chat.id, texts.TRY_AGAIN.get("en"))])
-
-    # ------------------------------------------------------------ features
-
-    def _context(self, update: Update, args: str = "") -> Context:
-        user = self._user(update)
-        return Context(
-            user_id=user,
-            chat_id=self._chat(update),
-            storage=self.storage,
-            engine=self.engine,
-            now=self.clock(),
-            args=args,
-            language=self._language(update),
-            session=self.storage.load_session(user),
-        )
-
-    async def _feature(
-        self,
-        update: Update,
-        run: Callable[[], Response | None],
-        pressed: int | None = None,
-    ) -> Response | None:
-        """A feature's command, button or typed answer as one turn: one transaction under
-        the chat's lock, its messages stored with it, acting once on a redelivered update.
-        None when no feature took it (the engine gets it then)."""
-        with self.storage.db.transaction() as db:
-            db.lock_key("chat", self._chat(update))
-            if self._repeated(update):
-                return Response()
-            response = run()
-            if response is None:
-                return None
-            insert_outbox(db, self._response_rows(update, response, pressed), self.clock())
-            if response.then is not None:
-                self._turn_locked(update, response.then, check_repeat=False)
-            else:
-                self._mark_handled(update)
-        self._enqueue([])
-        return response
-
-    def _response_rows(self, update: Update, response: Response, pressed: int | None) -> list[Row]:
-        chat_id = self._chat(update)
-        rows: list[Row] = []
-        if response.edit is not None and pressed is not None:
-            params: dict[str, Any] = {
-                "chat_id": chat_id,
-                "message_id": pressed,
-                "text": response.edit.text,
-                "parse_mode": ParseMode.HTML,
-            }
-            markup = keyboard(response.edit)
-            if markup:
-                params["reply_markup"] = markup
-            rows.append((chat_id, "editMessageText", params))
-        for reply in response.replies:
-            rows += _sends(chat_id, reply)
-        for document in response.documents:
-            content = base64.b64encode(document.content).decode()
-            file = {"filename": document.filename, "content": content}
-            rows.append(
-                (
-                    chat_id,
-                    "sendDocument",
-                    {"chat_id": chat_id, "caption": document.caption, "_document": file},
-                )
-            )
-        return rows
-
-    def _mark_handled(self, update: Update, in_session: bool = True) -> None:
-        """Remember the update id (inside the transaction that stores what it did), so a
-        redelivered copy acts no more; now and then forget ids too old to come again. The
-        session keeps the latest id too (``last_update``: for a look, not for deduping)."""
-        now = self.clock()
-        with self.storage.db.transaction() as db:
-            seen_updates.remember(db, self._bot_id(update), update.update_id, now)
-            session = self.storage.load_session(self._user(update)) if in_session else None
-            if session is not None:
-                marked = replace(
-                    session, revision=session.revision + 1, last_update=update.update_id
-                )
-                self.storage.commit_turn(marked, (), (), now)
-        self._handled += 1
-        if self._handled >= PRUNE_EVERY:
-            self._handled = 0
-            seen_updates.forget_old(self.storage.db, now)
+                self.storage.commit_outbox(outgoing.say(chat.id, texts.TRY_AGAIN.get("en")), 0)
+                self._wake()
 
     # ------------------------------------------------------------ turns
 
-    async def _turn(
-        self, update: Update, event: Event, pressed: int | None = None
-    ) -> Outcome | None:
-        # One transaction per turn, holding the chat's lock: replicas sharing a PostgreSQL
-        # database never interleave one person's conversation (SQLite: one writer anyway).
-        with self.storage.db.transaction() as db:
-            db.lock_key("chat", self._chat(update))
-            outcome = self._turn_locked(update, event, pressed)
-        self._enqueue([])
-        return outcome
-
-    def _turn_locked(
-        self, update: Update, event: Event, pressed: int | None = None, check_repeat: bool = True
-    ) -> Outcome | None:
-        session = self.storage.load_session(self._user(update))
-        if check_repeat and self._repeated(update):
-            return None
-        stamped = replace(event, at=event.at or self.clock())  # the red-flag memory's clock
-        outcome = self.engine.handle(session, stamped, self._user(update))
-        self._commit(update, session, outcome, pressed=pressed)
-        return outcome
-
-    def _repeated(self, update: Update) -> bool:
-        """A redelivered update (killed before its offset was confirmed): it acted already.
-        Checked by the ids handled lately, not by order: Telegram may number anew."""
-        if seen_updates.seen(self.storage.db, self._bot_id(update), update.update_id, self.clock()):
-            log.info("repeated update ignored", extra={"event": "duplicate_update"})
-            return True
-        return False
-
-    @staticmethod
-    def _bot_id(update: Update) -> int:
-        """Which bot the update came to (ids are numbered per bot); 0 outside a running bot."""
-        try:
-            return update.get_bot().id
-        except RuntimeError:
-            return 0
-
-    def _note_once(self, update: Update, text: str, flag: str = "") -> None:
-        """A note that changes nothing else, stored with the update id so a redelivered
-        update does not say it twice; with ``flag``, said to a person only once ever."""
-        user = self._user(update)
-        with self.storage.db.transaction() as db:
-            db.lock_key("chat", self._chat(update))
-            if self._repeated(update):
-                return
-            if not flag or not self.storage.get_flag(user, flag):
-                insert_outbox(db, [_send(self._chat(update), text)], self.clock())
-            if flag:
-                self.storage.set_flag(user, flag, True)
-            self._mark_handled(update)
-        self._enqueue([])
-
-    def _commit(
-        self,
-        update: Update,
-        before: Session | None,
-        outcome: Outcome,
-        prefix: list[Reply] | None = None,
-        pressed: int | None = None,
-    ) -> None:
-        chat_id = self._chat(update)
-        rows: list[Row] = []
-        if pressed is not None and outcome.chosen is not None:
-            rows.append(self._show_choice(update, chat_id, pressed, outcome.chosen))
-        for reply in [*(prefix or []), *outcome.replies]:
-            if reply.edit and pressed is not None:
-                markup = keyboard(reply) or {"inline_keyboard": []}
-                rows.append(
-                    (
-                        chat_id,
-                        "editMessageReplyMarkup",
-                        {
-                            "chat_id": chat_id,
-                            "message_id": pressed,
-                            "reply_markup": markup,
-                            "_step": reply.step,
-                        },
-                    )
-                )
-            elif not reply.edit:
-                rows += _sends(chat_id, reply)
-        session = replace(outcome.session, last_update=update.update_id)
-        with self.storage.db.transaction():
-            self.storage.commit_turn(session, outcome.effects, rows, self.clock())
-            self._mark_handled(update, in_session=False)
-        self._enqueue([])
-        log.info(
-            "turn",
-            extra={
-                "event": "turn",
-                "user": hashed(session.user_id),
-                "step": self._loggable_step(session),
-                "flow": session.flow,
-                "replies": len(rows),
-            },
+    def _turn(self, update: Update, kind: InboundKind, **fields: Any) -> Done:
+        """One update as one turn (``bot.turns``): stored with its id, so a redelivered copy
+        acts no more; the sender is woken for what it said."""
+        inbound = Inbound(
+            chat_key(update),
+            kind,
+            language=self._language(update),
+            seen=(_bot_id(update), update.update_id),
+            **fields,
         )
+        done = self.turns.handle(inbound)
+        self._wake()
+        return done
 
-    def _loggable_step(self, session: Session) -> str:
-        """The step id, except on health topics, where an id like ``rf_fever_yes`` would
-        tell an answer: there the log gets the topic only."""
-        flow = self.engine.bundle.flows.get(session.flow)
-        step = flow.steps.get(session.step) if flow else None
-        topic = step.topic if step else None
-        return f"topic:{topic}" if topic in SENSITIVE_TOPICS else session.step
-
-    def _show_choice(self, update: Update, chat_id: int, message_id: int, chosen: str) -> Row:
-        """Replace the pressed message's buttons with what was picked: no second tap."""
-        query = update.callback_query
-        original = (
-            query.message.text_html
-            if query and query.message and hasattr(query.message, "text_html")
-            else ""
-        )
-        text = (
-            f"{original}\n\n✓ <i>{escape(chosen)}</i>" if original else f"✓ <i>{escape(chosen)}</i>"
-        )
-        return (
-            chat_id,
-            "editMessageText",
-            {
-                "chat_id": chat_id,
-                "message_id": message_id,
-                "text": text,
-                "parse_mode": ParseMode.HTML,
-            },
-        )
-
-    def _enqueue(self, rows: list[Row]) -> None:
-        if rows:
-            self.storage.commit_outbox(rows, self.clock())
+    def _wake(self) -> None:
         if self.sender is not None:
             self.sender.notify()
 
@@ -527,39 +286,21 @@ class HipBot:
             self._acted.pop(next(iter(self._acted)))
 
     @staticmethod
-    def _chat(update: Update) -> int:
-        return chat_key(update)
-
-    def _user(self, update: Update) -> str:
-        return str(self._chat(update))
-
-    @staticmethod
     def _language(update: Update) -> str:
         return "en"
+
+
+def _bot_id(update: Update) -> int:
+    """Which bot the update came to (ids are numbered per bot); 0 outside a running bot."""
+    try:
+        return update.get_bot().id
+    except RuntimeError:
+        return 0
 
 
 async def _answer(query: Any, text: str | None = None) -> None:
     with contextlib.suppress(BadRequest, NetworkError):
         await query.answer(text)
-
-
-def _send(chat_id: int, text: str, markup: dict[str, Any] | None = None, step: str = "") -> Row:
-    params: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML}
-    if markup:
-        params["reply_markup"] = markup
-    if step:
-        params["_step"] = step
-    return (chat_id, "sendMessage", params)
-
-
-def _sends(chat_id: int, reply: Reply) -> list[Row]:
-    """One reply as sendMessage rows: split cleanly when over 4096, buttons on the last."""
-    parts = split_html(reply.text)
-    markup = keyboard(reply)
-    return [
-        _send(chat_id, part, markup if index == len(parts) - 1 else None, reply.step)
-        for index, part in enumerate(parts)
-    ]
 
 
 # ---------------------------------------------------------------- running
@@ -573,7 +314,7 @@ def build_application(
         .token(settings.token)
         .base_url(settings.api_base_url)
         .concurrent_updates(processor)
-        .request(AiohttpRequest(connections=64))  # see bot/telegram_request.py
+        .request(AiohttpRequest(connections=64))  # see bot/telegram/request.py
         .get_updates_request(AiohttpRequest(connections=1))
         .updater(None)
         .build()
@@ -850,7 +591,7 @@ async def _serve_webhook(
         if data is None:
             return web.Response(status=400, text="not an update: a JSON object with update_id")
         update = parse(data, application.bot)
-        if update is not None:  # unreadable: confirmed (200) and skipped, see telegram_updates
+        if update is not None:  # unreadable: confirmed (200) and skipped, see bot.telegram.updates
             await processor.process_update(update, application.process_update(update))
             if update.update_id in hipbot.deferred:  # Telegram sends it again later
                 hipbot.deferred.discard(update.update_id)

@@ -1,4 +1,4 @@
-"""The outbox sender: delivers stored API calls to Telegram and records what happened.
+"""The outbox sender: delivers the stored messages to Telegram and records what happened.
 
 Replies, reminders and broadcasts are rows in the outbox, written in the same transaction as
 the state that produced them. This loop claims due rows, sends them in order per chat and in
@@ -26,7 +26,6 @@ lose it.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
 import math
@@ -36,7 +35,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aiolimiter import AsyncLimiter
-from telegram import Bot, InputFile
+from telegram import Bot
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -49,9 +48,10 @@ from telegram.warnings import PTBUserWarning
 
 from bot.metrics import Metrics
 from bot.storage import OutboxRow, Storage
+from bot.telegram.render import render
 
 log = logging.getLogger("hipbot.sender")
-# Rows hold raw Bot API calls, so do_api_request is the right tool even for known methods.
+# Rows are rendered to Bot API calls by name (bot.telegram.render): do_api_request fits.
 warnings.filterwarnings("ignore", message="Please use 'Bot.", category=PTBUserWarning)
 MAX_BACKOFF = 30.0  # a failed row (and the rest of its chat) waits at most this long
 ERROR_BACKOFF = (1.0, 30.0)  # first and longest pause after a database error in the loop
@@ -228,15 +228,17 @@ class OutboxSender:
 
     async def _send(self, row: OutboxRow) -> float | None:
         """Send one row. None when the chat may go on; else seconds the chat must wait."""
-        params = {k: v for k, v in row.params.items() if not k.startswith("_")}
-        document = row.params.get("_document")
-        if document is not None:
-            content = base64.b64decode(document["content"])
-            params["document"] = InputFile(content, filename=document["filename"])
         step = row.params.get("_step", "")
         try:
+            call = render(row.chat_id, row.method, row.params)
+        except (KeyError, ValueError) as error:  # a row no version of the bot would write
+            self._count(row, "400")
+            await self._store(self.storage.park, row.id, f"unreadable row: {error}")
+            log.error("an outbox row could not be read", extra={"event": "send_400"})
+            return None
+        try:
             async with self.limiter:
-                await self.bot.do_api_request(row.method, api_kwargs=params)
+                await self.bot.do_api_request(call.method, api_kwargs=call.params)
         except RetryAfter as error:
             self._count(row, "429")
             wait = seconds(error.retry_after)
@@ -264,7 +266,7 @@ class OutboxSender:
                 extra={
                     "event": "send_400",
                     "step": step,
-                    "method": row.method,
+                    "method": call.method,
                     "error": error.message,
                 },
             )

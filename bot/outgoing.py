@@ -1,0 +1,93 @@
+"""What the bot says, in words every channel understands: the outbox's rows.
+
+A row is ``(chat_id, kind, payload)``; the payload is JSON and never names a channel's API:
+
+* ``say``: a new message: ``text`` (the bot's markup subset, ``bot.telegram_html``) and
+  ``buttons`` (rows of ``[label, data]``);
+* ``edit``: change a message the person already has (``message_id``, the channel's own id):
+  its ``text`` and buttons, or with ``buttons_only`` just its buttons;
+* ``document``: a file: ``filename``, ``content`` (base64) and a ``caption``.
+
+Keys starting with ``_`` are notes for the stores and metrics (``_step`` for logs,
+``_reminder``, ``_delivery``, ``_kind``; ``_choice`` marks the edit that shows a pressed
+button's choice in place of the buttons, which a channel may draw its own way): never shown. Each channel renders rows its own way:
+Telegram (``bot.telegram.render``), the terminal (``bot.console``) and the web chat.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bot.model import Reply, ReplyButton
+from bot.telegram_html import split_html
+
+SAY = "say"
+EDIT = "edit"
+DOCUMENT = "document"
+KINDS = frozenset({SAY, EDIT, DOCUMENT})
+Row = tuple[int, str, dict[str, Any]]
+
+
+def _buttons(buttons: Sequence[Sequence[ReplyButton]]) -> list[list[list[str]]]:
+    return [[[b.label, b.data] for b in row] for row in buttons]
+
+
+def say(chat_id: int, reply: Reply | str, **notes: Any) -> list[Row]:
+    """One reply as ``say`` rows: split cleanly when too long for one message, the buttons on
+    the last part. ``notes`` become ``_``-keys (``say(c, r, reminder=3)`` → ``_reminder``)."""
+    if isinstance(reply, str):
+        reply = Reply(reply)
+    parts = split_html(reply.text)
+    extra = {f"_{key}": value for key, value in notes.items()}
+    if reply.step:
+        extra["_step"] = reply.step
+    rows: list[Row] = []
+    for index, part in enumerate(parts):
+        payload: dict[str, Any] = {"text": part, **extra}
+        if reply.buttons and index == len(parts) - 1:
+            payload["buttons"] = _buttons(reply.buttons)
+        rows.append((chat_id, SAY, payload))
+    return rows
+
+
+def edit(
+    chat_id: int, message_id: int, reply: Reply, buttons_only: bool = False, **notes: Any
+) -> Row:
+    """Change an earlier message: its text and buttons, or (``buttons_only``) its buttons;
+    the text is kept for channels that redraw a whole message."""
+    payload: dict[str, Any] = {
+        "message_id": message_id,
+        "text": reply.text,
+        "buttons": _buttons(reply.buttons),
+        **{f"_{key}": value for key, value in notes.items()},
+    }
+    if buttons_only:
+        payload["buttons_only"] = True
+    if reply.step:
+        payload["_step"] = reply.step
+    return (chat_id, EDIT, payload)
+
+
+def document(chat_id: int, filename: str, content: bytes, caption: str = "") -> Row:
+    encoded = base64.b64encode(content).decode()
+    return (chat_id, DOCUMENT, {"filename": filename, "content": encoded, "caption": caption})
+
+
+def reply_of(payload: Mapping[str, Any]) -> Reply:
+    """A ``say`` or ``edit`` payload as a ``Reply`` (for channels that draw replies)."""
+    rows = payload.get("buttons") or []
+    buttons = tuple(tuple(ReplyButton(str(b[0]), str(b[1])) for b in row) for row in rows)
+    return Reply(
+        str(payload.get("text", "")),
+        buttons,
+        step=str(payload.get("_step", "")),
+        edit=bool(payload.get("buttons_only")),
+    )
+
+
+def document_of(payload: Mapping[str, Any]) -> tuple[str, bytes, str]:
+    """A ``document`` payload as (filename, content, caption)."""
+    content = base64.b64decode(str(payload.get("content", "")))
+    return str(payload.get("filename", "file")), content, str(payload.get("caption", ""))
