@@ -315,7 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
         "doctor", help="check configuration, database, data key and flows (--online: token)"
     )
     doctor.add_argument(
-        "--online", action="store_true", help="also ask Telegram whether the token works (getMe)"
+        "--online", action="store_true", help="also ask Telegram whether the token works"
     )
     doctor.set_defaults(func=_doctor)
     pictures = commands.add_parser("pictures", help="draw the flow pictures as PNG files")

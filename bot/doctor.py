@@ -2,7 +2,7 @@
 
 Checks, in order: the configuration (every variable, bot.settings), the database (reachable,
 every migration applied: pending ones are named), the data key (there, and it opens what is
-stored), the flows (they validate) and, with ``--online``, the bot token (Telegram's getMe).
+stored), the flows (they validate) and, with ``--online``, the bot token (Telegram says whose it is).
 A check that needs an earlier one that failed is skipped and says why. Nothing is changed:
 no database file, key file or table is made.
 """
@@ -21,6 +21,7 @@ from typing import TextIO
 from bot.errors import ConfigError, FlowErrors
 from bot.settings import Settings, load_settings
 from bot.storage.db import Database
+from bot.telegram.token import who_am_i_url
 
 GET_ME_TIMEOUT = 10.0
 
@@ -177,12 +178,12 @@ def check_flows(settings: Settings) -> Verdict:
 
 
 def check_token(settings: Settings, timeout: float = GET_ME_TIMEOUT) -> Verdict:
-    """Telegram's getMe with the token (the token itself is never printed)."""
+    """Ask Telegram who the bot is with the token (the token itself is never printed)."""
     if not settings.token:
         return Verdict(
             "bot token", False, "TELEGRAM_BOT_TOKEN is not set", "get one from @BotFather"
         )
-    url = f"{settings.api_base_url}{settings.token}/getMe"
+    url = who_am_i_url(settings.api_base_url, settings.token)
     host = settings.api_base_url.split("/")[2]
     try:
         with urllib.request.urlopen(url, timeout=timeout) as answer:

@@ -10,9 +10,10 @@ A feature is a ``Feature`` value built by a module listed in ``FEATURE_MODULES``
 * ``text``: typed text it is waiting for (a wizard's next answer), offered before the engine;
 * ``cli``: subcommands of ``hipbot``.
 
-The Telegram adapter and the console turn a ``Response`` into messages: replies (with
-buttons), documents (Telegram's sendDocument; a file in the console) and optionally an engine
-event to run afterwards (for example: go to the reminders flow).
+The turn service (``bot.turns``) turns a ``Response`` into channel-neutral messages
+(``bot.outgoing``): replies (with buttons), documents (a file on Telegram, a download in the
+web chat, a saved file in the console) and optionally an engine event to run afterwards (for
+example: go to the reminders flow).
 """
 
 from __future__ import annotations

@@ -304,10 +304,9 @@ def forget_delivered(
         return
     if db.one("SELECT 1 FROM sessions WHERE user_id = ?", (str(chat_id),)) is None:
         db.execute("DELETE FROM outbox WHERE chat_id = ? AND state = 'sent'", (chat_id,))
-    elif "_document" in params or "content" in params:  # a file (before or after v0.3)
+    elif "filename" in params:  # a file (bot.outgoing.document)
         db.execute(
-            "DELETE FROM outbox WHERE chat_id = ? AND state = 'sent'"
-            " AND method IN ('document', 'sendDocument')",
+            "DELETE FROM outbox WHERE chat_id = ? AND state = 'sent' AND method = 'document'",
             (chat_id,),
         )
 

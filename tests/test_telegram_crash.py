@@ -229,9 +229,11 @@ async def test_sigkill_at_random_points_loses_no_state_and_no_reply(tmp_path: Pa
         for script in scripts:
             rows = outboxes[script.chat_id]
             assert all(state == "sent" for _, state, _ in rows), rows
-            sends = [params["text"] for method, _, params in rows if method == "sendMessage"]
+            sends = [params["text"] for kind, _, params in rows if kind == "say"]
             assert sends == script.sends, script.chat_id
-            edits = sum(1 for method, _, _ in rows if method == "editMessageText")
+            edits = sum(
+                1 for kind, _, params in rows if kind == "edit" and not params.get("buttons_only")
+            )
             assert edits == sum(a.edits for a in script.actions), script.chat_id
 
             expected = Counter(text for a in script.actions for text in a.visible)
