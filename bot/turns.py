@@ -178,6 +178,12 @@ class Turns:
             and (before is None or before.flow != REMINDERS_FLOW)
         ):
             return Done(self._reminders_elsewhere(inbound, before, prefix))
+        return self._commit(inbound, outcome, now, prefix)
+
+    def _commit(
+        self, inbound: Inbound, outcome: Outcome, now: float, prefix: list[Reply] | None = None
+    ) -> Done:
+        """Store the engine's new session (with the update id) and its effects."""
         after = outcome.session
         if inbound.seen is not None:
             after = replace(after, last_update=inbound.seen[1])
@@ -227,9 +233,7 @@ class Turns:
             return self._engine(inbound, user, Event.start(), now, session=None, loaded=True)
         only_text = texts.ONLY_TEXT.get(session.language)
         note = Reply(self.engine.with_urgent_note(session, only_text), step=session.step)
-        outcome = self.engine.repeat(session)
-        self.storage.commit_turn(outcome.session, outcome.effects, (), now)
-        return Done(self._outcome_rows(inbound, outcome, [note]), outcome=outcome)
+        return self._commit(inbound, self.engine.repeat(session), now, [note])
 
     def _note(self, inbound: Inbound, user: str) -> Done:
         """A note that changes nothing else; with ``flag``, said to a person only once ever."""

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from bot import crypto, logs
+from bot import crypto, logs, outgoing
 from bot.actions import CONSENT_ANSWER
 from bot.conversation import parse_input
 from bot.engine import Engine
@@ -81,7 +81,8 @@ class Person:
     def handle(self, event: Event) -> list[Reply]:
         session = self.storage.load_session(self.user_id)
         outcome = self.engine.handle(session, event, self.user_id)
-        rows = [self._row(reply) for reply in outcome.replies if not reply.edit]
+        said = [reply for reply in outcome.replies if not reply.edit]
+        rows = [row for reply in said for row in outgoing.say(self.chat, reply)]
         self.storage.commit_turn(outcome.session, outcome.effects, rows, self.clock.now)
         self.replies = list(outcome.replies)
         return self.replies
@@ -131,16 +132,13 @@ class Person:
     def _respond(self, response: Response) -> list[Reply]:
         self.response = response
         replies = [*([response.edit] if response.edit else []), *response.replies]
-        rows = [self._row(r) for r in replies]
-        for document in response.documents:  # as the Telegram adapter queues a file
-            content = {"filename": document.filename, "content": document.content.hex()}
-            rows.append((self.chat, "sendDocument", {"chat_id": self.chat, "_document": content}))
+        rows = [row for reply in replies for row in outgoing.say(self.chat, reply)]
+        for document in response.documents:  # as the turn service queues a file
+            d = document
+            rows.append(outgoing.document(self.chat, d.filename, d.content, d.caption))
         self.storage.commit_outbox(rows, self.clock.now)
         self.replies = replies
         return replies
-
-    def _row(self, reply: Reply) -> tuple[int, str, dict[str, Any]]:
-        return (self.chat, "sendMessage", {"chat_id": self.chat, "text": reply.text})
 
 
 @pytest.fixture(scope="module")
@@ -453,7 +451,7 @@ def test_mydata_sends_everything_stored_as_a_json_file(
     assert {"journal", "flags", "privacy", "clinics"} <= set(data)
     assert data["privacy"]["messages_to_you"]  # the replies queued for this person
     # the file is a second copy of everything: once sent, the outbox keeps none of it
-    sending = "SELECT count(*) FROM outbox WHERE method = 'sendDocument'"
+    sending = "SELECT count(*) FROM outbox WHERE method = 'document'"
     assert storage.db.one(sending)[0] == 1
     person.deliver()
     assert storage.db.one(sending)[0] == 0 and storage.load_session(USER) is not None
