@@ -331,6 +331,7 @@ def yaml_files(paths: Iterable[str | Path]) -> list[Path]:
 
 def _label_keys(doc: dict[str, Any]) -> set[str]:
     """The keys of a texts file that are button labels (declared in bot/texts.py)."""
+    import bot.texts  # noqa: F401  declares the sets
     from bot.content import declared_sets
 
     declared = declared_sets().get(str(doc.get("texts")))
