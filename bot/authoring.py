@@ -288,7 +288,7 @@ class Builder:
         found = []
         for index, item in enumerate(items):
             where = [*path, index] if isinstance(raw, list) else list(path)
-            if isinstance(item, schema.IfText):
+            if isinstance(item, schema.IfTextDoc):
                 found.append(Message(self.text(item.text, where), self.condition(item.if_)))
             else:
                 found.append(Message(self.text(item, where)))
@@ -298,11 +298,11 @@ class Builder:
         match raw:
             case bool():
                 return Always(raw)
-            case schema.AllOf():
+            case schema.AllOfDoc():
                 return AllOf(tuple(self.condition(item) for item in raw.all))
-            case schema.AnyOf():
+            case schema.AnyOfDoc():
                 return AnyOf(tuple(self.condition(item) for item in raw.any))
-            case schema.NotOf():
+            case schema.NotOfDoc():
                 return NotOf(self.condition(raw.not_))
         given = {
             op: value

@@ -140,7 +140,7 @@ def _build_step(
     )
 
 
-def _build_input(raw: schema.Ask, path: list[str | int], b: Builder) -> Input:
+def _build_input(raw: schema.AskDoc, path: list[str | int], b: Builder) -> Input:
     options = tuple(
         OptionModel(option.value, b.label(option.label, [*path, "options", i, "label"]))
         for i, option in enumerate(raw.options or [])
