@@ -490,6 +490,63 @@ def kind_keys() -> list[str]:
     return [*(kind.key for kind in BUILT_IN), *_REGISTERED, TEXTS_KIND]
 
 
+# ---------------------------------------------------------------- ids code relies on
+
+
+@dataclass(frozen=True, slots=True)
+class CodeNeeds:
+    """Step and answer ids of one flow that Python code goes to or reads. The loader checks,
+    when the flow set has that flow, that each step is still there and that some step saves
+    each answer: renaming one in YAML alone would break the code without a word."""
+
+    code: str  # who relies on them, for the message: "bot.reminders_feature"
+    why: str  # what it does with them: "the /reminders buttons go there"
+    flow: str
+    steps: tuple[str, ...] = ()
+    answers: tuple[str, ...] = ()
+
+
+_NEEDS: list[CodeNeeds] = []
+
+
+def rely_on(*needs: CodeNeeds) -> None:
+    """Have the loader check ``needs`` (``bot.kinds`` lists every one)."""
+    _NEEDS.extend(need for need in needs if need not in _NEEDS)
+
+
+def code_needs() -> tuple[CodeNeeds, ...]:
+    return tuple(_NEEDS)
+
+
+def check_code_needs(loading: Loading) -> None:
+    """A problem for each step or answer some code relies on that the flows lack."""
+    for need in code_needs():
+        flow = loading.flows.get(need.flow)
+        if flow is None:
+            continue  # a flow set without the flow: the feature has nothing to go to
+        for step in need.steps:
+            if step not in flow.steps:
+                loading.problems.append(
+                    FlowError(
+                        flow.source,
+                        "steps",
+                        f"no step '{step}' in flow "
+                        f"'{flow.id}', but {need.code} relies on it ({need.why}): keep the "
+                        "step, or change the code with it",
+                    )
+                )
+        for answer in need.answers:
+            if answer not in loading.saved:
+                loading.problems.append(
+                    FlowError(
+                        flow.source,
+                        "",
+                        f"no step saves the answer '{answer}', but {need.code} reads it ({need.why}): keep 'save: {answer}', or "
+                        "change the code with it",
+                    )
+                )
+
+
 def checked_after_flows(
     key: str, description: str, check: Callable[[str, Any, set[str]], list[FlowError]]
 ) -> DocumentKind:

@@ -24,6 +24,7 @@ from bot.authoring import (
     Loading,
     ShapeError,
     breadcrumb,
+    check_code_needs,
     check_labels,
     check_texts,
     did_you_mean,
@@ -506,6 +507,7 @@ def load_bundle(paths: Iterable[str | Path], actions: Iterable[str] | None = Non
     for registered_kind in kinds.values():
         if registered_kind.check is not None:
             registered_kind.check(loading)
+    check_code_needs(loading)
     kit = _kit(text_docs, files, problems)
     entry = _entry_flow(loading.flows, problems)
     if problems:

@@ -73,6 +73,7 @@ from pydantic import ValidationError
 from bot import schema, texts
 from bot.authoring import (
     Builder,
+    CodeNeeds,
     ShapeError,
     check_texts,
     checked_after_flows,
@@ -340,6 +341,34 @@ def reminder_text(
 
 
 # ---------------------------------------------------------------- rules from answers
+
+
+# Answers of the reminders flow that the code here reads: ``hipbot validate`` checks that some
+# step still saves each (registered in bot.kinds).
+NEEDS = (
+    CodeNeeds(
+        "bot.reminders.rule_from_answers",
+        "a reminder's times and days",
+        "reminders",
+        answers=(
+            "sit_every",
+            "sit_start",
+            "sit_end",
+            "sit_days",
+            "sit_days_list",
+            "tip_time",
+            "ex_time",
+            "ci_day",
+            "ci_time",
+        ),
+    ),
+    CodeNeeds(
+        "bot.localtime.quiet_from_answers",
+        "the quiet hours a person chose",
+        "reminders",
+        answers=("quiet_start", "quiet_end"),
+    ),
+)
 
 
 def rule_from_answers(kind: str, answers: Mapping[str, AnswerValue]) -> Rule:
