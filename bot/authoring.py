@@ -17,8 +17,13 @@ reports problems the same way (``file > breadcrumb: message and a fix``):
 * ``check_texts`` / ``check_labels``: placeholders, Telegram HTML and lengths of texts;
 * ``did_you_mean`` and ``breadcrumb`` for messages.
 
-This module imports only the model, the schema, the errors and the HTML checker: feature
-modules build on it, and it never imports them.
+A kind itself is a ``DocumentKind``: its key, a ``read`` hook called per file and a ``check``
+hook called once the flows are known, both working on the ``Loading`` in progress
+(``checked_after_flows`` makes the common one). ``register`` hands kinds to the loader;
+``rely_on`` hands it ``CodeNeeds``, the step and answer ids Python code relies on.
+
+This module imports only the model, the schema, the errors, the text-key kit
+(``bot.content``) and the HTML checker: feature modules build on it, never the reverse.
 """
 
 from __future__ import annotations
@@ -541,8 +546,8 @@ def check_code_needs(loading: Loading) -> None:
                     FlowError(
                         flow.source,
                         "",
-                        f"no step saves the answer '{answer}', but {need.code} reads it ({need.why}): keep 'save: {answer}', or "
-                        "change the code with it",
+                        f"no step saves the answer '{answer}', but {need.code} reads it "
+                        f"({need.why}): keep 'save: {answer}', or change the code with it",
                     )
                 )
 

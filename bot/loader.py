@@ -4,6 +4,11 @@
 (``bot.schema``), builds the frozen model (``bot.model``), then checks every cross-reference
 across files. All problems are collected and raised together as ``FlowErrors``; each names
 the file, a breadcrumb path and the bad value, and suggests a fix where it can.
+
+Other document kinds (audiences, follow-ups, the privacy policy, the safety net) are read by
+the modules that use them, registered in ``bot.kinds``; the tools every reader shares
+(``Builder``, ``validation_errors``, ``check_texts``, ...) are in ``bot.authoring``. This
+module imports neither the kinds nor the features: they build on it.
 """
 
 from __future__ import annotations

@@ -131,6 +131,28 @@ def is_feature(module: str) -> bool:
     return any(module == name or module.startswith(f"{name}.") for name in FEATURES)
 
 
+def reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = list(graph.get(start, ()))
+    while todo:
+        node = todo.pop()
+        if node not in seen:
+            seen.add(node)
+            todo += graph.get(node, ())
+    return seen
+
+
+def tangles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every group of modules that import each other, round some loop (for the message)."""
+    reach = {node: reachable(graph, node) for node in graph}
+    groups = {
+        tuple(sorted({node} | {other for other in reach[node] if node in reach[other]}))
+        for node in graph
+        if node in reach[node]
+    }
+    return sorted(list(group) for group in groups)
+
+
 def test_the_graph_sees_function_level_imports() -> None:
     graph = import_graph()
     assert "bot.storage" in graph["bot.cli"]  # imported only inside functions
@@ -138,13 +160,17 @@ def test_the_graph_sees_function_level_imports() -> None:
 
 
 def test_finds_a_planted_cycle() -> None:
-    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a", "e"}, "e": {"d"}}
+    assert find_cycle(graph) == ["a", "b", "c", "a"]
+    assert tangles(graph) == [["a", "b", "c"], ["d", "e"]]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
 
 
 def test_no_import_cycle_among_bot_modules() -> None:
-    cycle = find_cycle(import_graph())
-    assert cycle is None, "import loop: " + " -> ".join(cycle or [])
+    graph = import_graph()
+    cycle = find_cycle(graph)
+    tangled = "\n".join(", ".join(group) for group in tangles(graph))
+    assert cycle is None, f"import loop: {' -> '.join(cycle or [])}\nmodules in loops:\n{tangled}"
 
 
 def test_core_modules_import_no_feature() -> None:
@@ -156,3 +182,17 @@ def test_core_modules_import_no_feature() -> None:
         if is_feature(target)
     )
     assert not wrong, "the core imports a feature module:\n" + "\n".join(wrong)
+
+
+def test_no_bot_module_imports_a_private_name_of_another() -> None:
+    """What modules share is public: a leading underscore means "this module only"."""
+    modules = all_modules()
+    private = sorted(
+        f"{name} imports {node.module}.{alias.name}"
+        for name, path in modules.items()
+        for node in _import_nodes(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bot")
+        for alias in node.names
+        if alias.name.startswith("_") and not alias.name.startswith("__")
+    )
+    assert not private, "\n".join(private)
