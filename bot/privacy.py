@@ -126,9 +126,6 @@ def check_policy(policy: Policy | None, flows: Mapping[str, Flow]) -> list[FlowE
     return problems
 
 
-# ---------------------------------------------------------------- reading the policy
-
-
 # ---------------------------------------------------------------- the document kind
 
 
@@ -149,6 +146,9 @@ def _check_policies(loading: Loading) -> None:
 
 
 POLICY = DocumentKind(POLICY_KIND, "the privacy policy", _read_policy, _check_policies)
+
+
+# ---------------------------------------------------------------- reading the policy
 
 
 def policy_texts(document: Any, name: str) -> Iterator[tuple[str, str]]:
