@@ -36,8 +36,8 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench engine
 
-# Mutation testing of bot/engine.py, bot/loader.py and bot/reminders.py with the fast unit
-# tests ([tool.mutmut] in pyproject.toml); not part of `make test` or CI. Results are kept in
+# Mutation testing of the engine, the loader and the reminder rules with the fast unit
+# tests (the files: [tool.mutmut] in pyproject.toml); not part of `make test` or CI. Results are kept in
 # mutants/ and reused (only changed code is tested again); `rm -rf mutants` starts afresh.
 MUTATION_JOBS ?= 2
 mutation: $(VENV)/.mutmut

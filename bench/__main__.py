@@ -6,6 +6,7 @@ import argparse
 import importlib
 import sys
 
+import bot.kinds  # noqa: F401  registers the document kinds with the loader, as bot.cli does
 from bench import BENCHES
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from transitions import Machine
 
+import bot.kinds  # noqa: F401  registers the document kinds, as bot.cli does
 from bench import median, percentile, report
 from bot.conversation import ButtonNotOffered, Conversation, parse_input
 from bot.engine import Engine

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot import safety
+from bot.localtime import QuietHours, RuleError, hhmm, parse_hhmm, quiet_from_answers
 from bot.model import Effect, Session
 
 
@@ -73,8 +74,6 @@ def check_quiet_time(session: Session, args: Mapping[str, Any]) -> ActionResult:
     the quiet hours end. Saves ``in_quiet_time`` (yes | no), ``quiet_next_day`` (yes: the
     quiet hours end the next day, as 23:15 in 21:00-08:00), ``quiet_from``, ``quiet_until``
     and ``quiet_check_for`` (the answer checked, so a flow can come back to it)."""
-    from bot.reminders import QuietHours, RuleError, hhmm, parse_hhmm, quiet_from_answers
-
     name = str(args.get("time", ""))
     typed = session.answers.get(name)
     try:

@@ -362,6 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    import bot.kinds  # noqa: F401  registers every document kind with the loader
     from bot.settings import load_dotenv_file
 
     load_dotenv_file()  # every command: ./.env under the environment

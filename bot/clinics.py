@@ -35,7 +35,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot import texts
+from pydantic import ValidationError
+
+from bot import schema, texts
+from bot.authoring import (
+    Builder,
+    ShapeError,
+    checked_after_flows,
+    did_you_mean,
+    document_kind,
+    read_yaml,
+    validation_errors,
+    yaml_files,
+)
 from bot.content import TextKey, fill
 from bot.errors import FlowError
 from bot.model import AnswerValue, Condition, Reply, ReplyButton, answers_named
@@ -48,7 +60,6 @@ CODE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: read aloud fr
 CLINIC_PREFIX = "c_"
 PERSONAL_PREFIX = "p_"
 PATIENT_REF = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-BOT_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 AUDIENCES_KIND = "audiences"
 
 
@@ -99,8 +110,6 @@ def select(people: Iterable[Person], audience: Audience, now: float) -> list[Per
 
 def audience_files(folder: str | Path) -> list[Path]:
     """The YAML files under ``folder`` that declare audiences."""
-    from bot.loader import document_kind, read_yaml, yaml_files
-
     found = []
     for path in yaml_files([folder]):
         try:
@@ -119,16 +128,11 @@ def build_audiences(
     ``saved`` is the set of answer names the flows save; when given, a condition on any
     other answer is a problem (the audience could never match anyone).
     """
-    from pydantic import ValidationError
-
-    from bot import schema
-    from bot.loader import _Builder, _from_validation, _ShapeError, did_you_mean
-
     try:
         doc = schema.AudiencesDoc.model_validate(document)
     except ValidationError as error:
-        return {}, _from_validation(file, error)
-    builder = _Builder(file)
+        return {}, validation_errors(file, error)
+    builder = Builder(file)
     found: dict[str, Audience] = {}
     for name, raw in doc.audiences.items():
         path: list[str | int] = ["audiences", name]
@@ -139,7 +143,7 @@ def build_audiences(
         if raw.if_ is not None:
             try:
                 condition = builder.condition(raw.if_)
-            except _ShapeError as error:
+            except ShapeError as error:
                 builder.problem([*path, "if"], str(error))
                 continue
             unknown = answers_named(condition) - saved if saved is not None else set()
@@ -163,8 +167,6 @@ def build_audiences(
 def load_audiences(folder: str | Path, saved: set[str] | None = None) -> dict[str, Audience]:
     """``all`` plus every audience declared under ``folder`` (problems are skipped here:
     ``hipbot validate`` reports them)."""
-    from bot.loader import read_yaml
-
     audiences = {EVERYONE.id: EVERYONE}
     for path in audience_files(folder):
         built, _ = build_audiences(str(path), read_yaml(path), saved)
@@ -176,6 +178,9 @@ def check_audiences_document(file: str, document: Any, saved: set[str]) -> list[
     """The loader's hook for ``audiences:`` files: every problem, none raised."""
     _, problems = build_audiences(file, document, saved)
     return problems
+
+
+AUDIENCES = checked_after_flows(AUDIENCES_KIND, "clinic audiences", check_audiences_document)
 
 
 # ---------------------------------------------------------------- codes and links
@@ -204,16 +209,6 @@ def check_patient_ref(ref: str) -> str:
             "own patient number or code (for example P-1042), never a name"
         )
     return ref
-
-
-def check_bot_username(name: str) -> str:
-    name = name.strip().lstrip("@")
-    if not BOT_USERNAME.match(name):
-        raise ValueError(
-            f"bot username {name!r} is not accepted: 4-32 of A-Z a-z 0-9 _, starting with a "
-            "letter, as @BotFather shows it (without the @)"
-        )
-    return name
 
 
 # ---------------------------------------------------------------- counts

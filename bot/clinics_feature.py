@@ -41,7 +41,6 @@ from bot.clinics import (
     EVERYONE,
     PERSONAL_PREFIX,
     Audience,
-    check_bot_username,
     check_patient_ref,
     declined,
     deep_link,
@@ -58,6 +57,7 @@ from bot.clinics import (
 from bot.content import fill
 from bot.features import Context, Feature, Response, button
 from bot.model import Effect, Event, Reply, ReplyButton, Session
+from bot.settings import check_bot_username
 from bot.storage.clinics import Broadcast, Clinic, ClinicStore
 from bot.storage.db import Database
 from bot.storage.sql import SqlStorage, insert_outbox

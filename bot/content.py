@@ -18,8 +18,8 @@ given twice are named with the file and the path. Code looks texts up by key
 (``bundle.kit.text(texts.DONE)``). A folder of flows without a file for some set (a test
 fixture) gets the one from the flows folder in use (``shipped_kit``).
 
-This module depends only on the model, the errors and the HTML checker: the loader imports
-it, never the other way round.
+This module depends only on the model, the errors, the settings and the HTML checker: the
+loader and ``bot.texts`` import it, never the other way round.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from bot.model import DEFAULT_LANGUAGE, Text
 from bot.telegram_html import HtmlProblem, check_html
 
 KIND = "texts"  # the key a texts file starts with
-_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 _MARKUP = re.compile(r"</?[a-zA-Z][^>]*>|&[a-zA-Z]+;|&#\d+;")
 
@@ -93,9 +93,8 @@ def text_set(set_id: str) -> TextSet:
 
 
 def declared_sets() -> dict[str, TextSet]:
-    """Every set, with the module that declares them (``bot.texts``) imported first."""
-    import bot.texts  # noqa: F401
-
+    """Every set declared so far. ``bot.texts`` declares them all: whoever builds a kit
+    imports it first (the loader and the lint do; a ``TextKey`` in hand means it is)."""
     return SETS
 
 
@@ -264,14 +263,14 @@ def _check_value(file: str, where: str, value: str, key: TextKey) -> list[FlowEr
         return [FlowError(file, where, "the text is empty")]
     problems = []
     allowed = ", ".join(sorted(key.placeholders)) or "none"
-    for name in _PLACEHOLDER.findall(value):
+    for name in PLACEHOLDER.findall(value):
         if name not in key.placeholders:
             problems.append(
                 FlowError(
                     file, where, f"unknown placeholder '{{{name}}}': '{key.id}' takes {allowed}"
                 )
             )
-    bare = _PLACEHOLDER.sub("x", value)
+    bare = PLACEHOLDER.sub("x", value)
     if key.label:
         markup = _MARKUP.search(value)
         if markup:
@@ -292,7 +291,7 @@ def _check_value(file: str, where: str, value: str, key: TextKey) -> list[FlowEr
 
 def fill(text: str, **values: str) -> str:
     """``text`` with each ``{name}`` replaced by its value (escape HTML values first)."""
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
 def missing_sets(kit: Kit) -> list[str]:

@@ -9,11 +9,12 @@ from dataclasses import replace
 
 from bot.callbacks import small_number
 from bot.engine import Engine
+from bot.errors import HipbotError
 from bot.model import Event, Outcome, Reply, Session
 from bot.storage import Storage
 
 
-class ButtonNotOffered(LookupError):
+class ButtonNotOffered(HipbotError, LookupError):
     """A click named a button that the latest replies do not offer."""
 
 

@@ -24,8 +24,8 @@ from transitions import EventData, Machine
 
 from bot import callbacks, safety, texts
 from bot.actions import ACTION_ANSWERS, ACTIONS, CONSENT_ANSWER, Action
-from bot.content import TextKey, shipped_kit
-from bot.loader import PLACEHOLDER
+from bot.content import PLACEHOLDER, TextKey, shipped_kit
+from bot.localtime import match_timezone, timezone_label
 from bot.model import (
     AnswerValue,
     Bundle,
@@ -46,7 +46,6 @@ from bot.model import (
     Tip,
     tip_pages,
 )
-from bot.reminders import match_timezone, timezone_label
 from bot.telegram_html import escape
 
 MAX_AUTO_HOPS = 25

@@ -44,6 +44,8 @@ from typing import Any
 
 import yaml
 
+from bot.errors import HipbotError
+
 FK_TOPIC_MAX = 6.0
 SMOG_TOPIC_MAX = 8.0
 FRE_TOPIC_MIN = 70.0
@@ -61,7 +63,7 @@ _VARIANT = re.compile(r"^(.*)\((\d+)\)$")
 _CMUDICT_STAMP = ".hipbot-source"
 
 
-class LintError(Exception):
+class LintError(HipbotError):
     """The lint could not run: a path is missing or a file is not readable YAML."""
 
 
@@ -331,6 +333,7 @@ def yaml_files(paths: Iterable[str | Path]) -> list[Path]:
 
 def _label_keys(doc: dict[str, Any]) -> set[str]:
     """The keys of a texts file that are button labels (declared in bot/texts.py)."""
+    import bot.texts  # noqa: F401  declares the sets
     from bot.content import declared_sets
 
     declared = declared_sets().get(str(doc.get("texts")))
@@ -363,7 +366,7 @@ def collect_messages(
 MAX_WORDS = 80  # about one phone screen of chat text
 MAX_BUTTONS = 8  # buttons a phone shows under a message without scrolling
 MAX_LABEL = 24  # characters a button shows on a phone without cutting the label off
-DEFAULT_TIPS_PER_MESSAGE = 4  # bot.schema.TipsRef.limit
+DEFAULT_TIPS_PER_MESSAGE = 4  # bot.schema.TipsRefDoc.limit
 
 
 def words(text: str) -> int:

@@ -4,354 +4,77 @@
 (``bot.schema``), builds the frozen model (``bot.model``), then checks every cross-reference
 across files. All problems are collected and raised together as ``FlowErrors``; each names
 the file, a breadcrumb path and the bad value, and suggests a fix where it can.
+
+Other document kinds (audiences, follow-ups, the privacy policy, the safety net) are read by
+the modules that use them, registered in ``bot.kinds``; the tools every reader shares
+(``Builder``, ``validation_errors``, ``check_texts``, ...) are in ``bot.authoring``. This
+module imports neither the kinds nor the features: they build on it.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
+import bot.texts  # noqa: F401  declares the text sets a texts file is checked against
 from bot import callbacks, content, schema
-from bot.errors import FlowError, FlowErrors
+from bot.actions import ACTION_ANSWERS, ACTIONS
+from bot.authoring import (
+    Builder,
+    DocumentKind,
+    Loading,
+    ShapeError,
+    breadcrumb,
+    check_code_needs,
+    check_labels,
+    check_texts,
+    did_you_mean,
+    document_kind,
+    read_yaml,
+    registered,
+    validation_errors,
+    yaml_files,
+)
+from bot.errors import FlowError, FlowErrors, HipbotError
 from bot.model import ActionCall as ActionCallModel
+from bot.model import Branch as BranchModel
 from bot.model import (
-    AllOf,
-    Always,
-    AnswerTest,
-    AnyOf,
     Bundle,
     Catalog,
     Condition,
     Flow,
     Input,
-    Message,
-    NotOf,
     Route,
     Step,
     Target,
-    Text,
     Tip,
     answers_named,
 )
-from bot.model import Branch as BranchModel
 from bot.model import Button as ButtonModel
 from bot.model import Option as OptionModel
 from bot.model import TipsRef as TipsRefModel
-from bot.telegram_html import ALLOWED_TAGS, MAX_TEXT, HtmlProblem, check_html
 
 MAX_BUTTONS = 100  # python-telegram-bot's assumption; Telegram documents none
 MAX_LABEL = 64  # longer labels are cut off in Telegram's clients
 MAX_AUTO_HOPS = 25
-PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-CONFIG_PLACEHOLDERS = frozenset({"emergency_number", "urgent_care"})
 # answers the engine keeps itself (bot.safety): flows may test them like saved answers
 ENGINE_ANSWERS = frozenset({"recent_red_flag"})
-LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
-KINDS = {"flow": "a flow", "catalog": "a tips catalog", "transcript": "a transcript test"}
-KINDS["audiences"] = "clinic audiences"  # checked by bot.clinics, after the flows
-KINDS["followups"] = "a follow-up sequence"  # checked by bot.reminders, after the flows
-KINDS["policy"] = "the privacy policy"  # built by bot.privacy, cross-checked with the flows
-KINDS["safety"] = "the free-text safety net"  # built by bot.safety
-KINDS[content.KIND] = "texts code looks up by key"  # built by bot.content
-
-
-# ---------------------------------------------------------------- reading files
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A YAML loader that refuses duplicate keys instead of silently keeping the last."""
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: dict[Any, int] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"'{key}' appears twice (first on line {seen[key]}): "
-                "each step id or key may be used once; rename or merge one of them",
-                key_node.start_mark,
-            )
-        seen[key] = key_node.start_mark.line + 1
-    return loader.construct_mapping(node)
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,
-)
-
-
-def read_yaml(path: Path) -> Any:
-    """Parse one YAML file; raise FlowError naming the file and line on bad syntax."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise FlowError(str(path), "", f"cannot read the file: {error}") from error
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise FlowError(str(path), "", f"{where}{problem}{_yaml_hint(error)}") from error
-
-
-def _yaml_hint(error: yaml.YAMLError) -> str:
-    """A sentence an editor can act on, for the YAML mistakes people make most."""
-    problem = str(getattr(error, "problem", None) or error)
-    context = str(getattr(error, "context", None) or "")
-    opened = getattr(error, "context_mark", None)
-    if "mapping values are not allowed" in problem:
-        return " (a text with ': ' in it needs quotes around it)"
-    if "'\\t'" in problem:
-        return " (indent with spaces, not tabs)"
-    if "quoted scalar" in context and opened is not None:
-        return f" (the quote opened on line {opened.line + 1} is never closed)"
-    if "expected <block end>" in problem or "expected <block end>" in context:
-        return " (check the indentation: keys of the same step must start in the same column)"
-    if "flow sequence" in context or "flow mapping" in context:
-        return " (a list in [ ] or a mapping in { } is not closed, or a text in it needs quotes)"
-    return ""
-
-
-def yaml_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Every .yaml/.yml file under the given files and folders, sorted."""
-    found: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
-        else:
-            found.append(path)
-    return found
-
-
-def document_kind(document: Any) -> str | None:
-    if isinstance(document, dict):
-        for kind in KINDS:
-            if kind in document:
-                return kind
-    return None
-
-
-# ---------------------------------------------------------------- errors
-
-
-def breadcrumb(location: Sequence[str | int]) -> str:
-    """('steps', 'pain', 'buttons', 2, 'go') -> 'steps.pain > buttons[2].go'."""
-    text = ""
-    previous: str | int | None = None
-    for part in location:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif previous in ("steps", "moved", "tags", "with") or isinstance(previous, int):
-            text += f".{part}"
-        else:
-            text += f" > {part}" if text else part
-        previous = part
-    return text
-
-
-def _action_answers() -> frozenset[str]:
-    """Answers that actions save (``bot.actions.ACTION_ANSWERS``): flows may use them."""
-    from bot.actions import ACTION_ANSWERS
-
-    return ACTION_ANSWERS
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def _field_names(model: type[BaseModel]) -> set[str]:
-    return {info.alias or name for name, info in model.model_fields.items()}
-
-
-_ALL_KEYS = set().union(
-    *(
-        _field_names(m)
-        for m in vars(schema).values()
-        if isinstance(m, type) and issubclass(m, BaseModel) and m is not BaseModel
-    )
-)
-
-
-_EXPECTED = {
-    "int_parsing": "a whole number, like 3",
-    "int_type": "a whole number, like 3",
-    "int_from_float": "a whole number, like 3",
-    "bool_parsing": "true or false",
-    "bool_type": "true or false",
-    "list_type": "a list: one '- ' item per line, or [a, b]",
-    "dict_type": "a mapping of names to values, like {label: Yes, go: next_step}",
-    "model_type": "a mapping of names to values, like {answer: pain, at_least: 7}",
-    "model_attributes_type": "a mapping of names to values, like {answer: pain, at_least: 7}",
-}
-
-
-# pydantic names the members of a plain union in the error location ("str", "dict[str,str]")
-_UNION_MEMBER = re.compile(r"^(str|int|bool|float)$|\[")
-
-
-def _unquoted(value: Any) -> str:
-    """Why a value that was meant as text is not text: YAML read it as something else."""
-    if isinstance(value, bool):
-        return ": YAML reads yes, no, on and off without quotes as true or false"
-    if isinstance(value, (int, float)):
-        return ": YAML reads it as a number without quotes"
-    return ""
-
-
-_TIME_OF_DAY = get_args(schema.TimeOfDay)[1].pattern  # the schema's pattern for 09:30
-
-
-def _from_validation(file: str, error: ValidationError) -> list[FlowError]:
-    problems = []
-    located: set[str] = set()
-    for item in error.errors():
-        location = [
-            part
-            for part in item["loc"]
-            if isinstance(part, int) or (part[:1].islower() and not _UNION_MEMBER.search(part))
-        ]
-        if breadcrumb(location) in located:
-            continue  # the same value failed each member of a union: say it once
-        located.add(breadcrumb(location))
-        key = str(location[-1]) if location else ""
-        value = item.get("input")
-        match item["type"]:
-            case "extra_forbidden":
-                message = f"unknown key '{key}'{did_you_mean(key, _ALL_KEYS)}"
-            case "missing":
-                message = f"'{key}' is required here"
-            case "string_pattern_mismatch" if item.get("ctx", {}).get("pattern") == _TIME_OF_DAY:
-                message = f"{value!r} is not a time of day like 09:30 (00:00 to 23:59)"
-            case "string_pattern_mismatch":
-                message = (
-                    f"{value!r} is not a valid id or target: use lower case letters, digits "
-                    "and _, starting with a letter (a target in another flow is 'flow:step')"
-                )
-            case "union_tag_invalid" | "union_tag_not_found":
-                message = f"{value!r} has the wrong shape here"
-            case "string_type":
-                message = f"should be a text in quotes (got {value!r}{_unquoted(value)})"
-            case kind if kind in _EXPECTED:
-                message = f"should be {_EXPECTED[kind]} (got {value!r})"
-            case _:
-                said = item["msg"].rstrip(".").removeprefix("Input ")
-                message = f"{said[:1].lower()}{said[1:]} (got {value!r})"
-        problems.append(FlowError(file, breadcrumb(location), message))
-    return problems
 
 
 # ---------------------------------------------------------------- building the model
 
 
-@dataclass
-class _Builder:
-    """Turns one validated document into model objects, collecting problems with paths."""
-
-    file: str
-    problems: list[FlowError] = field(default_factory=list)
-    texts: list[tuple[str, Text]] = field(default_factory=list)  # (path, text) for checks
-    labels: list[tuple[str, Text]] = field(default_factory=list)  # plain-text ones
-
-    def problem(self, path: Sequence[str | int], message: str) -> None:
-        self.problems.append(FlowError(self.file, breadcrumb(path), message))
-
-    def label(self, raw: schema.Text, path: Sequence[str | int]) -> Text:
-        """A button label or command description: Telegram shows these as plain text."""
-        text = self.text(raw, path, plain=True)
-        self.labels.append((breadcrumb(path), text))
-        return text
-
-    def text(self, raw: schema.Text, path: Sequence[str | int], plain: bool = False) -> Text:
-        variants = {"en": raw} if isinstance(raw, str) else dict(raw)
-        if "en" not in variants:
-            self.problem(path, f"missing the 'en' text (found only {sorted(variants)})")
-            variants["en"] = next(iter(variants.values()), "")
-        for language in variants:
-            if not LANGUAGE.match(language):
-                self.problem(path, f"'{language}' is not a language code like 'en' or 'de'")
-        text = Text(variants)
-        if not plain:
-            self.texts.append((breadcrumb(path), text))
-        return text
-
-    def messages(self, raw: Any, path: Sequence[str | int]) -> tuple[Message, ...]:
-        if raw is None:
-            return ()
-        items = raw if isinstance(raw, list) else [raw]
-        found = []
-        for index, item in enumerate(items):
-            where = [*path, index] if isinstance(raw, list) else list(path)
-            if isinstance(item, schema.IfText):
-                found.append(Message(self.text(item.text, where), self.condition(item.if_)))
-            else:
-                found.append(Message(self.text(item, where)))
-        return tuple(found)
-
-    def condition(self, raw: Any) -> Condition:
-        match raw:
-            case bool():
-                return Always(raw)
-            case schema.AllOf():
-                return AllOf(tuple(self.condition(item) for item in raw.all))
-            case schema.AnyOf():
-                return AnyOf(tuple(self.condition(item) for item in raw.any))
-            case schema.NotOf():
-                return NotOf(self.condition(raw.not_))
-        given = {
-            op: value
-            for op, value in (
-                ("equals", raw.equals),
-                ("not_equals", raw.not_equals),
-                ("in", raw.in_),
-                ("has", raw.has),
-                ("has_any", raw.has_any),
-                ("at_least", raw.at_least),
-                ("at_most", raw.at_most),
-                ("answered", raw.answered),
-            )
-            if value is not None or op in raw.model_fields_set
-        }
-        if len(given) != 1:
-            ops = "equals, not_equals, in, has, has_any, at_least, at_most, answered"
-            raise _ShapeError(
-                f"a test on '{raw.answer}' needs exactly one of {ops} (found {sorted(given)})"
-            )
-        op, value = next(iter(given.items()))
-        return AnswerTest(raw.answer, op, value)  # type: ignore[arg-type]
-
-    def target(self, raw: str, flow: str) -> Target:
-        if ":" in raw:
-            other, step = raw.split(":", 1)
-            return Target(other, step or "")
-        return Target(flow, raw)
-
-
-class _ShapeError(ValueError):
-    pass
-
-
-def _build_flow(doc: schema.FlowDoc, b: _Builder) -> Flow:
+def _build_flow(doc: schema.FlowDoc, b: Builder) -> Flow:
     steps: dict[str, Step] = {}
     for step_id, raw in doc.steps.items():
         path: list[str | int] = ["steps", step_id]
         try:
             steps[step_id] = _build_step(step_id, raw, doc.flow, path, b)
-        except _ShapeError as error:
+        except ShapeError as error:
             b.problem(path, str(error))
     routes = []
     for index, route in enumerate(doc.routes):
@@ -378,7 +101,7 @@ def _build_flow(doc: schema.FlowDoc, b: _Builder) -> Flow:
 
 
 def _build_step(
-    step_id: str, raw: schema.StepDoc, flow: str, path: list[str | int], b: _Builder
+    step_id: str, raw: schema.StepDoc, flow: str, path: list[str | int], b: Builder
 ) -> Step:
     branches = []
     for index, branch in enumerate(raw.branch or []):
@@ -386,7 +109,7 @@ def _build_step(
         if branch.if_ is not None:
             try:
                 condition = b.condition(branch.if_)
-            except _ShapeError as error:
+            except ShapeError as error:
                 b.problem([*path, "branch", index, "if"], str(error))
         branches.append(BranchModel(condition, b.target(branch.go, flow)))
     actions = []
@@ -423,7 +146,7 @@ def _build_step(
     )
 
 
-def _build_input(raw: schema.Ask, path: list[str | int], b: _Builder) -> Input:
+def _build_input(raw: schema.AskDoc, path: list[str | int], b: Builder) -> Input:
     options = tuple(
         OptionModel(option.value, b.label(option.label, [*path, "options", i, "label"]))
         for i, option in enumerate(raw.options or [])
@@ -457,12 +180,12 @@ def _build_input(raw: schema.Ask, path: list[str | int], b: _Builder) -> Input:
     )
 
 
-def _build_catalog(doc: schema.CatalogDoc, b: _Builder) -> Catalog:
+def _build_catalog(doc: schema.CatalogDoc, b: Builder) -> Catalog:
     tags: dict[str, Condition] = {}
     for tag, raw in doc.tags.items():
         try:
             tags[tag] = b.condition(raw)
-        except _ShapeError as error:
+        except ShapeError as error:
             b.problem(["tags", tag], str(error))
     tips = []
     seen: set[str] = set()
@@ -482,7 +205,7 @@ def _build_catalog(doc: schema.CatalogDoc, b: _Builder) -> Catalog:
     return Catalog(doc.catalog, tags, tuple(tips), b.file)
 
 
-def _check_groups(doc: schema.CatalogDoc, b: _Builder) -> None:
+def _check_groups(doc: schema.CatalogDoc, b: Builder) -> None:
     """A group names tips that say the same thing; one alone is most likely a typo."""
     members: dict[str, list[int]] = {}
     for index, tip in enumerate(doc.tips):
@@ -519,7 +242,7 @@ class _Checker:
                 for step in flow.steps.values()
                 if step.input
             }
-            | _action_answers()
+            | ACTION_ANSWERS
             | ENGINE_ANSWERS
         )
         for flow in self.flows.values():
@@ -735,97 +458,22 @@ class _Checker:
                     todo += step.targets()
 
 
-def _check_texts(file: str, texts: list[tuple[str, Text]], saved: set[str]) -> list[FlowError]:
-    problems = []
-    known = saved | CONFIG_PLACEHOLDERS
-    for path, text in texts:
-        for language, value in text.variants.items():
-            where = f"{path} ({language})" if len(text.variants) > 1 else path
-            if not value.strip():
-                problems.append(FlowError(file, where, "the text is empty"))
-                continue
-            for name in PLACEHOLDER.findall(value):
-                if name not in known:
-                    hint = did_you_mean(name, known) or f" (known: {', '.join(sorted(known))})"
-                    problems.append(
-                        FlowError(file, where, f"unknown placeholder '{{{name}}}'{hint}")
-                    )
-            bare = PLACEHOLDER.sub("x", value)
-            if "{" in bare or "}" in bare:
-                problems.append(
-                    FlowError(
-                        file,
-                        where,
-                        "a '{' or '}' that is not a placeholder like {emergency_number}",
-                    )
-                )
-            try:
-                visible = check_html(bare)
-            except HtmlProblem as error:
-                problems.append(FlowError(file, where, f"invalid Telegram HTML: {error}"))
-                continue
-            if len(visible) > MAX_TEXT:
-                problems.append(
-                    FlowError(
-                        file,
-                        where,
-                        f"text is {len(visible)} characters; Telegram allows {MAX_TEXT}: split it into steps",
-                    )
-                )
-    return problems
-
-
-_TAG_NAMES = "|".join([*ALLOWED_TAGS, "br", "p", "div"])
-_MARKUP = re.compile(rf"</?(?:{_TAG_NAMES})\b[^>]*>|&[a-zA-Z]+;|&#\d+;", re.IGNORECASE)
-
-
-def _check_labels(file: str, labels: list[tuple[str, Text]]) -> list[FlowError]:
-    """Button labels and command descriptions are plain text: no HTML, no placeholders."""
-    problems = []
-    for path, text in labels:
-        for language, value in text.variants.items():
-            where = f"{path} ({language})" if len(text.variants) > 1 else path
-            if not value.strip():
-                problems.append(FlowError(file, where, "the label is empty"))
-            markup = _MARKUP.search(value)
-            if markup:
-                problems.append(
-                    FlowError(
-                        file,
-                        where,
-                        f"{markup.group(0)!r}: button labels are plain text and Telegram would "
-                        "show it as typed; write the label without HTML (& and < are fine)",
-                    )
-                )
-            for name in PLACEHOLDER.findall(value):
-                problems.append(
-                    FlowError(
-                        file,
-                        where,
-                        f"placeholder '{{{name}}}' is not filled in on buttons; "
-                        "put it in the message above the buttons",
-                    )
-                )
-    return problems
-
-
 # ---------------------------------------------------------------- entry point
 
 
 def load_bundle(paths: Iterable[str | Path], actions: Iterable[str] | None = None) -> Bundle:
-    """Load and check every flow and catalog under ``paths``; raise FlowErrors on any problem."""
-    from bot.actions import ACTIONS
-
+    """Load and check every file under ``paths``: flows, catalogs, texts and every kind
+    registered (``bot.kinds``); raise FlowErrors on any problem."""
+    if not registered():
+        raise HipbotError(
+            "no document kinds are registered: import bot.kinds first (bot.cli and the "
+            "tests' conftest do), or audiences, privacy and safety files are not read"
+        )
     known_actions = frozenset(ACTIONS if actions is None else actions)
-    problems: list[FlowError] = []
-    flows: dict[str, Flow] = {}
-    catalogs: dict[str, Catalog] = {}
-    texts: list[tuple[str, list[tuple[str, Text]]]] = []
-    audience_docs: list[tuple[str, Any]] = []
-    followup_docs: list[tuple[str, Any]] = []
-    policies: list[Any] = []  # bot.privacy.Policy
-    nets: list[Any] = []  # bot.safety.SafetyNet
+    loading = Loading()
+    problems = loading.problems
     text_docs: list[tuple[str, Any]] = []
+    kinds = {kind.key: kind for kind in registered()}
     files = yaml_files(paths)
     if not files:
         raise FlowErrors([FlowError(", ".join(map(str, paths)), "", "no .yaml files found")])
@@ -846,103 +494,67 @@ def load_bundle(paths: Iterable[str | Path], actions: Iterable[str] | None = Non
                     "'catalog:', 'texts:' or 'transcript:'",
                 )
             )
-            continue
-        if kind == "transcript":
-            continue
-        if kind == content.KIND:
+        elif kind == content.KIND:
             text_docs.append((file, document))
-            continue
-        if kind == "audiences":
-            audience_docs.append((file, document))
-            continue
-        if kind == "followups":
-            followup_docs.append((file, document))
-            continue
-        if kind == "safety":
-            from bot.safety import build_safety, safety_texts
-
-            net, found = build_safety(file, document)
-            problems += found
-            nets += [net] if net is not None else []
-            texts.append((file, safety_texts(document)))
-            continue
-        if kind == "policy":
-            from bot.privacy import build_policy
-
-            policy, found = build_policy(file, document)
-            problems += found
-            policies += [policy] if policy is not None else []
-            continue
-        builder = _Builder(file)
-        model_type: type[BaseModel] = schema.FlowDoc if kind == "flow" else schema.CatalogDoc
-        try:
-            doc = model_type.model_validate(document)
-        except ValidationError as error:
-            problems += _from_validation(file, error)
-            continue
-        if isinstance(doc, schema.FlowDoc):
-            flow = _build_flow(doc, builder)
-            if flow.id in flows:
-                builder.problem(
-                    ["flow"], f"duplicate flow id '{flow.id}' (also in {flows[flow.id].source})"
-                )
-            flows[flow.id] = flow
+        elif kind in kinds:
+            _read(kinds[kind], file, document, loading)
         else:
-            assert isinstance(doc, schema.CatalogDoc)
-            catalog = _build_catalog(doc, builder)
-            if catalog.id in catalogs:
-                builder.problem(
-                    ["catalog"],
-                    f"duplicate catalog id '{catalog.id}' (also in {catalogs[catalog.id].source})",
-                )
-            catalogs[catalog.id] = catalog
-        problems += builder.problems
-        texts.append((file, builder.texts))
-        problems += _check_labels(file, builder.labels)
-    checker = _Checker(flows, catalogs, known_actions)
+            _read_flow_or_catalog(kind, file, document, loading)
+    checker = _Checker(loading.flows, loading.catalogs, known_actions)
     checker.run()
     problems += checker.problems
-    saved = {s.input.save for f in flows.values() for s in f.steps.values() if s.input}
-    saved |= _action_answers() | ENGINE_ANSWERS
-    for file, file_texts in texts:
-        problems += _check_texts(file, file_texts, saved)
-    if audience_docs:
-        from bot.clinics import check_audiences_document  # clinics builds on this module
-
-        for file, document in audience_docs:
-            problems += check_audiences_document(file, document, saved)
-    if followup_docs:
-        from bot.reminders import build_followups  # reminders builds on this module
-
-        for file, document in followup_docs:
-            problems += build_followups(file, document, saved)[1]
-    from bot.privacy import check_policy
-
-    problems += check_policy(policies[0] if policies else None, flows)
-    problems += [
-        FlowError(p.source, "policy", "only one privacy policy may be given") for p in policies[1:]
-    ]
-    problems += [
-        FlowError(n.source, "safety", "only one safety file may be given") for n in nets[1:]
-    ]
-    commands = {route.command for flow in flows.values() for route in flow.routes}
-    problems += [
-        FlowError(n.source, "route", f"no flow has a route /{n.route}; known: {sorted(commands)}")
-        for n in nets[:1]
-        if n.route not in commands
-    ]
+    loading.saved = {
+        s.input.save for f in loading.flows.values() for s in f.steps.values() if s.input
+    }
+    loading.saved |= ACTION_ANSWERS | ENGINE_ANSWERS
+    for file, file_texts in loading.texts:
+        problems += check_texts(file, file_texts, loading.saved)
+    for registered_kind in kinds.values():
+        if registered_kind.check is not None:
+            registered_kind.check(loading)
+    check_code_needs(loading)
     kit = _kit(text_docs, files, problems)
-    entry = _entry_flow(flows, problems)
+    entry = _entry_flow(loading.flows, problems)
     if problems:
         raise FlowErrors(problems)
     return Bundle(
-        flows=flows,
-        catalogs=catalogs,
-        entry=entry,
-        policy=policies[0] if policies else None,
-        safety=nets[0] if nets else None,
-        kit=kit,
+        flows=loading.flows, catalogs=loading.catalogs, entry=entry, kit=kit, **loading.bundle
     )
+
+
+def _read(kind: DocumentKind, file: str, document: Any, loading: Loading) -> None:
+    if kind.read is not None:
+        kind.read(file, document, loading)
+
+
+def _read_flow_or_catalog(kind: str, file: str, document: Any, loading: Loading) -> None:
+    builder = Builder(file)
+    model_type: type[BaseModel] = schema.FlowDoc if kind == "flow" else schema.CatalogDoc
+    try:
+        doc = model_type.model_validate(document)
+    except ValidationError as error:
+        loading.problems += validation_errors(file, error)
+        return
+    if isinstance(doc, schema.FlowDoc):
+        flow = _build_flow(doc, builder)
+        if flow.id in loading.flows:
+            builder.problem(
+                ["flow"], f"duplicate flow id '{flow.id}' (also in {loading.flows[flow.id].source})"
+            )
+        loading.flows[flow.id] = flow
+    else:
+        assert isinstance(doc, schema.CatalogDoc)
+        catalog = _build_catalog(doc, builder)
+        if catalog.id in loading.catalogs:
+            builder.problem(
+                ["catalog"],
+                f"duplicate catalog id '{catalog.id}' (also in "
+                f"{loading.catalogs[catalog.id].source})",
+            )
+        loading.catalogs[catalog.id] = catalog
+    loading.problems += builder.problems
+    loading.texts.append((file, builder.texts))
+    loading.problems += check_labels(file, builder.labels)
 
 
 def _kit(

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 if TYPE_CHECKING:
     from bot.content import Kit
-    from bot.privacy import Policy
     from bot.safety import SafetyNet
 
 DEFAULT_LANGUAGE = "en"
@@ -292,6 +291,54 @@ def tip_pages(tips: list[Tip], per_message: int) -> list[list[Tip]]:
     """``tips`` in messages of ``per_message`` tips each (the last may hold fewer)."""
     size = max(per_message, 1)
     return [tips[i : i + size] for i in range(0, len(tips), size)]
+
+
+# ---------------------------------------------------------------- the privacy policy
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRule:
+    """Questions in steps of ``topics`` need consent to policy ``version``, asked at ``ask``."""
+
+    version: int
+    ask: Target
+    topics: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyItem:
+    what: Text
+    why: Text
+    kept: Text
+    seen_by: Text
+
+
+@dataclass(frozen=True, slots=True)
+class Right:
+    command: str
+    text: Text
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The privacy policy (a ``policy:`` file, read by ``bot.privacy``), with its consent
+    rule."""
+
+    id: str
+    version: int
+    updated: str
+    topic: str
+    title: Text
+    intro: tuple[Text, ...]
+    items: tuple[PolicyItem, ...]
+    rights_intro: Text
+    rights: tuple[Right, ...]
+    outro: tuple[Text, ...]
+    consent: ConsentRule
+    source: str = ""
+
+    def commands(self) -> list[str]:
+        return [right.command for right in self.rights]
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,15 +21,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from bot import schema
+from bot.authoring import Builder, DocumentKind, Loading, check_texts, validation_errors
 from bot.errors import FlowError
-from bot.model import Flow, Target, Text
+from bot.model import ConsentRule, Flow, Policy, PolicyItem, Right, Target, Text
 
 POLICY_KIND = "policy"
 PLACEHOLDERS = frozenset({"retention_days", "version", "updated"})
@@ -41,57 +41,13 @@ DAY = 86400.0
 # ---------------------------------------------------------------- the policy
 
 
-@dataclass(frozen=True, slots=True)
-class ConsentRule:
-    """Questions in steps of ``topics`` need consent to policy ``version``, asked at ``ask``."""
-
-    version: int
-    ask: Target
-    topics: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class PolicyItem:
-    what: Text
-    why: Text
-    kept: Text
-    seen_by: Text
-
-
-@dataclass(frozen=True, slots=True)
-class Right:
-    command: str
-    text: Text
-
-
-@dataclass(frozen=True, slots=True)
-class Policy:
-    id: str
-    version: int
-    updated: str
-    topic: str
-    title: Text
-    intro: tuple[Text, ...]
-    items: tuple[PolicyItem, ...]
-    rights_intro: Text
-    rights: tuple[Right, ...]
-    outro: tuple[Text, ...]
-    consent: ConsentRule
-    source: str = ""
-
-    def commands(self) -> list[str]:
-        return [right.command for right in self.rights]
-
-
 def build_policy(file: str, document: Any) -> tuple[Policy | None, list[FlowError]]:
     """A ``policy:`` document as a Policy, with every problem found (texts included)."""
-    from bot.loader import _Builder, _check_texts, _from_validation
-
     try:
         doc = schema.PolicyDoc.model_validate(document)
     except ValidationError as error:
-        return None, _from_validation(file, error)
-    b = _Builder(file)
+        return None, validation_errors(file, error)
+    b = Builder(file)
     items = tuple(
         PolicyItem(
             *(
@@ -123,7 +79,7 @@ def build_policy(file: str, document: Any) -> tuple[Policy | None, list[FlowErro
     for index, command in enumerate(commands):
         if command in commands[:index]:
             b.problem(["rights", index, "command"], f"/{command} is listed twice")
-    return policy, b.problems + _check_texts(file, b.texts, set(PLACEHOLDERS))
+    return policy, b.problems + check_texts(file, b.texts, set(PLACEHOLDERS))
 
 
 def check_policy(policy: Policy | None, flows: Mapping[str, Flow]) -> list[FlowError]:
@@ -168,6 +124,28 @@ def check_policy(policy: Policy | None, flows: Mapping[str, Flow]) -> list[FlowE
     if not consenting and flows:
         problem("consent", "no flow step runs record_consent: nobody could ever agree")
     return problems
+
+
+# ---------------------------------------------------------------- the document kind
+
+
+def _read_policy(file: str, document: Any, loading: Loading) -> None:
+    policy, problems = build_policy(file, document)
+    loading.problems += problems
+    if policy is not None:
+        loading.keep(POLICY_KIND, policy)
+
+
+def _check_policies(loading: Loading) -> None:
+    policies: list[Policy] = loading.kept(POLICY_KIND)
+    loading.problems += check_policy(policies[0] if policies else None, loading.flows)
+    loading.problems += [
+        FlowError(p.source, "policy", "only one privacy policy may be given") for p in policies[1:]
+    ]
+    loading.bundle["policy"] = policies[0] if policies else None
+
+
+POLICY = DocumentKind(POLICY_KIND, "the privacy policy", _read_policy, _check_policies)
 
 
 # ---------------------------------------------------------------- reading the policy

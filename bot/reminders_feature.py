@@ -32,10 +32,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot import callbacks, outgoing, texts
+from bot.authoring import document_kind, read_yaml, yaml_files
 from bot.content import fill
 from bot.errors import FlowErrors
 from bot.features import Context, Feature, Response, button
-from bot.loader import document_kind, load_bundle, read_yaml, yaml_files
+from bot.loader import load_bundle
 from bot.model import AnswerValue, Effect, Event, Reply, ReplyButton, Session
 from bot.reminders import (
     FollowupSequence,

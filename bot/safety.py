@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bot.authoring import DocumentKind, Loading
 from bot.errors import FlowError
 from bot.model import AnswerValue, Effect, Session, Text
 
@@ -34,6 +35,7 @@ RECENT_RED_FLAG = "recent_red_flag"  # the yes step of the latest red flag, e.g.
 RED_FLAG_AT = "_red_flag_at"  # when it was said (event time, UTC seconds)
 RECALL_DAYS = 30  # clinical.md: coming back within 30 days, the person is reminded
 DAY = 86400.0
+KIND = "safety"  # the key a safety file starts with
 WINDOW = 5  # a negation up to this many words before a phrase cancels it
 
 _CLAUSE = re.compile(r"[.,;:!?()\n]+")
@@ -227,6 +229,32 @@ def safety_texts(document: Any) -> list[tuple[str, Text]]:
         if text is not None:
             found.append((key, text))
     return found
+
+
+def _read_safety(file: str, document: Any, loading: Loading) -> None:
+    net, problems = build_safety(file, document)
+    loading.problems += problems
+    if net is not None:
+        loading.keep(KIND, net)
+    loading.texts.append((file, safety_texts(document)))
+
+
+def _check_safety(loading: Loading) -> None:
+    """One safety file, whose route is a command some flow has."""
+    nets: list[SafetyNet] = loading.kept(KIND)
+    loading.problems += [
+        FlowError(n.source, "safety", "only one safety file may be given") for n in nets[1:]
+    ]
+    commands = {route.command for flow in loading.flows.values() for route in flow.routes}
+    loading.problems += [
+        FlowError(n.source, "route", f"no flow has a route /{n.route}; known: {sorted(commands)}")
+        for n in nets[:1]
+        if n.route not in commands
+    ]
+    loading.bundle["safety"] = nets[0] if nets else None
+
+
+SAFETY = DocumentKind(KIND, "the free-text safety net", _read_safety, _check_safety)
 
 
 # ---------------------------------------------------------------- red-flag memory

@@ -85,11 +85,11 @@ def _shape(value: Any) -> str:
     return "Str"
 
 
-class Strict(BaseModel):
+class StrictDoc(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
 
 
-class IfText(Strict):
+class IfTextDoc(StrictDoc):
     """A message said only when its condition holds (handy for summaries)."""
 
     text: Text
@@ -101,13 +101,13 @@ class IfText(Strict):
 Said = Annotated[
     Annotated[str, Tag("Str")]
     | Annotated[dict[str, str], Tag("Dict")]
-    | Annotated[IfText, Tag("IfText")],
+    | Annotated[IfTextDoc, Tag("IfText")],
     Discriminator(_shape),
 ]
 Texts = Annotated[
     Annotated[str, Tag("Str")]
     | Annotated[dict[str, str], Tag("Dict")]
-    | Annotated[IfText, Tag("IfText")]
+    | Annotated[IfTextDoc, Tag("IfText")]
     | Annotated[list[Said], Tag("List")],
     Discriminator(_shape),
 ]
@@ -116,7 +116,7 @@ Texts = Annotated[
 # ---------------------------------------------------------------- conditions
 
 
-class AnswerTest(Strict):
+class AnswerTestDoc(StrictDoc):
     """A test on one saved answer. Exactly one comparison is given."""
 
     answer: Ident
@@ -132,39 +132,39 @@ class AnswerTest(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-class AllOf(Strict):
+class AllOfDoc(StrictDoc):
     all: list[Condition] = Field(min_length=1)
 
 
-class AnyOf(Strict):
+class AnyOfDoc(StrictDoc):
     any: list[Condition] = Field(min_length=1)
 
 
-class NotOf(Strict):
+class NotOfDoc(StrictDoc):
     not_: Condition = Field(alias="not")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 Condition = Annotated[
-    Annotated[AnswerTest, Tag("AnswerTest")]
-    | Annotated[AllOf, Tag("AllOf")]
-    | Annotated[AnyOf, Tag("AnyOf")]
-    | Annotated[NotOf, Tag("NotOf")]
-    | Annotated[AnswerTest, Tag("Dict")]
-    | Annotated[AnswerTest, Tag("Str")]
-    | Annotated[AnswerTest, Tag("List")],
+    Annotated[AnswerTestDoc, Tag("AnswerTest")]
+    | Annotated[AllOfDoc, Tag("AllOf")]
+    | Annotated[AnyOfDoc, Tag("AnyOf")]
+    | Annotated[NotOfDoc, Tag("NotOf")]
+    | Annotated[AnswerTestDoc, Tag("Dict")]
+    | Annotated[AnswerTestDoc, Tag("Str")]
+    | Annotated[AnswerTestDoc, Tag("List")],
     Discriminator(_shape),
 ]
 TagCondition = Annotated[
     Annotated[bool, Tag("Bool")]
-    | Annotated[AnswerTest, Tag("AnswerTest")]
-    | Annotated[AllOf, Tag("AllOf")]
-    | Annotated[AnyOf, Tag("AnyOf")]
-    | Annotated[NotOf, Tag("NotOf")]
-    | Annotated[AnswerTest, Tag("Dict")]
-    | Annotated[AnswerTest, Tag("Str")]
-    | Annotated[AnswerTest, Tag("List")],
+    | Annotated[AnswerTestDoc, Tag("AnswerTest")]
+    | Annotated[AllOfDoc, Tag("AllOf")]
+    | Annotated[AnyOfDoc, Tag("AnyOf")]
+    | Annotated[NotOfDoc, Tag("NotOf")]
+    | Annotated[AnswerTestDoc, Tag("Dict")]
+    | Annotated[AnswerTestDoc, Tag("Str")]
+    | Annotated[AnswerTestDoc, Tag("List")],
     Discriminator(_shape),
 ]
 
@@ -172,19 +172,19 @@ TagCondition = Annotated[
 # ---------------------------------------------------------------- steps
 
 
-class Option(Strict):
+class OptionDoc(StrictDoc):
     """One choice of a one-choice or several-choice question."""
 
     value: Ident
     label: Text
 
 
-class Ask(Strict):
+class AskDoc(StrictDoc):
     """A question whose answer is saved under ``save``."""
 
     type: Literal["choice", "multi", "yes_no", "integer", "time", "timezone"]
     save: Ident
-    options: list[Option] | None = None  # choice and multi
+    options: list[OptionDoc] | None = None  # choice and multi
     min: int | None = None  # integer
     max: int | None = None  # integer
     reask: Texts | None = None  # said when the answer is not valid
@@ -193,26 +193,26 @@ class Ask(Strict):
     audit: bool = False  # every answer is also recorded for the audit trail (red flags)
 
 
-class Button(Strict):
+class ButtonDoc(StrictDoc):
     label: Text
     go: Target
 
 
-class Branch(Strict):
+class BranchDoc(StrictDoc):
     if_: Condition | None = Field(default=None, alias="if")
     go: Target
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-class ActionCall(Strict):
+class ActionCallDoc(StrictDoc):
     run: Ident
     with_: dict[str, Any] = Field(default_factory=dict, alias="with")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-class TipsRef(Strict):
+class TipsRefDoc(StrictDoc):
     """Show the tips of a catalog whose tags fit the saved answers."""
 
     catalog: Ident
@@ -222,24 +222,24 @@ class TipsRef(Strict):
     more: Text | None = None  # a button that shows the next tips, offered while any are left
 
 
-class StepDoc(Strict):
+class StepDoc(StrictDoc):
     say: Texts | None = None
-    ask: Ask | None = None
-    buttons: list[Button] | None = None
+    ask: AskDoc | None = None
+    buttons: list[ButtonDoc] | None = None
     next: Target | None = None
-    branch: list[Branch] | None = None
+    branch: list[BranchDoc] | None = None
     do: (
         list[
             Annotated[
                 Annotated[Ident, Tag("Str")]
-                | Annotated[ActionCall, Tag("ActionCall")]
-                | Annotated[ActionCall, Tag("Dict")],
+                | Annotated[ActionCallDoc, Tag("ActionCall")]
+                | Annotated[ActionCallDoc, Tag("Dict")],
                 Discriminator(_shape),
             ]
         ]
         | None
     ) = None
-    tips: TipsRef | None = None
+    tips: TipsRefDoc | None = None
     end: bool = False
     topic: str | None = None  # groups messages for the reading-level lint
     note: str | None = None  # for editors; never shown
@@ -250,14 +250,14 @@ class StepDoc(Strict):
         return [value] if isinstance(value, (str, dict)) else value
 
 
-class RouteDoc(Strict):
+class RouteDoc(StrictDoc):
     command: Command
     go: Target
     description: Text | None = None  # shown in Telegram's command menu
     aliases: list[str] = Field(default_factory=list)  # words that also trigger it
 
 
-class FlowDoc(Strict):
+class FlowDoc(StrictDoc):
     flow: Ident
     version: int = Field(ge=1)
     start: Ident
@@ -272,7 +272,7 @@ class FlowDoc(Strict):
 # ---------------------------------------------------------------- tip catalogs
 
 
-class TipDoc(Strict):
+class TipDoc(StrictDoc):
     id: Ident
     tags: list[Ident] = Field(min_length=1)
     text: Text
@@ -280,27 +280,37 @@ class TipDoc(Strict):
     source: str | None = None  # where the fact comes from, for reviewers
 
 
-class CatalogDoc(Strict):
+class CatalogDoc(StrictDoc):
     catalog: Ident
     tags: dict[Ident, TagCondition]  # a tag fits when its condition holds; true: always
     tips: list[TipDoc] = Field(min_length=1)
 
 
-for _model in (IfText, AllOf, AnyOf, NotOf, Branch, Ask, TipsRef, StepDoc, CatalogDoc):
+for _model in (
+    IfTextDoc,
+    AllOfDoc,
+    AnyOfDoc,
+    NotOfDoc,
+    BranchDoc,
+    AskDoc,
+    TipsRefDoc,
+    StepDoc,
+    CatalogDoc,
+):
     _model.model_rebuild()
 
 
 # ---------------------------------------------------------------- clinic audiences
 
 
-class WeeksDoc(Strict):
+class WeeksDoc(StrictDoc):
     """Whole weeks since the patient joined the clinic's messages."""
 
     at_least: int | None = Field(default=None, ge=0)
     at_most: int | None = Field(default=None, ge=0)
 
 
-class AudienceDoc(Strict):
+class AudienceDoc(StrictDoc):
     """Who a clinic broadcast goes to; every part given must hold (see ``bot.clinics``)."""
 
     label: Annotated[str, StringConstraints(min_length=1, max_length=60)]  # staff's button
@@ -312,14 +322,14 @@ class AudienceDoc(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-class AudiencesDoc(Strict):
+class AudiencesDoc(StrictDoc):
     audiences: dict[Ident, AudienceDoc] = Field(min_length=1)
 
 
 # ---------------------------------------------------------------- follow-up sequences
 
 
-class FollowupMessageDoc(Strict):
+class FollowupMessageDoc(StrictDoc):
     """One message of a follow-up sequence: sent ``day`` days after the start day, in the
     person's local daytime, if its condition on the saved answers holds (see bot.reminders)."""
 
@@ -334,7 +344,7 @@ class FollowupMessageDoc(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-class FollowupsDoc(Strict):
+class FollowupsDoc(StrictDoc):
     followups: Ident  # the sequence's id
     title: Text | None = None  # shown in /reminders
     send_at: TimeOfDay = "10:00"  # local time of day messages go out
@@ -350,7 +360,7 @@ FlowStep = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*:[a-z][a-z
 Day = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")]
 
 
-class PolicyItemDoc(Strict):
+class PolicyItemDoc(StrictDoc):
     """One kind of data the bot keeps, in four plain sentences (see ``bot.privacy``)."""
 
     what: Text  # what is kept
@@ -359,14 +369,14 @@ class PolicyItemDoc(Strict):
     seen_by: Text  # who can see it
 
 
-class PolicyRightDoc(Strict):
+class PolicyRightDoc(StrictDoc):
     """A right, and the command that uses it."""
 
     command: Command
     text: Text
 
 
-class PolicyConsentDoc(Strict):
+class PolicyConsentDoc(StrictDoc):
     """Questions in steps of these topics need consent to the current policy version;
     without it the person is taken to ``ask`` first."""
 
@@ -374,7 +384,7 @@ class PolicyConsentDoc(Strict):
     topics: list[Ident] = Field(min_length=1)
 
 
-class PolicyDoc(Strict):
+class PolicyDoc(StrictDoc):
     policy: Ident
     version: int = Field(ge=1)  # bump on any change of substance: people are asked again
     updated: Day

@@ -183,9 +183,21 @@ def _webhook_secret(text: str) -> str:
     return text
 
 
-def _bot_username(text: str) -> str:
-    from bot.clinics import check_bot_username
+BOT_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 
+
+def check_bot_username(name: str) -> str:
+    """A bot's username as @BotFather shows it (a leading @ is dropped), or ValueError."""
+    name = name.strip().lstrip("@")
+    if not BOT_USERNAME.match(name):
+        raise ValueError(
+            f"bot username {name!r} is not accepted: 4-32 of A-Z a-z 0-9 _, starting with a "
+            "letter, as @BotFather shows it (without the @)"
+        )
+    return name
+
+
+def _bot_username(text: str) -> str:
     try:
         return check_bot_username(text)
     except ValueError:

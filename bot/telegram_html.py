@@ -9,6 +9,8 @@ from __future__ import annotations
 import html
 from html.parser import HTMLParser
 
+from bot.errors import HipbotError
+
 ALLOWED_TAGS: dict[str, frozenset[str]] = {
     "b": frozenset(),
     "strong": frozenset(),
@@ -32,7 +34,7 @@ MAX_CAPTION = 1024
 _NAMED_ENTITIES = {"lt", "gt", "amp", "quot"}
 
 
-class HtmlProblem(ValueError):
+class HtmlProblem(HipbotError, ValueError):
     """The text is not valid Telegram HTML; the message says why."""
 
 

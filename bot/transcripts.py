@@ -15,10 +15,11 @@ from typing import Any, TextIO
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from bot.authoring import document_kind, read_yaml, validation_errors, yaml_files
 from bot.conversation import ButtonNotOffered, Conversation
 from bot.engine import Engine
 from bot.errors import FlowError, FlowErrors
-from bot.loader import _from_validation, document_kind, load_bundle, read_yaml, yaml_files
+from bot.loader import load_bundle
 from bot.model import Bundle
 from bot.storage import MemoryStorage, SqlStorage, Storage
 
@@ -191,7 +192,7 @@ def load_transcripts(paths: Iterable[str | Path]) -> list[tuple[str, TranscriptD
         try:
             doc = TranscriptDoc.model_validate(document)
         except ValidationError as error:
-            problems += _from_validation(str(path), error)
+            problems += validation_errors(str(path), error)
             continue
         doc._lines = _step_lines(path)
         found.append((str(path), doc))

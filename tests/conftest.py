@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import bot.kinds
 from bot import crypto
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.bot_process import BotProcess

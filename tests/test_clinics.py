@@ -17,7 +17,6 @@ from bot.clinics import (
     WEEK,
     Audience,
     Person,
-    check_bot_username,
     check_patient_ref,
     deep_link,
     load_audiences,
@@ -29,6 +28,7 @@ from bot.errors import FlowErrors
 from bot.features import Response
 from bot.loader import load_bundle
 from bot.model import AnswerTest, Event
+from bot.settings import check_bot_username
 from bot.telegram_html import check_html
 from tests.fakes.clinics import FLOWS, World
 

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.authoring import read_yaml
 from bot.conversation import Conversation
 from bot.engine import Engine
 from bot.errors import ConfigError, FlowErrors
-from bot.loader import load_bundle, read_yaml
+from bot.loader import load_bundle
 from bot.model import Bundle, Session
 from bot.safety import (
     DAY,

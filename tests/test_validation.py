@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.authoring import breadcrumb
 from bot.errors import FlowError, FlowErrors
-from bot.loader import breadcrumb, load_bundle
+from bot.loader import load_bundle
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN = "tests/flows/broken"
