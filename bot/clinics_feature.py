@@ -55,6 +55,7 @@ from bot.clinics import (
     which_to_leave,
 )
 from bot.content import fill
+from bot.errors import HipbotError
 from bot.features import Context, Feature, Response, button
 from bot.model import Effect, Event, Reply, ReplyButton, Session
 from bot.settings import check_bot_username
@@ -608,7 +609,7 @@ def add_cli(subparsers: Any) -> None:
     send.set_defaults(func=_cli_broadcast)
 
 
-class CliError(Exception):
+class CliError(HipbotError):
     """A problem with what was typed; the message says what to do."""
 
 

@@ -33,6 +33,7 @@ from aiohttp import web
 from aiolimiter import AsyncLimiter
 
 from bot.engine import Engine
+from bot.errors import HipbotError
 from bot.features import Features
 from bot.storage.sql import SqlStorage
 from bot.web.chat import MAX_BUTTON, MAX_TEXT, Turn, WebChat, web_chat_id
@@ -73,7 +74,7 @@ class WebSettings:
     people_tracked: int = 10_000  # rate limiters kept (least recently used forgotten)
 
 
-class Refused(Exception):
+class Refused(HipbotError):
     """A 4xx with a short JSON reason."""
 
     def __init__(self, status: int, reason: str) -> None:
