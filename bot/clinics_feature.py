@@ -219,7 +219,7 @@ def leave_button(ctx: Context, argument: str) -> Response:
 
 def _not_staff(ctx: Context, name: str) -> Response:
     """Exactly what the engine answers to an unknown command."""
-    return Response(then=Event.command(name, ctx.args))
+    return Response(then=Event.command_named(name, ctx.args))
 
 
 def _stale_button(key: str, argument: str) -> Response:

@@ -118,7 +118,7 @@ class Console:
             data = self.keys.get(stripped) or self.keys.get(stripped.casefold())
             if data is None:
                 with contextlib.suppress(ButtonNotOffered):
-                    data = self.chat.button_event(stripped).name
+                    data = self.chat.button_event(stripped).data
             if data is None:
                 self._turn(Inbound(self.chat_id, "text", text=text))
             else:

@@ -26,7 +26,7 @@ def parse_input(text: str) -> Event:
         name = name.split("@", 1)[0]
         if name == "start":
             return Event.start(args.strip())
-        return Event.command(name, args.strip())
+        return Event.command_named(name, args.strip())
     return Event.message(text)
 
 

@@ -203,15 +203,15 @@ class Engine:
                 return turn.outcome()
         match event.kind:
             case "start":
-                self._start(turn, event.text)
+                self._start(turn, event.payload)
             case "command":
-                self._command(turn, event.name, event.text)
+                self._command(turn, event.command, event.args)
             case "button":
-                self._button(turn, event.name)
+                self._button(turn, event.data)
             case "text":
                 self._text(turn, event.text)
             case "timer":
-                self._timer(turn, event.name)
+                self._timer(turn, event.timer)
         return turn.outcome()
 
     def repeat(self, session: Session) -> Outcome:
@@ -225,7 +225,7 @@ class Engine:
         """Whether a new person's first event can be taken as it is (else it starts the chat)."""
         if event.kind == "start":
             return True
-        name = event.name.casefold()
+        name = event.command.casefold()
         return event.kind == "command" and (name == "start" or name in self.routes)
 
     def step_of(self, session: Session) -> Step:

@@ -387,30 +387,36 @@ EventKind = Literal["start", "button", "text", "command", "timer"]
 
 @dataclass(frozen=True, slots=True)
 class Event:
+    """Something a person (or a timer) did; each field has one meaning, set for its kind."""
+
     kind: EventKind
-    text: str = ""  # text: what was typed; command: its arguments; start: deep-link payload
-    name: str = ""  # command: its name without "/"; button: callback data; timer: its name
+    text: str = ""  # text: what was typed
+    command: str = ""  # command: its name without "/", lower case
+    args: str = ""  # command: what followed its name
+    payload: str = ""  # start: the deep link's payload ("" without one)
+    data: str = ""  # button: the pressed button's callback data
+    timer: str = ""  # timer: its name
     at: float = 0.0  # when it happened (UTC seconds) as the adapter's clock says; 0: unknown
 
     @classmethod
     def start(cls, payload: str = "") -> Event:
-        return cls("start", text=payload)
+        return cls("start", payload=payload)
 
     @classmethod
     def button(cls, data: str) -> Event:
-        return cls("button", name=data)
+        return cls("button", data=data)
 
     @classmethod
     def message(cls, text: str) -> Event:
         return cls("text", text=text)
 
     @classmethod
-    def command(cls, name: str, args: str = "") -> Event:
-        return cls("command", name=name, text=args)
+    def command_named(cls, name: str, args: str = "") -> Event:
+        return cls("command", command=name, args=args)
 
     @classmethod
-    def timer(cls, name: str) -> Event:
-        return cls("timer", name=name)
+    def timer_named(cls, name: str) -> Event:
+        return cls("timer", timer=name)
 
 
 @dataclass(frozen=True, slots=True)

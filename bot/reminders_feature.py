@@ -319,7 +319,7 @@ def list_reminders(context: Context) -> Response:
 def set_timezone(context: Context) -> Response:
     """/timezone CITY: set the time zone now; without a city, ask in the flow."""
     if not context.args.strip():
-        return Response(then=Event.timer(f"{FLOW}:{TIME_ZONE}"))
+        return Response(then=Event.timer_named(f"{FLOW}:{TIME_ZONE}"))
     tz = match_timezone(context.args)
     if tz is None:
         return Response(replies=[Reply(texts.PLACE_NOT_FOUND.get())])
@@ -350,13 +350,13 @@ def press(context: Context, argument: str) -> Response:
     verb, _, value = argument.partition(":")
     match verb:
         case "chg" if value in FIRST_STEP:
-            return Response(then=Event.timer(f"{FLOW}:{FIRST_STEP[value]}"))
+            return Response(then=Event.timer_named(f"{FLOW}:{FIRST_STEP[value]}"))
         case "add":
-            return Response(then=Event.timer(f"{FLOW}:{START}"))
+            return Response(then=Event.timer_named(f"{FLOW}:{START}"))
         case "tz":
-            return Response(then=Event.timer(f"{FLOW}:{TIME_ZONE}"))
+            return Response(then=Event.timer_named(f"{FLOW}:{TIME_ZONE}"))
         case "quiet":
-            return Response(then=Event.timer(f"{FLOW}:{QUIET}"))
+            return Response(then=Event.timer_named(f"{FLOW}:{QUIET}"))
         case "hist":
             return _history(context)
         case "off":
@@ -389,7 +389,7 @@ def press(context: Context, argument: str) -> Response:
         case "go":
             return Response(
                 edit=Reply(f"{shown}\n\n✓ {texts.LETS_START.get()}"),
-                then=Event.timer(f"{FLOW}:{CHECKIN}"),
+                then=Event.timer_named(f"{FLOW}:{CHECKIN}"),
             )
     return Response(edit=Reply(texts.OLD_BUTTON.get()))
 

@@ -145,7 +145,7 @@ class Turns:
             if command is not None:
                 context = self._context(inbound, user, session, now, inbound.text)
                 return self._respond(inbound, user, command(context), now)
-            event = Event.command(inbound.name, inbound.text)
+            event = Event.command_named(inbound.name, inbound.text)
         elif kind == "text":
             if self.features.text_handlers:  # a feature waiting for typed text (a wizard)
                 context = self._context(inbound, user, session, now)

@@ -203,11 +203,11 @@ def test_staff_commands_are_unknown_commands_for_everyone_else(world: World, nam
     world.join(120, clinic.code)
     response = world.command(120, name, "12")
     assert response.replies == [] and response.edit is None
-    assert response.then == Event.command(name, "12")
+    assert response.then == Event.command_named(name, "12")
     # and that event gets exactly the engine's answer to a command it does not know
     session = world.storage.load_session("120")
     feature_answer = world.engine.handle(session, response.then, "120")
-    unknown_answer = world.engine.handle(session, Event.command("nosuchcommand"), "120")
+    unknown_answer = world.engine.handle(session, Event.command_named("nosuchcommand"), "120")
     assert [r.text for r in feature_answer.replies] == [r.text for r in unknown_answer.replies]
 
 
@@ -226,7 +226,7 @@ def test_removed_staff_lose_the_commands(world: World) -> None:
     world.store.add_staff(clinic.id, str(STAFF_A), "admin", world.now)
     assert world.command(STAFF_A, "stats").then is None
     assert world.store.remove_staff(clinic.id, str(STAFF_A))
-    assert world.command(STAFF_A, "stats").then == Event.command("stats")
+    assert world.command(STAFF_A, "stats").then == Event.command_named("stats")
     with pytest.raises(ValueError, match="admin or editor"):
         world.store.add_staff(clinic.id, str(STAFF_A), "owner", world.now)
     with pytest.raises(ValueError, match="not a Telegram user id"):
@@ -517,13 +517,13 @@ def test_counts_below_five_are_shown_as_less_than_five(world: World) -> None:
     clinic = world.clinic("Hip Clinic")
     world.store.add_staff(clinic.id, str(STAFF_A), "admin", world.now)
     world.patients(clinic, 850, 3)
-    world.turn(850, Event.timer("hip:sx_summary"))  # finished the symptom check
+    world.turn(850, Event.timer_named("hip:sx_summary"))  # finished the symptom check
     stats = reply_text(world.command(STAFF_A, "stats"))
     assert "Linked patients: <5" in stats
     assert "Finished the symptom check: <5" in stats
     world.patients(clinic, 860, 3)
     for user in (860, 861, 862, 851, 852):
-        world.turn(user, Event.timer("hip:sx_summary"))
+        world.turn(user, Event.timer_named("hip:sx_summary"))
     stats = reply_text(world.command(STAFF_A, "stats"))
     assert "Linked patients: 6" in stats
     assert "Active in the last 30 days: 6" in stats

@@ -503,12 +503,12 @@ STRANGE_EVENTS = [
     Event.message("🙂" * 500),
     Event.message("/"),
     Event.message("1:mini:2:menu:b0"),
-    Event.command(""),
-    Event.command("START"),
+    Event.command_named(""),
+    Event.command_named("START"),
     Event.button("1:r:nonsense"),
     Event.button("1:mini:2::b0"),
-    Event.timer(""),
-    Event.timer("mini:nowhere"),
+    Event.timer_named(""),
+    Event.timer_named("mini:nowhere"),
     Event.start("x" * 200),
 ]
 
@@ -570,15 +570,15 @@ def test_telegram_style_command_with_bot_name(chat: Conversation) -> None:
 
 def test_timer_event_moves_to_its_step(chat: Conversation) -> None:
     chat.send("/start")
-    replies = chat.handle(Event.timer("mini:when"))
+    replies = chat.handle(Event.timer_named("mini:when"))
     assert [reply.text for reply in replies] == ["When should I remind you?"]
     assert step(chat) == "mini:when"
 
 
 def test_timer_for_a_step_that_does_not_exist_does_nothing(chat: Conversation) -> None:
     at_step(chat, "pain")
-    assert chat.handle(Event.timer("mini:gone")) == []
-    assert chat.handle(Event.timer("nowhere:pain")) == []
+    assert chat.handle(Event.timer_named("mini:gone")) == []
+    assert chat.handle(Event.timer_named("nowhere:pain")) == []
     assert step(chat) == "mini:pain"
 
 
@@ -590,8 +590,8 @@ def test_timer_for_a_step_that_does_not_exist_does_nothing(chat: Conversation) -
     [
         Event.message("hello"),
         Event.button("1:mini:2:menu:b0"),
-        Event.timer("mini:pain"),
-        Event.command("frobnicate"),
+        Event.timer_named("mini:pain"),
+        Event.command_named("frobnicate"),
     ],
 )
 def test_a_new_person_always_starts_at_the_beginning(engine: Engine, event: Event) -> None:
@@ -606,7 +606,7 @@ def test_a_new_person_always_starts_at_the_beginning(engine: Engine, event: Even
 
 
 def test_a_new_persons_first_command_is_kept(engine: Engine) -> None:
-    outcome = engine.handle(None, Event.command("help"), "new")
+    outcome = engine.handle(None, Event.command_named("help"), "new")
     assert outcome.session.step == "help"
 
 
@@ -690,13 +690,13 @@ def test_returning_to_a_removed_step(engine_v3: Engine) -> None:
 
 
 def test_a_command_from_a_removed_step_still_works(engine_v3: Engine) -> None:
-    outcome = engine_v3.handle(v2_session("when"), Event.command("help"))
+    outcome = engine_v3.handle(v2_session("when"), Event.command_named("help"))
     assert outcome.session.step == "help"
     assert outcome.replies[-1].text == "Tap a button or type /menu."
 
 
 def test_a_timer_from_a_removed_step_still_fires(engine_v3: Engine) -> None:
-    outcome = engine_v3.handle(v2_session("when"), Event.timer("mini:side"))
+    outcome = engine_v3.handle(v2_session("when"), Event.timer_named("mini:side"))
     assert outcome.session.step == "side"
     assert outcome.replies[-1].text == "Which side?"
 

@@ -583,7 +583,7 @@ def test_a_press_on_a_step_that_is_gone_says_the_chat_changed(engine: Engine) ->
 
 def test_a_timer_for_someone_on_a_step_that_is_gone_moves_them_quietly(engine: Engine) -> None:
     gone = Session("1", "t", 1, "old_step", failures=2, picked=("x",))
-    moved = engine.handle(gone, Event("timer", name="t:nowhere"))
+    moved = engine.handle(gone, Event.timer_named("t:nowhere"))
     assert moved.replies == ()
     assert (moved.session.step, moved.session.failures, moved.session.picked) == ("menu", 0, ())
 
@@ -645,11 +645,11 @@ def test_a_cross_flow_button_lands_in_the_other_flow(tmp_path: Path) -> None:
 
 
 def test_a_start_command_keeps_its_payload(engine: Engine) -> None:
-    started = engine.handle(None, Event.command("start", "clinic42"), "1")
+    started = engine.handle(None, Event.command_named("start", "clinic42"), "1")
     assert [(e.name, dict(e.args)) for e in started.effects] == [
         ("started", {"payload": "clinic42"})
     ]
-    again = engine.handle(started.session, Event.command("start", "again"))
+    again = engine.handle(started.session, Event.command_named("start", "again"))
     assert [dict(e.args) for e in again.effects] == [{"payload": "again"}]
 
 

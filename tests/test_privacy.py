@@ -89,9 +89,9 @@ class Person:
 
     def send(self, text: str) -> list[Reply]:
         event = parse_input(text)
-        command = self.features.commands.get(event.name) if event.kind == "command" else None
+        command = self.features.commands.get(event.command) if event.kind == "command" else None
         if command is not None:
-            return self._respond(command(self._context(event.text)))
+            return self._respond(command(self._context(event.args)))
         return self.handle(event)
 
     def click(self, label: str) -> list[Reply]:
@@ -376,21 +376,21 @@ def test_a_new_policy_version_asks_again_before_the_next_health_question(
     session = person.storage.load_session(USER)
     assert session is not None and "pain_now" not in session.answers
     # a reminder's timer into a health question meets the same gate
-    person.handle(Event.timer("hip:sx_hurts"))
+    person.handle(Event.timer_named("hip:sx_hurts"))
     assert step(person) == "hip:consent"
     person.click("I agree")
     assert [version for version, _, _ in consents(person.storage)] == [1, 2]
     assert step(person) == "hip:sx_signs"
     # with consent to version 2, the timer goes straight to the question
-    person.handle(Event.timer("hip:sx_hurts"))
+    person.handle(Event.timer_named("hip:sx_hurts"))
     assert step(person) == "hip:sx_hurts"
 
 
 def test_questions_outside_the_consent_topics_need_no_consent(person: Person) -> None:
     person.send("/start")
-    person.handle(Event.timer("hip:rf_fall"))  # red flags come before consent, by design
+    person.handle(Event.timer_named("hip:rf_fall"))  # red flags come before consent, by design
     assert step(person) == "hip:rf_fall"
-    person.handle(Event.timer("hip:sx_pain"))  # a symptom question does not
+    person.handle(Event.timer_named("hip:sx_pain"))  # a symptom question does not
     assert step(person) == "hip:consent"
 
 
@@ -414,7 +414,7 @@ def test_withdraw_stops_processing_and_erases_health_answers_in_one_step(
     assert storage.db.one("SELECT count(*) FROM red_flag_audit WHERE user_id = ?", (USER,))[0] == 0
     assert [kind for kind, _ in storage.journal(USER) if kind == "red_flag"] == []
     # processing stopped: the next health question asks for consent first
-    person.handle(Event.timer("hip:sx_pain"))
+    person.handle(Event.timer_named("hip:sx_pain"))
     assert step(person) == "hip:consent"
 
 

@@ -560,7 +560,7 @@ def test_reminders_command_lists_and_its_buttons_change_stop_and_show_history(
         return reminders_feature.press(context(), parsed[1])
 
     change = press("Change: Breaks from sitting")
-    assert change.then is not None and change.then.name == "reminders:rem_sit_every"
+    assert change.then is not None and change.then.timer == "reminders:rem_sit_every"
     history = press("My check-ins").replies[0].text
     assert "01 Jun 2026: pain 5 of 10, better" in history
     stopped = press("Stop: Breaks from sitting")

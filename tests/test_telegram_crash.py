@@ -276,7 +276,7 @@ async def test_a_redelivered_update_acts_once(tmp_path: Path) -> None:
     engine = engine_for(flows)
     welcome = engine.bundle.flows["hip"].steps["welcome"]
     plans = second_updates(welcome.buttons[0].label.get("en"))
-    help_text = check_html(engine.handle(None, Event.command("help"), "x").replies[0].text)
+    help_text = check_html(engine.handle(None, Event.command_named("help"), "x").replies[0].text)
     async with FakeBotApi() as fake:
         bot = BotProcess(fake, tmp_path, HIPBOT_FLOWS=str(flows))
         db = Db(bot.db_path)

@@ -103,7 +103,7 @@ def simulate(
         return outcome, [note, *outcome.replies]
     event = {
         "start": Event.start(),
-        "command": Event.command(arg),
+        "command": Event.command_named(arg),
         "text": Event.message(arg),
         "sticker": Event.start(),
     }.get(kind)
