@@ -443,15 +443,15 @@ class Engine:
     # ------------------------------------------------------------ consent (bot.privacy)
 
     def _consent_steps(self) -> frozenset[tuple[str, str]]:
-        """Steps whose question needs consent: their topic is one of the privacy policy's
-        consent topics. A flow's start is also listed under the step name ''."""
+        """Steps whose question needs consent (``needs_consent``). A flow's start is also
+        listed under the step name ''."""
         rule = self.consent
         if rule is None:
             return frozenset()
         found = set()
         for flow in self.bundle.flows.values():
             for step in flow.steps.values():
-                if step.input is not None and step.topic in rule.topics:
+                if step.input is not None and step.needs_consent:
                     found.add((flow.id, step.id))
                     if step.id == flow.start:
                         found.add((flow.id, ""))

@@ -143,6 +143,7 @@ def _build_step(
         tips=tips,
         end=raw.end,
         topic=raw.topic,
+        needs_consent=raw.needs_consent,
     )
 
 

@@ -200,6 +200,7 @@ class Step:
     tips: TipsRef | None = None
     end: bool = False
     topic: str | None = None
+    needs_consent: bool = False  # a question asked only after consent (bot.privacy)
 
     @property
     def waits(self) -> bool:
@@ -298,11 +299,10 @@ def tip_pages(tips: list[Tip], per_message: int) -> list[list[Tip]]:
 
 @dataclass(frozen=True, slots=True)
 class ConsentRule:
-    """Questions in steps of ``topics`` need consent to policy ``version``, asked at ``ask``."""
+    """Questions marked ``needs_consent`` need consent to policy ``version``, asked at ``ask``."""
 
     version: int
     ask: Target
-    topics: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)

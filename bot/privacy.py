@@ -6,7 +6,7 @@ what is kept, why, for how long and who can see it, and how to use each right. I
 holds the consent rule the engine applies:
 
 * ``version``: consent is stored with the version the person agreed to. When the version
-  goes up, a question in one of ``consent.topics`` is not asked (and an answer to one on
+  goes up, a question marked ``needs_consent`` in its flow is not asked (and an answer to one on
   screen is not saved) until the person has agreed again at ``consent.ask``. The engine
   checks this (``Engine._consent_gate``), so it holds for every way into a question: a
   button, a command, a reminder's timer.
@@ -72,9 +72,15 @@ def build_policy(file: str, document: Any) -> tuple[Policy | None, list[FlowErro
             for i, right in enumerate(doc.rights)
         ),
         outro=tuple(b.text(text, ["outro", i]) for i, text in enumerate(doc.outro)),
-        consent=ConsentRule(doc.version, Target(flow, step), frozenset(doc.consent.topics)),
+        consent=ConsentRule(doc.version, Target(flow, step)),
         source=file,
     )
+    if doc.consent.topics is not None:
+        b.problem(
+            ["consent", "topics"],
+            f"'topics' ({', '.join(doc.consent.topics)}) is no longer read: put "
+            "'needs_consent: true' on each question that needs consent, then remove 'topics'",
+        )
     commands = [right.command for right in doc.rights]
     for index, command in enumerate(commands):
         if command in commands[:index]:
@@ -106,9 +112,7 @@ def check_policy(policy: Policy | None, flows: Mapping[str, Flow]) -> list[FlowE
         problem("consent > ask", f"unknown step '{rule.ask.step}' in flow '{ask.id}'")
     elif not ask.steps[rule.ask.step].waits:
         problem("consent > ask", f"'{rule.ask}' must ask (buttons), so people can say yes or no")
-    topics = {step.topic for flow in flows.values() for step in flow.steps.values() if step.input}
-    for topic in sorted(rule.topics - topics):
-        problem("consent > topics", f"no step with a question has the topic '{topic}'")
+    problems += _check_needs_consent(flows)
     for flow, step, call in consenting:
         version = call.args.get("policy_version")
         if version != policy.version:
@@ -277,3 +281,29 @@ def clinic_alert_text(patient_ref: str, urgent: bool = True) -> str:
 
     template = CLINIC_ALERT if urgent else CLINIC_NOTICE
     return template.format(ref=f"<b>{escape(patient_ref)}</b>")
+
+
+def _check_needs_consent(flows: Mapping[str, Flow]) -> list[FlowError]:
+    """``needs_consent`` belongs on a question, and with a policy some question needs it."""
+    problems = [
+        FlowError(
+            flow.source,
+            f"steps.{step.id} > needs_consent",
+            "needs_consent is for a step that asks a question (ask:): add the question, "
+            "or remove needs_consent",
+        )
+        for flow in flows.values()
+        for step in flow.steps.values()
+        if step.needs_consent and step.input is None
+    ]
+    gated = any(s.needs_consent for flow in flows.values() for s in flow.steps.values())
+    if flows and not gated:
+        problems.append(
+            FlowError(
+                next(iter(flows.values())).source,
+                "steps",
+                "the privacy policy asks for consent, but no question has 'needs_consent: true':"
+                " mark the health questions with it",
+            )
+        )
+    return problems

@@ -241,7 +241,9 @@ class StepDoc(StrictDoc):
     ) = None
     tips: TipsRefDoc | None = None
     end: bool = False
-    topic: str | None = None  # groups messages for the reading-level lint
+    topic: str | None = None  # groups messages for the reading-level lint (and logs)
+    # a health question: asked only once the person agreed to the current privacy policy
+    needs_consent: bool = False
     note: str | None = None  # for editors; never shown
 
     @field_validator("do", mode="before")
@@ -377,11 +379,11 @@ class PolicyRightDoc(StrictDoc):
 
 
 class PolicyConsentDoc(StrictDoc):
-    """Questions in steps of these topics need consent to the current policy version;
-    without it the person is taken to ``ask`` first."""
+    """Where people agree to the current policy version. A question that needs it says so
+    itself (``needs_consent: true``); without consent the person is taken to ``ask`` first."""
 
     ask: FlowStep
-    topics: list[Ident] = Field(min_length=1)
+    topics: list[Ident] | None = None  # replaced by needs_consent: named as a mistake
 
 
 class PolicyDoc(StrictDoc):

@@ -44,6 +44,7 @@ steps:
       - {label: Back, go: menu}
   pain:
     topic: symptoms
+    needs_consent: true
     say: "Pain now?"
     ask: {type: integer, save: pain, min: 0, max: 10}
     next: summary
@@ -314,7 +315,6 @@ rights:
   - {{command: menu, text: See the menu.}}
 consent:
   ask: "t:consent"
-  topics: [symptoms]
 """
 CONSENT_STEPS = """\
   consent:

@@ -261,7 +261,8 @@ def test_the_policy_is_loaded_with_the_flows_and_says_what_why_how_long_and_who(
     policy = bundle.policy
     assert policy is not None and policy.version == 1
     assert policy.consent.ask.flow == "hip" and policy.consent.ask.step == "consent"
-    assert "symptoms" in policy.consent.topics
+    gated = {s.id for f in bundle.flows.values() for s in f.steps.values() if s.needs_consent}
+    assert {"sx_pain", "sx_signs", "rem_ci_pain"} <= gated and "rf_fall" not in gated
     for item in policy.items:  # every kind of data: what, why, how long, who
         assert all(
             part.get("en").strip() for part in (item.what, item.why, item.kept, item.seen_by)
@@ -317,7 +318,11 @@ def test_a_new_policy_version_must_be_matched_by_the_consent_step(tmp_path: Path
     ("old", "new", "says"),
     [
         ('ask: "hip:consent"', 'ask: "hip:consnet"', "consent > ask: unknown step 'consnet'"),
-        ("topics: [symptoms]", "topics: [symptom]", "no step with a question has the topic"),
+        (
+            'ask: "hip:consent"',
+            'ask: "hip:consent"\n  topics: [symptoms]',
+            "consent > topics: 'topics' (symptoms) is no longer read: put 'needs_consent: true'",
+        ),
         ("  - command: mydata\n", "  - comand: mydata\n", "unknown key 'comand'"),
         ('updated: "2026-11-27"', 'updated: "27.11.2026"', "updated"),
         ("<b>What you can do</b>", "<b>What you can do", "<b> is never closed"),
@@ -329,6 +334,16 @@ def test_policy_mistakes_are_named_with_their_path(
     errors = _broken_policy(tmp_path, old, new)
     assert says in str(errors)
     assert all(e.file.endswith("privacy.yaml") for e in errors.errors)
+
+
+def test_needs_consent_belongs_on_a_question(tmp_path: Path) -> None:
+    errors = _broken_policy(
+        tmp_path, "  sx_summary:\n", "  sx_summary:\n    needs_consent: true\n", file="hip.yaml"
+    )
+    assert [(e.file.rsplit("/", 1)[-1], e.path) for e in errors.errors] == [
+        ("hip.yaml", "steps.sx_summary > needs_consent")
+    ]
+    assert "is for a step that asks a question" in str(errors)
 
 
 def test_only_one_privacy_policy_may_be_given(tmp_path: Path) -> None:
@@ -386,7 +401,7 @@ def test_a_new_policy_version_asks_again_before_the_next_health_question(
     assert step(person) == "hip:sx_hurts"
 
 
-def test_questions_outside_the_consent_topics_need_no_consent(person: Person) -> None:
+def test_questions_not_marked_needs_consent_need_no_consent(person: Person) -> None:
     person.send("/start")
     person.handle(Event.timer_named("hip:rf_fall"))  # red flags come before consent, by design
     assert step(person) == "hip:rf_fall"
