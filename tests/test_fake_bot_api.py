@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import AsyncIterator
@@ -34,6 +40,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from tests.fakes.bot_api import DEFAULT_TOKEN, FakeBotApi, RateLimits
+from tests.fakes.bot_process import REPO
 
 CHAT = 4242
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -510,3 +517,59 @@ def test_in_thread_for_synchronous_callers() -> None:
         assert message.message_id == 1
         with pytest.raises(TimeoutError, match=r"(?i)from a thread"):
             fake.wait_for_message_sync(7, contains="never", timeout=0.2)
+
+
+def test_a_wait_sees_state_outside_the_fake_without_a_change_in_the_fake() -> None:
+    """A wait on the bot's database or log (nothing the fake sees change) re-checks on its own;
+    it once slept until its timeout and only then found the condition true."""
+    calls: list[int] = []
+
+    def third_check() -> bool:
+        calls.append(1)
+        return len(calls) >= 3
+
+    with FakeBotApi.in_thread() as fake:
+        assert fake.wait_for_sync(third_check, timeout=5)
+        calls.clear()
+
+        async def wait_async() -> bool:
+            return await fake.wait_for(third_check, timeout=5)
+
+        assert asyncio.run(wait_async())
+
+
+UNDER_FAKETIME = """
+from tests.fakes.bot_api import FakeBotApi
+
+calls = []
+def third_check():
+    calls.append(1)
+    return len(calls) >= 3
+
+with FakeBotApi.in_thread() as fake:
+    assert fake.wait_for_sync(third_check, timeout=5)
+    try:
+        fake.wait_for_sync(lambda: False, timeout=0.3, what="never")
+    except TimeoutError as error:
+        print(error)
+"""
+
+
+@pytest.mark.skipif(shutil.which("faketime") is None, reason="needs faketime (libfaketime)")
+def test_waits_recheck_and_time_out_under_faketime() -> None:
+    """libfaketime fakes CLOCK_MONOTONIC but not sem_clockwait, so a timed Condition.wait
+    never woke there: a wait on the bot's database slept until the fake changed."""
+    with subprocess.Popen(
+        ["faketime", "2026-12-02 23:30:00", sys.executable, "-c", UNDER_FAKETIME],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # faketime's child too is ended below
+    ) as waiting:
+        try:
+            out, _ = waiting.communicate(timeout=60)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(waiting.pid, signal.SIGKILL)
+    assert waiting.returncode == 0
+    assert "timed out after 0.3s waiting for never" in out

@@ -33,6 +33,7 @@ from bot.engine import Engine
 from bot.features import load_features
 from bot.loader import load_bundle
 from bot.storage.sql import SqlStorage
+from bot.telegram_app import JOB_INTERVAL
 from tests.fakes.bot_api import FakeBotApi, SentMessage
 from tests.fakes.bot_process import REPO, BotProcess
 
@@ -174,9 +175,13 @@ def test_sigkill_and_restart_lose_nothing_and_repeat_nothing(
     wait_until_sent(bot, fake)
     # killed right after sending: nothing is sent again after the restart
     bot.kill()
+    starts = len(fake.calls("setMyCommands"))
     bot.start()
-    fake.wait_for_sync(lambda: fake.commands, TIMEOUT, "the bot back")
-    time.sleep(5)  # two sweeps and more: room for a wrong repeat to show up
+    fake.wait_for_sync(
+        lambda: len(fake.calls("setMyCommands")) > starts, TIMEOUT, "the bot back (setMyCommands)"
+    )
+    # its sweeps run from before setMyCommands: two and more, room for a wrong repeat to show up
+    time.sleep(2.5 * JOB_INTERVAL)
     assert len(reminders_received(fake)) == 2
     row = reminder_row(bot)
     assert row is not None and row[2] == 2 and row[1] is not None and row[1] > time.time()

@@ -39,6 +39,7 @@ import json
 import math
 import os
 import re
+import select
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -77,6 +78,7 @@ MAX_CALLBACK_DATA_BYTES = 64
 MAX_CALLBACK_ANSWER = 200
 MAX_COMMANDS = 100
 MAX_BUTTONS = 100
+RECHECK = 0.05  # s: a wait re-checks at least this often (its condition may be outside the fake)
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
     "exactly the same as a current content and reply markup of the message"
@@ -480,9 +482,9 @@ class FakeBotApi:
 
         self._port = port
         self._lock = threading.RLock()
-        self._cond = threading.Condition(self._lock)
         self._version = 0
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self._sync_waiters: list[int] = []  # write ends of the pipes wait_for_sync selects on
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._runner: web.AppRunner | None = None
@@ -902,7 +904,8 @@ class FakeBotApi:
     async def wait_for(
         self, predicate: Callable[[], T], timeout: float = 5.0, what: str = "condition"
     ) -> T:
-        """Wait until ``predicate()`` is truthy (re-checked whenever the fake's state changes);
+        """Wait until ``predicate()`` is truthy (re-checked whenever the fake's state changes, and
+        every ``RECHECK`` s for a condition outside the fake: the bot's database, its log);
         return its value or raise TimeoutError. Works from any event loop."""
         deadline = time.monotonic() + timeout
         while True:
@@ -914,29 +917,40 @@ class FakeBotApi:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(f"FakeBotApi: timed out after {timeout}s waiting for {what}")
-            await self._wait_change(version, remaining)
+            await self._wait_change(version, min(remaining, RECHECK))
 
     def wait_for_sync(
         self, predicate: Callable[[], T], timeout: float = 5.0, what: str = "condition"
     ) -> T:
-        """Blocking :meth:`wait_for` for synchronous callers (not from the server's thread)."""
+        """Blocking :meth:`wait_for` for synchronous callers (not from the server's thread).
+
+        A change in the fake writes a byte to this wait's pipe. (Not a timed Condition.wait:
+        under libfaketime, which fakes CLOCK_MONOTONIC but not sem_clockwait, that never
+        timed out, so a wait woke only when the fake changed; select's timeout works.)"""
         if threading.get_ident() == self._loop_thread:
             raise RuntimeError(
                 "wait_for_sync would block the FakeBotApi event loop; await wait_for"
             )
-        deadline = time.monotonic() + timeout
-        while True:
+        changed, notify = os.pipe()
+        os.set_blocking(notify, False)
+        with self._lock:
+            self._sync_waiters.append(notify)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                value = predicate()
+                if value:
+                    return value
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"FakeBotApi: timed out after {timeout}s waiting for {what}")
+                if select.select([changed], [], [], min(remaining, RECHECK))[0]:
+                    os.read(changed, 4096)
+        finally:
             with self._lock:
-                version = self._version
-            value = predicate()
-            if value:
-                return value
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"FakeBotApi: timed out after {timeout}s waiting for {what}")
-            with self._cond:
-                if self._version == version:
-                    self._cond.wait(remaining)
+                self._sync_waiters.remove(notify)
+            os.close(changed)
+            os.close(notify)
 
     def _message_predicate(
         self, chat_id: int, contains: str | None, count: int | None
@@ -997,10 +1011,12 @@ class FakeBotApi:
         return call
 
     def _notify(self) -> None:
-        with self._cond:
+        with self._lock:
             self._version += 1
             waiters, self._waiters = self._waiters, []
-            self._cond.notify_all()
+            for notify in self._sync_waiters:  # under the lock: not closed meanwhile
+                with contextlib.suppress(BlockingIOError):  # full: a wake-up is pending anyway
+                    os.write(notify, b"!")
         for loop, fut in waiters:
             with contextlib.suppress(RuntimeError):  # that loop is closed
                 loop.call_soon_threadsafe(_resolve_future, fut)
