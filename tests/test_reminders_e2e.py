@@ -33,7 +33,7 @@ from bot.engine import Engine
 from bot.features import load_features
 from bot.loader import load_bundle
 from bot.storage.sql import SqlStorage
-from bot.telegram_app import JOB_INTERVAL
+from bot.telegram.app import JOB_INTERVAL
 from tests.fakes.bot_api import FakeBotApi, SentMessage
 from tests.fakes.bot_process import REPO, BotProcess
 
