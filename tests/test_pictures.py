@@ -219,8 +219,9 @@ class FakeBot:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqlStorage]:
-    storage = open_storage(f"sqlite:///{tmp_path / 'hipbot.db'}")
+def store(database: str) -> Iterator[SqlStorage]:
+    """A SQLite file, or a fresh PostgreSQL database (conftest's ``database``)."""
+    storage = open_storage(database if "://" in database else f"sqlite:///{database}")
     assert isinstance(storage, SqlStorage)
     yield storage
     storage.close()
