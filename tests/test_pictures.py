@@ -212,6 +212,10 @@ def test_the_pressed_pictures_caption_is_edited_not_its_text() -> None:
         "parse_mode": "HTML",
     }
     assert render(*outgoing.edit(7, 12, Reply("✓ Next"))).method == "editMessageText"
+    # a caption near the limit with the choice added would be refused: the buttons go only
+    full = render(*outgoing.edit(7, 12, Reply("a" * 1020 + "\n\n✓ Next"), caption=True))
+    assert full.method == "editMessageReplyMarkup"
+    assert full.params["reply_markup"] == {"inline_keyboard": []}
 
 
 class FakeBot:

@@ -17,6 +17,7 @@ from typing import Any
 from telegram import InputFile
 
 from bot import outgoing
+from bot.telegram_html import visible_length
 
 LEGACY_METHODS = frozenset(
     {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument"}
@@ -47,12 +48,12 @@ def render(chat_id: int, kind: str, payload: Mapping[str, Any]) -> Call:
     if kind == outgoing.EDIT:
         params = {"chat_id": chat_id, "message_id": payload["message_id"]}
         markup = keyboard(payload.get("buttons") or [])
-        if payload.get("buttons_only"):
+        pictured = bool(payload.get("caption"))  # the message is a picture: edit its caption
+        too_long = pictured and visible_length(payload["text"]) > outgoing.MAX_CAPTION
+        if payload.get("buttons_only") or too_long:  # a caption too long: just the buttons
             return Call("editMessageReplyMarkup", {**params, "reply_markup": markup})
         field, method = (
-            ("caption", "editMessageCaption")
-            if payload.get("caption")
-            else ("text", "editMessageText")
+            ("caption", "editMessageCaption") if pictured else ("text", "editMessageText")
         )
         params.update({field: payload["text"], "parse_mode": "HTML"})
         if markup["inline_keyboard"]:
