@@ -16,10 +16,11 @@ import threading
 import time
 import zlib
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from bot import outgoing
+from bot import outgoing, pictures
 from bot.conversation import ButtonNotOffered, Conversation
 from bot.features import Features
 from bot.model import Reply
@@ -47,15 +48,21 @@ def to_plain(html_text: str, color: bool) -> str:
     return html.unescape(_TAG.sub("", html_text))
 
 
-def render(replies: list[Reply], out: TextIO, color: bool) -> dict[str, str]:
+def render(
+    replies: list[Reply], out: TextIO, color: bool, pictures_dir: Path | None = None
+) -> dict[str, str]:
     """Print replies; return what each key a person may type stands for (key -> data).
 
     Buttons are numbered 1, 2, 3...; buttons whose label is a number (a 0-10 scale) are
-    typed as that number instead, so "7" always means 7.
+    typed as that number instead, so "7" always means 7. A picture is shown as its alt text
+    and, with ``pictures_dir``, the file it is written to.
     """
     keys: dict[str, str] = {}
     number = 0
     for reply in replies:
+        if reply.image:
+            where = f"\n     {pictures.write(reply.image, pictures_dir)}" if pictures_dir else ""
+            out.write(f"\nbot> [picture: {reply.alt}]{where}\n")
         text = to_plain(reply.text, color).replace("\n", "\n     ")
         out.write(f"\nbot> {text}\n")
         for row in reply.buttons:
@@ -102,7 +109,7 @@ class Console:
     def show(self, replies: list[Reply]) -> None:
         with self.lock:
             self.chat.replies = list(replies)
-            self.keys = render(replies, self.out, self.color)
+            self.keys = render(replies, self.out, self.color, self.files / "pictures")
 
     def act(self, text: str) -> None:
         """A typed key presses its button; a button's words press it; anything else is sent."""
@@ -137,6 +144,9 @@ class Console:
                 replies.append(outgoing.reply_of(payload))
             elif kind == outgoing.EDIT and not payload.get("_choice"):
                 changed.append(outgoing.reply_of(payload))
+            elif kind == outgoing.PHOTO:
+                picture, alt, shown = outgoing.photo_of(payload)
+                replies.append(replace(shown, image=picture, alt=alt))
             elif kind == outgoing.DOCUMENT:
                 filename, content, caption = outgoing.document_of(payload)
                 self.files.mkdir(parents=True, exist_ok=True)

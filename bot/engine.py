@@ -481,13 +481,16 @@ class Engine:
         said = self._say(turn, step.say)
         if step.tips is not None:
             said += self._tips(turn, step)
+        first = len(turn.replies)
         if not step.waits:
             turn.replies.extend(Reply(text, step=step.id) for text in said)
-            return
-        # the buttons go under the last message
-        last = said.pop() if said else self.text(texts.PICK_A_BUTTON).get(turn.session.language)
-        turn.replies.extend(Reply(text, step=step.id) for text in said)
-        turn.replies.append(Reply(last, self._keyboard(turn, step), step.id))
+        else:  # the buttons go under the last message
+            last = said.pop() if said else self.text(texts.PICK_A_BUTTON).get(turn.session.language)
+            turn.replies.extend(Reply(text, step=step.id) for text in said)
+            turn.replies.append(Reply(last, self._keyboard(turn, step), step.id))
+        if step.image and first < len(turn.replies):  # the picture goes with the first message
+            alt = step.alt.get(turn.session.language) if step.alt else ""
+            turn.replies[first] = replace(turn.replies[first], image=step.image, alt=alt)
 
     def _migrate(self, turn: Turn, show: bool) -> bool:
         """Bring a session onto the current flow version. True if the event is used up.

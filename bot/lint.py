@@ -263,6 +263,7 @@ def _texts(value: Any, where: str) -> Iterator[tuple[str, str]]:
 
 def _step_texts(step: dict[str, Any], where: str) -> Iterator[tuple[str, str]]:
     yield from _texts(step.get("say"), f"{where} > say")
+    yield from _texts(step.get("alt"), f"{where} > alt")  # a picture in words
     ask = step.get("ask")
     if isinstance(ask, dict):
         yield from _texts(ask.get("reask"), f"{where} > ask.reask")

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 import bot.texts  # noqa: F401  declares the text sets a texts file is checked against
-from bot import callbacks, content, schema
+from bot import callbacks, content, pictures, schema
 from bot.actions import ACTION_ANSWERS, ACTIONS
 from bot.authoring import (
     Builder,
@@ -57,6 +57,7 @@ from bot.model import (
 from bot.model import Button as ButtonModel
 from bot.model import Option as OptionModel
 from bot.model import TipsRef as TipsRefModel
+from bot.telegram_html import HtmlProblem, visible_length
 
 MAX_BUTTONS = 100  # python-telegram-bot's assumption; Telegram documents none
 MAX_LABEL = 64  # longer labels are cut off in Telegram's clients
@@ -144,7 +145,74 @@ def _build_step(
         end=raw.end,
         topic=raw.topic,
         needs_consent=raw.needs_consent,
+        **_picture(raw, path, b),
     )
+
+
+def _picture(raw: schema.StepDoc, path: list[str | int], b: Builder) -> dict[str, Any]:
+    """A step's ``image`` resolved (``bot.pictures``) and its ``alt`` text; problems noted."""
+    if raw.image is None:
+        if raw.alt is not None:
+            b.problem([*path, "alt"], "'alt' describes a picture: add 'image' or drop 'alt'")
+        return {}
+    alt = b.text(raw.alt, [*path, "alt"], plain=True) if raw.alt is not None else None
+    if alt is None or not all(text.strip() for text in alt.variants.values()):
+        b.problem(
+            [*path, "alt"],
+            f"the picture '{raw.image}' needs 'alt': a sentence saying what it shows, for "
+            "people who cannot see it",
+        )
+    ref = _picture_ref(raw.image, [*path, "image"], b)
+    if raw.say is None:
+        b.problem([*path, "image"], "the picture goes with the step's first message: add 'say'")
+    caption = raw.say[0] if isinstance(raw.say, list) and raw.say else raw.say
+    if ref is not None and caption is not None:
+        _check_caption(caption, [*path, "say"], b)
+    return {"image": ref, "alt": alt}
+
+
+def _picture_ref(image: str, path: list[str | int], b: Builder) -> str | None:
+    if not pictures.is_file(image):
+        if image in pictures.DRAWINGS:
+            return image
+        b.problem(
+            path,
+            f"unknown picture '{image}'{did_you_mean(image, pictures.DRAWINGS)}: name a drawing "
+            f"({', '.join(pictures.DRAWINGS)}) or a PNG/JPEG file like "
+            f"'{pictures.FOLDER}/knee.png'",
+        )
+        return None
+    folder = (Path(b.file).parent / pictures.FOLDER).resolve()
+    file = (Path(b.file).parent / image).resolve()
+    if not file.is_relative_to(folder):
+        b.problem(
+            path,
+            f"the picture '{image}' must be in the '{pictures.FOLDER}/' folder next to "
+            f"this flow file ({folder})",
+        )
+        return None
+    problem = pictures.check_file(file)
+    if problem is not None:
+        b.problem(path, problem)
+        return None
+    return str(file)
+
+
+def _check_caption(first: Any, path: list[str | int], b: Builder) -> None:
+    """The first message goes out as the picture's caption: Telegram takes 1024 characters."""
+    raw = first.text if isinstance(first, schema.IfTextDoc) else first
+    variants = {"en": raw} if isinstance(raw, str) else dict(raw)
+    for language, text in variants.items():
+        try:
+            length = visible_length(text)
+        except HtmlProblem:
+            continue  # reported by the text checks
+        if length > pictures.MAX_CAPTION:
+            b.problem(
+                path,
+                f"the first message ({language}) is {length} characters; sent as the picture's "
+                f"caption it may have {pictures.MAX_CAPTION}: split it into two messages",
+            )
 
 
 def _build_input(raw: schema.AskDoc, path: list[str | int], b: Builder) -> Input:

@@ -201,6 +201,8 @@ class Step:
     end: bool = False
     topic: str | None = None
     needs_consent: bool = False  # a question asked only after consent (bot.privacy)
+    image: str | None = None  # a picture shown with the first message (bot.pictures)
+    alt: Text | None = None  # what the picture shows, in words
 
     @property
     def waits(self) -> bool:
@@ -433,6 +435,8 @@ class Reply:
     buttons: tuple[tuple[ReplyButton, ...], ...] = ()
     step: str = ""  # the step that produced it, for logs
     edit: bool = False  # replace the buttons of the message that was pressed, not a new one
+    image: str = ""  # a picture sent with this text as its caption (bot.pictures reference)
+    alt: str = ""  # the picture in words
 
     def button_labels(self) -> list[str]:
         return [button.label for row in self.buttons for button in row]

@@ -6,7 +6,10 @@ A row is ``(chat_id, kind, payload)``; the payload is JSON and never names a cha
   ``buttons`` (rows of ``[label, data]``);
 * ``edit``: change a message the person already has (``message_id``, the channel's own id):
   its ``text`` and buttons, or with ``buttons_only`` just its buttons;
-* ``document``: a file: ``filename``, ``content`` (base64) and a ``caption``.
+* ``document``: a file: ``filename``, ``content`` (base64) and a ``caption``;
+* ``photo``: a picture (``bot.pictures``): ``picture`` (a drawing's name or a file's path,
+  never the bytes), ``alt`` (the picture in words), ``caption`` (markup, at most 1024
+  characters) and ``buttons``.
 
 Keys starting with ``_`` are notes for the stores and metrics (``_step`` for logs,
 ``_reminder``, ``_delivery``, ``_kind``; ``_choice`` marks the edit that shows a pressed
@@ -21,12 +24,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.model import Reply, ReplyButton
-from bot.telegram_html import split_html
+from bot.telegram_html import split_html, visible_length
 
 SAY = "say"
 EDIT = "edit"
 DOCUMENT = "document"
-KINDS = frozenset({SAY, EDIT, DOCUMENT})
+PHOTO = "photo"
+KINDS = frozenset({SAY, EDIT, DOCUMENT, PHOTO})
+MAX_CAPTION = 1024  # Telegram's caption limit (visible characters)
 Row = tuple[int, str, dict[str, Any]]
 
 
@@ -44,6 +49,10 @@ def say(chat_id: int, reply: Reply | str, **notes: Any) -> list[Row]:
     if reply.step:
         extra["_step"] = reply.step
     rows: list[Row] = []
+    if reply.image:
+        rows.append(_photo(chat_id, reply, extra))
+        if rows[0][2]["caption"] or not reply.text:
+            return rows
     for index, part in enumerate(parts):
         payload: dict[str, Any] = {"text": part, **extra}
         if reply.buttons and index == len(parts) - 1:
@@ -52,8 +61,23 @@ def say(chat_id: int, reply: Reply | str, **notes: Any) -> list[Row]:
     return rows
 
 
+def _photo(chat_id: int, reply: Reply, extra: dict[str, Any]) -> Row:
+    """A reply's picture, its text as the caption when that fits (else the text follows)."""
+    payload: dict[str, Any] = {"picture": reply.image, "alt": reply.alt, "caption": "", **extra}
+    if visible_length(reply.text) <= MAX_CAPTION:
+        payload["caption"] = reply.text
+        if reply.buttons:
+            payload["buttons"] = _buttons(reply.buttons)
+    return (chat_id, PHOTO, payload)
+
+
 def edit(
-    chat_id: int, message_id: int, reply: Reply, buttons_only: bool = False, **notes: Any
+    chat_id: int,
+    message_id: int,
+    reply: Reply,
+    buttons_only: bool = False,
+    caption: bool = False,
+    **notes: Any,
 ) -> Row:
     """Change an earlier message: its text and buttons, or (``buttons_only``) its buttons;
     the text is kept for channels that redraw a whole message."""
@@ -65,6 +89,8 @@ def edit(
     }
     if buttons_only:
         payload["buttons_only"] = True
+    if caption:  # the message is a picture: the text is its caption
+        payload["caption"] = True
     if reply.step:
         payload["_step"] = reply.step
     return (chat_id, EDIT, payload)
@@ -91,3 +117,11 @@ def document_of(payload: Mapping[str, Any]) -> tuple[str, bytes, str]:
     """A ``document`` payload as (filename, content, caption)."""
     content = base64.b64decode(str(payload.get("content", "")))
     return str(payload.get("filename", "file")), content, str(payload.get("caption", ""))
+
+
+def photo_of(payload: Mapping[str, Any]) -> tuple[str, str, Reply]:
+    """A ``photo`` payload as (picture reference, alt text, the caption as a ``Reply``)."""
+    rows = payload.get("buttons") or []
+    buttons = tuple(tuple(ReplyButton(str(b[0]), str(b[1])) for b in row) for row in rows)
+    caption = Reply(str(payload.get("caption", "")), buttons, step=str(payload.get("_step", "")))
+    return str(payload["picture"]), str(payload.get("alt", "")), caption

@@ -244,6 +244,10 @@ class StepDoc(StrictDoc):
     topic: str | None = None  # groups messages for the reading-level lint (and logs)
     # a health question: asked only once the person agreed to the current privacy policy
     needs_consent: bool = False
+    # a picture shown with the first message: a drawing's name (bot.drawings) or a PNG/JPEG
+    # file under images/ next to this file ("images/knee.png"); alt says what it shows
+    image: str | None = None
+    alt: Text | None = None
     note: str | None = None  # for editors; never shown
 
     @field_validator("do", mode="before")

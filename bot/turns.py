@@ -58,7 +58,7 @@ class Inbound:
     ``text``: typed text, a command's arguments, a deep-link payload, or a note to say;
     ``name``: a command's name or a button's data. ``pressed``: the channel's id of the
     message whose button was pressed (its buttons are replaced by the choice, quoting
-    ``pressed_text``). ``seen``: (source, update id) when the channel may deliver an update
+    ``pressed_text``; ``pressed_photo``: that message is a picture, the text its caption). ``seen``: (source, update id) when the channel may deliver an update
     twice. ``flag`` (for ``note``): say the note once ever per person.
     """
 
@@ -69,6 +69,7 @@ class Inbound:
     language: str = "en"
     pressed: int | None = None
     pressed_text: str = ""
+    pressed_photo: bool = False
     seen: tuple[int, int] | None = None
     flag: str = ""
 
@@ -199,7 +200,8 @@ class Turns:
         rows: list[Row] = []
         if pressed is not None and outcome.chosen is not None:
             chosen = Reply(self._chosen(inbound, outcome.chosen))
-            rows.append(outgoing.edit(chat, pressed, chosen, choice=True))
+            caption = inbound.pressed_photo
+            rows.append(outgoing.edit(chat, pressed, chosen, caption=caption, choice=True))
         for reply in [*(prefix or []), *outcome.replies]:
             if not reply.edit:
                 rows += outgoing.say(chat, reply)
@@ -217,7 +219,8 @@ class Turns:
         chat = inbound.chat_id
         rows: list[Row] = []
         if response.edit is not None and inbound.pressed is not None:
-            rows.append(outgoing.edit(chat, inbound.pressed, response.edit))
+            caption = inbound.pressed_photo
+            rows.append(outgoing.edit(chat, inbound.pressed, response.edit, caption=caption))
         for reply in response.replies:
             rows += outgoing.say(chat, reply)
         for doc in response.documents:

@@ -389,6 +389,14 @@ async def test_files_commands_and_chat(fake: FakeBotApi, bot: Bot) -> None:
     with pytest.raises(BadRequest, match=r"(?i)IMAGE_PROCESS_FAILED"):
         await bot.send_photo(CHAT, b"not an image")
     assert [m.kind for m in fake.messages(CHAT)] == ["document", "photo"]
+    # a photo sent again by the file id Telegram gave it: the same file, no upload
+    again = await bot.send_photo(CHAT, photo.photo[-1].file_id)
+    assert again.photo[-1].file_id == photo.photo[-1].file_id
+    assert again.photo[-1].file_unique_id == photo.photo[-1].file_unique_id
+    assert isinstance(fake.calls("sendPhoto")[-1].params["photo"], str)
+    with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
+        await bot.send_photo(CHAT, "AgACnotAFileIdTheFakeGave")
+    assert fake.messages(CHAT)[-1].file == photo.photo[-1].file_id
     upload = fake.messages(CHAT)[0].file
     assert upload is not None and not isinstance(upload, str) and upload.content.startswith(b"%PDF")
 

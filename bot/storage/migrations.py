@@ -57,6 +57,18 @@ CORE: list[str] = [
     );
     CREATE INDEX seen_updates_age ON seen_updates (seen_at);
     """,
+    # 3: Telegram's file ids of the pictures a bot uploaded (bot.telegram.files): a picture
+    # goes up once per bot and its content, then is sent by id
+    """
+    CREATE TABLE telegram_files (
+        bot      BIGINT NOT NULL,
+        picture  TEXT NOT NULL,
+        digest   TEXT NOT NULL,
+        file_id  TEXT NOT NULL,
+        saved_at {real} NOT NULL,
+        PRIMARY KEY (bot, picture, digest)
+    );
+    """,
 ]
 
 

@@ -218,8 +218,16 @@ class HipBot:
             return
         await _answer(query)
         original = getattr(query.message, "text_html", "") if query.message else ""
+        photo = bool(getattr(query.message, "photo", None))  # a picture: its caption is the text
+        if photo:
+            original = getattr(query.message, "caption_html", "") or ""
         done = self._turn(
-            update, "button", name=query.data or "", pressed=message_id, pressed_text=original
+            update,
+            "button",
+            name=query.data or "",
+            pressed=message_id,
+            pressed_text=original,
+            pressed_photo=photo,
         )
         if message_id is None or done.repeated:
             return

@@ -2,7 +2,8 @@
 
 ``say`` → ``sendMessage`` (HTML, inline keyboard); ``edit`` → ``editMessageText`` or, for
 buttons only, ``editMessageReplyMarkup``; ``document`` → ``sendDocument`` with the file as
-an upload. Rows queued by a version before the neutral outbox hold a Bot API method already
+an upload; ``photo`` → ``sendPhoto`` naming its picture (``Call.picture``), which
+``bot.telegram.files`` turns into the upload or the file id Telegram gave it before. Rows queued by a version before the neutral outbox hold a Bot API method already
 and go out as they are, so an upgrade with messages waiting loses none.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 from telegram import InputFile
 
 from bot import outgoing
+from bot.telegram_html import visible_length
 
 LEGACY_METHODS = frozenset(
     {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument"}
@@ -26,6 +28,7 @@ LEGACY_METHODS = frozenset(
 class Call:
     method: str
     params: dict[str, Any]
+    picture: str = ""  # a picture to send (bot.pictures reference): see bot.telegram.files
 
 
 def keyboard(buttons: Any) -> dict[str, Any]:
@@ -45,12 +48,19 @@ def render(chat_id: int, kind: str, payload: Mapping[str, Any]) -> Call:
     if kind == outgoing.EDIT:
         params = {"chat_id": chat_id, "message_id": payload["message_id"]}
         markup = keyboard(payload.get("buttons") or [])
-        if payload.get("buttons_only"):
+        pictured = bool(payload.get("caption"))  # the message is a picture: edit its caption
+        too_long = pictured and visible_length(payload["text"]) > outgoing.MAX_CAPTION
+        if payload.get("buttons_only") or too_long:  # a caption too long: just the buttons
             return Call("editMessageReplyMarkup", {**params, "reply_markup": markup})
-        params.update(text=payload["text"], parse_mode="HTML")
+        field, method = (
+            ("caption", "editMessageCaption") if pictured else ("text", "editMessageText")
+        )
+        params.update({field: payload["text"], "parse_mode": "HTML"})
         if markup["inline_keyboard"]:
             params["reply_markup"] = markup
-        return Call("editMessageText", params)
+        return Call(method, params)
+    if kind == outgoing.PHOTO:
+        return _photo(chat_id, payload)
     if kind == outgoing.DOCUMENT:
         filename, content, caption = outgoing.document_of(payload)
         params = {"chat_id": chat_id, "document": InputFile(content, filename=filename)}
@@ -60,6 +70,16 @@ def render(chat_id: int, kind: str, payload: Mapping[str, Any]) -> Call:
     if kind in LEGACY_METHODS:
         return _legacy(kind, payload)
     raise ValueError(f"an outbox row of kind {kind!r}: expected one of {sorted(outgoing.KINDS)}")
+
+
+def _photo(chat_id: int, payload: Mapping[str, Any]) -> Call:
+    picture, _alt, caption = outgoing.photo_of(payload)
+    params: dict[str, Any] = {"chat_id": chat_id, "photo": picture}
+    if caption.text:
+        params.update(caption=caption.text, parse_mode="HTML")
+    if payload.get("buttons"):
+        params["reply_markup"] = keyboard(payload["buttons"])
+    return Call("sendPhoto", params, picture=picture)
 
 
 def _legacy(method: str, payload: Mapping[str, Any]) -> Call:

@@ -48,6 +48,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.metrics import Metrics
 from bot.storage import OutboxRow, Storage
+from bot.telegram import files
 from bot.telegram.render import render
 
 log = logging.getLogger("hipbot.sender")
@@ -231,6 +232,8 @@ class OutboxSender:
         step = row.params.get("_step", "")
         try:
             call = render(row.chat_id, row.method, row.params)
+            if call.picture:  # its stored file id, or the upload (bot.telegram.files)
+                call = await self._db(files.prepare, self.storage, self.bot, call)
         except (KeyError, ValueError) as error:  # a row no version of the bot would write
             self._count(row, "400")
             await self._store(self.storage.park, row.id, f"unreadable row: {error}")
@@ -238,7 +241,7 @@ class OutboxSender:
             return None
         try:
             async with self.limiter:
-                await self.bot.do_api_request(call.method, api_kwargs=call.params)
+                result = await self.bot.do_api_request(call.method, api_kwargs=call.params)
         except RetryAfter as error:
             self._count(row, "429")
             wait = seconds(error.retry_after)
@@ -279,6 +282,8 @@ class OutboxSender:
             )
             log.warning("send failed, will retry", extra={"event": "send_retry", "wait": wait})
             return wait
+        if call.picture:  # an upload's file id, for next time (bot.telegram.files)
+            await self._store(files.remember, self.storage, self.bot, call, result, self.clock())
         self._count(row, "ok")
         await self._store(self.storage.mark_sent, row.id, self.clock())
         self.sent += 1

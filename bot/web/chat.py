@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot import outgoing
+from bot import outgoing, pictures
 from bot.engine import Engine
 from bot.features import Features
 from bot.model import Reply
@@ -31,6 +31,7 @@ WEB = Channel("web", durable=False, reminders=False)
 NEWEST = 0  # the message whose buttons were pressed: the page only keeps the newest's
 MAX_TEXT = 1000  # characters of one typed message
 MAX_BUTTON = 64  # bytes of a button's data, as on Telegram
+PICTURES_URL = "/pictures"  # a flow's pictures, by file name
 
 
 def web_chat_id(person: str) -> int:
@@ -53,12 +54,19 @@ class Turn:
 def message_json(reply: Reply, replace_last: bool = False) -> dict[str, Any]:
     """A reply as the page draws it: markup tree, button rows, and whether it replaces the
     buttons (``edit``: a toggle) or the whole of the last message (``replace``)."""
-    return {
+    message: dict[str, Any] = {
         "content": markup_tree(reply.text),
         "buttons": [[{"label": b.label, "data": b.data} for b in row] for row in reply.buttons],
         "edit": reply.edit,
         "replace": replace_last,
     }
+    if reply.image:  # served by the web server at this address (bot.web.server)
+        message["image"] = {"url": picture_url(reply.image), "alt": reply.alt}
+    return message
+
+
+def picture_url(ref: str) -> str:
+    return f"{PICTURES_URL}/{pictures.public_name(ref)}"
 
 
 def document_json(payload: dict[str, Any]) -> dict[str, str]:
@@ -122,6 +130,9 @@ class WebChat:
             elif kind == outgoing.EDIT and not payload.get("_choice"):  # the page marks it
                 whole = not payload.get("buttons_only")
                 turn.messages.append(message_json(outgoing.reply_of(payload), replace_last=whole))
+            elif kind == outgoing.PHOTO:
+                picture, alt, caption = outgoing.photo_of(payload)
+                turn.messages.append(message_json(replace(caption, image=picture, alt=alt)))
             elif kind == outgoing.DOCUMENT:
                 turn.documents.append(document_json(payload))
         return turn

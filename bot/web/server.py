@@ -2,7 +2,8 @@
 
 * ``GET /`` the page (static HTML; its script and style are files: no inline code);
 * ``GET /api/history`` where the person left off, and the CSRF token for this session;
-* ``POST /api/send`` ``{"text": ...}`` or ``{"button": ...}``: one turn, its messages back.
+* ``POST /api/send`` ``{"text": ...}`` or ``{"button": ...}``: one turn, its messages back;
+* ``GET /pictures/<name>.png`` a picture the flows show (``bot.pictures``), by file name.
 
 A person is a random id in an HttpOnly, SameSite=Strict cookie (Secure over https); nothing
 else is asked or kept, and the id itself is not stored (``chat.web_chat_id`` hashes it).
@@ -32,11 +33,12 @@ from typing import Any
 from aiohttp import web
 from aiolimiter import AsyncLimiter
 
+from bot import pictures
 from bot.engine import Engine
 from bot.errors import HipbotError
 from bot.features import Features
 from bot.storage.sql import SqlStorage
-from bot.web.chat import MAX_BUTTON, MAX_TEXT, Turn, WebChat, web_chat_id
+from bot.web.chat import MAX_BUTTON, MAX_TEXT, PICTURES_URL, Turn, WebChat, web_chat_id
 
 log = logging.getLogger("hipbot.web")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -106,6 +108,7 @@ class WebApp:
         self.secret = secret or secrets.token_bytes(32)
         self._limiters: OrderedDict[str, AsyncLimiter] = OrderedDict()
         self._locks: dict[int, asyncio.Lock] = {}
+        self._picture_refs: dict[str, str] | None = None
 
     # ------------------------------------------------------------ identity
 
@@ -152,6 +155,23 @@ class WebApp:
         if _person(request) is None:
             _set_cookie(request, response, _new_person())
         return response
+
+    async def picture(self, request: web.Request) -> web.StreamResponse:
+        """A picture a flow step shows (only those: no other file can be asked for)."""
+        ref = self._pictures().get(request.match_info["name"])
+        if ref is None:
+            raise web.HTTPNotFound()
+        picture = await asyncio.to_thread(pictures.load, ref)
+        headers = {"Cache-Control": "public, max-age=3600"}
+        return web.Response(body=picture.content, content_type=picture.mime, headers=headers)
+
+    def _pictures(self) -> dict[str, str]:
+        """Public file name -> reference, for every picture a step of the flows shows."""
+        if self._picture_refs is None:
+            flows = self.engine.bundle.flows.values()
+            refs = {step.image for flow in flows for step in flow.steps.values() if step.image}
+            self._picture_refs = {pictures.public_name(ref): ref for ref in refs}
+        return self._picture_refs
 
     async def history(self, request: web.Request) -> web.StreamResponse:
         """Where the person left off, and the token their posts must carry."""
@@ -238,6 +258,7 @@ class WebApp:
         app.router.add_get("/api/history", self.history)
         app.router.add_post("/api/send", self.send)
         app.router.add_get("/favicon.ico", _no_icon)
+        app.router.add_get(PICTURES_URL + "/{name}", self.picture)
         app.router.add_static("/static", STATIC, append_version=False)
         return app
 

@@ -500,6 +500,7 @@ class FakeBotApi:
         self._callbacks: dict[str, CallbackQueryRecord] = {}
         self._callback_ids = itertools.count(4_000_000_000_000_000_001)
         self._file_ids = itertools.count(1)
+        self._files: dict[str, tuple[str, int]] = {}  # file id -> (unique id, size): for re-sends
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._blocked: set[int] = set()
         self._faults: list[_Fault] = []
@@ -1361,7 +1362,9 @@ class FakeBotApi:
 
     def _file_id(self, prefix: str) -> tuple[str, str]:
         n = next(self._file_ids)
-        return f"{prefix}ACAgIAAxkBAAI{n:08d}FakeFileId", f"AQAD{n:08d}"
+        file_id, unique_id = f"{prefix}ACAgIAAxkBAAI{n:08d}FakeFileId", f"AQAD{n:08d}"
+        self._files[file_id] = (unique_id, 0)
+        return file_id, unique_id
 
     def _bot_user_json(self) -> JSONDict:
         return {
@@ -1607,12 +1610,20 @@ class FakeBotApi:
         chat = self._send_prelude(params)
         caption = self._caption(params)
         source = params[kind]
-        file_id, unique_id = self._file_id("BQ" if kind == "document" else "AgAC")
         size = 0
+        if isinstance(source, str) and not source.startswith(("http://", "https://")):
+            # re-sending a file by the id Telegram gave it: the same file, no upload
+            known = self._files.get(source.removesuffix("_s"))
+            if known is None:
+                raise _bad("wrong file identifier/HTTP URL specified")
+            file_id, (unique_id, size) = source.removesuffix("_s"), known
+        else:
+            file_id, unique_id = self._file_id("BQ" if kind == "document" else "AgAC")
         if isinstance(source, UploadedFile):
             if source.size == 0:
                 raise _bad("file must be non-empty")
             size = source.size
+            self._files[file_id] = (unique_id, size)
             if (
                 kind == "photo"
                 and self.keep_file_content
@@ -1622,8 +1633,6 @@ class FakeBotApi:
                 )
             ):
                 raise _bad("IMAGE_PROCESS_FAILED")
-        elif not source.startswith(("http://", "https://")):
-            file_id = source  # re-sending a file_id
         media: JSONDict
         if kind == "document":
             document: JSONDict = {"file_id": file_id, "file_unique_id": unique_id}

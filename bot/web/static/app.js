@@ -67,6 +67,14 @@
   function botItem(message) {
     const item = document.createElement("li");
     item.className = "msg bot";
+    if (message.image) {
+      // a picture from the flow: its alt text says what it shows
+      const picture = document.createElement("img");
+      picture.className = "picture";
+      picture.src = message.image.url;
+      picture.alt = message.image.alt || "";
+      item.appendChild(picture);
+    }
     const text = document.createElement("p");
     text.className = "text";
     build(message.content || [], text);
