@@ -171,7 +171,7 @@ def _db_copy(args: argparse.Namespace) -> int:
     plan = plan_keys(args.source, args.target, source_key_file=key_file)
     source = _open_all(args.source, plan.source)
     try:
-        from bot import heartbeat
+        from bot.features import heartbeat
 
         heartbeat.refuse_while_running(source.db, time.time(), "copy it", force=args.force)
         target = _open_all(args.target, plan.target)

@@ -27,18 +27,18 @@ from bot.conversation import parse_input
 from bot.engine import Engine
 from bot.errors import ConfigError, FlowErrors
 from bot.features import Features, Response, load_features
-from bot.lint import lint_paths
-from bot.loader import load_bundle
-from bot.model import Bundle, Event, Reply
-from bot.privacy import (
+from bot.features.clinics.store import ClinicStore
+from bot.features.privacy.chat import purge, purge_job
+from bot.features.privacy.rules import (
     CLINIC_ALERT,
     CLINIC_NOTICE,
     inactive_since,
     render_policy,
     retention_days,
 )
-from bot.privacy_feature import purge, purge_job
-from bot.storage.clinics import ClinicStore
+from bot.lint import lint_paths
+from bot.loader import load_bundle
+from bot.model import Bundle, Event, Reply
 from bot.storage.sql import SqlStorage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -489,8 +489,8 @@ def _someone_with_data_everywhere(person: Person, storage: SqlStorage) -> set[st
         "clinic_patients", "clinic_deliveries", "clinic_invites",
     }  # fmt: skip
     if "reminders" in storage.exporters:  # the reminders feature is wired in
-        from bot.reminders import Rule
-        from bot.storage.reminders import ReminderStore
+        from bot.features.reminders.rules import Rule
+        from bot.features.reminders.store import ReminderStore
 
         reminders = ReminderStore(storage.db)
         reminders.save_settings(USER, T0, tz="Europe/Vienna")

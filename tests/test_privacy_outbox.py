@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.features import load_features
+from bot.features.privacy.chat import SENT_KEPT, purge_job, withdraw
 from bot.model import Session
-from bot.privacy_feature import SENT_KEPT, purge_job, withdraw
 from bot.storage import SqlStorage
 
 DAY = 24 * 3600.0

@@ -10,10 +10,10 @@ import pytest
 from bot.conversation import parse_input
 from bot.engine import Engine
 from bot.features import load_features
+from bot.features.reminders.chat import store_for
+from bot.features.reminders.rules import local_of, zone
 from bot.loader import load_bundle
 from bot.model import Event, Reply
-from bot.reminders import local_of, zone
-from bot.reminders_feature import store_for
 from bot.storage.sql import SqlStorage
 
 ROOT = Path(__file__).resolve().parent.parent

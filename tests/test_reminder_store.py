@@ -23,16 +23,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import crypto, reminders_feature
-from bot.model import AnswerTest, AnswerValue, Condition, Effect, Session, Text
-from bot.reminders import (
+from bot import crypto
+from bot.features.reminders import chat as reminders_feature
+from bot.features.reminders.messages import wording
+from bot.features.reminders.rules import (
     FollowupMessage,
     FollowupSequence,
     QuietHours,
     Rule,
 )
+from bot.features.reminders.store import PRIORITY, ReminderStore
+from bot.model import AnswerTest, AnswerValue, Condition, Effect, Session, Text
 from bot.storage import open_storage
-from bot.storage.reminders import PRIORITY, ReminderStore
 from bot.storage.sql import SqlStorage
 from tests.fakes.bot_process import REPO
 from tests.fakes.postgres import fresh_database
@@ -82,7 +84,7 @@ class Place:
             storage.db,
             followups={"weeks": SEQUENCE},
             answers_of=lambda user: self.answers.get(user, {}),
-            config={"emergency_number": "999"},
+            say=wording({"emergency_number": "999"}),
         )
         return storage, store
 
@@ -329,9 +331,10 @@ import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 from bot.storage import open_storage
-from bot.storage.reminders import ReminderStore
+from bot.features.reminders.messages import wording
+from bot.features.reminders.store import ReminderStore
 storage = open_storage(sys.argv[1])
-store = ReminderStore(storage.db)
+store = ReminderStore(storage.db, say=wording({}))
 now = datetime(2026, 6, 1, 9, 0, tzinfo=ZoneInfo("Europe/London")).timestamp()
 sys.stdin.readline()  # both start together
 print(sum(store.sweep(now + second, batch=20) for second in range(4)))
@@ -366,9 +369,10 @@ def test_two_sweeper_processes_on_one_database_send_each_occurrence_exactly_once
 HANGER = """
 import sys, time
 from bot.storage import open_storage
-from bot.storage.reminders import ReminderStore
+from bot.features.reminders.messages import wording
+from bot.features.reminders.store import ReminderStore
 storage = open_storage(sys.argv[1])
-store = ReminderStore(storage.db)
+store = ReminderStore(storage.db, say=wording({}))
 claim = store._claim
 def claim_then_hang(db, row, now):
     found = claim(db, row, now)

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import broadcast, privacy
 from bot.errors import ConfigError
+from bot.features.clinics import broadcast
+from bot.features.privacy import rules as privacy
 from bot.settings import NAMES, SECRETS, VARIABLES, RunSettings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent

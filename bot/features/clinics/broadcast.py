@@ -8,8 +8,8 @@ Lifecycle of a broadcast::
 Confirming creates one delivery row per recipient (``pending``), each with its own due time:
 now (staff chose "now") or the chosen local time in the recipient's own time zone, and
 either way held past the recipient's quiet hours, so no clinic message wakes anyone at night
-(time zones and quiet hours as the reminders keep them, ``bot.storage.reminders``; daylight
-saving as in ``bot.reminders``). A delivery ends
+(time zones and quiet hours as the reminders keep them, ``bot.features.reminders.store``; daylight
+saving as in ``bot.features.reminders.rules``). A delivery ends
 ``sent``, ``failed`` (Telegram refused it: 400), ``blocked`` (403: the person blocked the
 bot) or ``skipped`` (they left the clinic or sent /stop before their turn, or the broadcast
 was cancelled first).
@@ -51,10 +51,11 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from bot import outgoing, reminders
-from bot.clinics import Audience, Counts, Person, patient_message, select, shown_html
-from bot.reminders import QuietHours
-from bot.storage.clinics import GOING, Broadcast, ClinicStore
+from bot import outgoing
+from bot.features.clinics.rules import Audience, Counts, Person, patient_message, select, shown_html
+from bot.features.clinics.store import GOING, Broadcast, ClinicStore
+from bot.features.reminders import rules as reminders
+from bot.features.reminders.rules import QuietHours
 from bot.storage.db import Database
 from bot.storage.sql import SqlStorage, insert_outbox
 
@@ -131,7 +132,7 @@ def local_due(now: float, at: LocalTime, zone_name: str, quiet: QuietHours) -> f
     """When a delivery scheduled at ``at`` is due for someone in ``zone_name`` (UTC seconds):
     the next such local time (or that date's), held to the end of their quiet hours if it
     falls inside them; never before ``now``. Daylight saving follows the reminders' rules
-    (``bot.reminders.wall_to_utc``: a time in the spring gap lands just after the jump)."""
+    (``bot.features.reminders.rules.wall_to_utc``: a time in the spring gap lands just after the jump)."""
     tz = reminders.zone(zone_name)
     minutes = at.hour * 60 + at.minute
     day = at.day or reminders.local_of(now, tz).date()
@@ -144,7 +145,7 @@ def local_due(now: float, at: LocalTime, zone_name: str, quiet: QuietHours) -> f
 def person_clocks(db: Database) -> Callable[[str], tuple[str, QuietHours]]:
     """Each person's time zone and quiet hours, as the reminders keep them
     (``ReminderStore.settings``: UTC and 21:00-08:00 for someone who never set them)."""
-    from bot.storage.reminders import ReminderStore
+    from bot.features.reminders.store import ReminderStore
 
     store = ReminderStore(db)
 

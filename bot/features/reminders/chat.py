@@ -22,23 +22,18 @@ Command line
 
 from __future__ import annotations
 
-import argparse
 import logging
-import sys
-import time
 import weakref
 from collections.abc import Callable, Mapping
-from datetime import date, timedelta
-from typing import Any
+from datetime import timedelta
 
 from bot import callbacks, outgoing, texts
 from bot.authoring import document_kind, read_yaml, yaml_files
 from bot.content import fill
 from bot.errors import FlowErrors
-from bot.features import Context, Feature, Response, button
-from bot.loader import load_bundle
-from bot.model import AnswerValue, Effect, Event, Reply, ReplyButton, Session
-from bot.reminders import (
+from bot.features import Context, Response, button
+from bot.features.reminders.messages import wording
+from bot.features.reminders.rules import (
     FollowupSequence,
     Rule,
     RuleError,
@@ -53,8 +48,10 @@ from bot.reminders import (
     timezone_label,
     zone,
 )
+from bot.features.reminders.store import BUTTON_KEY, Reminder, ReminderStore
+from bot.loader import load_bundle
+from bot.model import AnswerValue, Effect, Event, Reply, ReplyButton, Session
 from bot.storage.db import Database
-from bot.storage.reminders import BUTTON_KEY, Reminder, ReminderStore
 from bot.storage.sql import SqlStorage, insert_outbox
 
 log = logging.getLogger("hipbot.reminders")
@@ -125,10 +122,12 @@ def store_for(storage: SqlStorage) -> ReminderStore:
             storage.db,
             followups=load_followups(settings.flows_dir),
             answers_of=_answers_reader(storage),
-            config={
-                "emergency_number": settings.emergency_number,
-                "urgent_care": settings.urgent_care,
-            },
+            say=wording(
+                {
+                    "emergency_number": settings.emergency_number,
+                    "urgent_care": settings.urgent_care,
+                }
+            ),
         )
         _stores[storage] = store
     return store
@@ -403,82 +402,3 @@ def _shown_text(reminder: Reminder) -> str:
 
 def _number(value: str) -> int | None:
     return callbacks.small_number(value)  # "²".isdigit() holds but int("²") fails
-
-
-# ---------------------------------------------------------------- command line
-
-
-def _open() -> SqlStorage:
-    from bot.settings import default_database_url, load_dotenv_file
-    from bot.storage import open_storage
-
-    load_dotenv_file()
-    storage = open_storage(default_database_url())
-    if not isinstance(storage, SqlStorage):
-        print("hipbot reminders needs a database: set DATABASE_URL", file=sys.stderr)
-        raise SystemExit(2)
-    return storage
-
-
-def _cli_status(args: argparse.Namespace) -> int:
-    storage = _open()
-    store = store_for(storage)
-    now = time.time()
-    rows = storage.db.all("SELECT kind, count(*) FROM reminders GROUP BY kind ORDER BY kind")
-    for kind, count in rows:
-        print(f"{kind:10} {count}")
-    print(f"due now:   {store.due_count(now)}")
-    storage.close()
-    return 0
-
-
-def _cli_sweep(args: argparse.Namespace) -> int:
-    storage = _open()
-    queued = store_for(storage).sweep(time.time())
-    print(f"queued {queued} message(s) in the outbox")
-    storage.close()
-    return 0
-
-
-def _cli_followup_start(args: argparse.Namespace) -> int:
-    try:
-        day = date.fromisoformat(args.date)
-    except ValueError:
-        print(f"{args.date!r} is not a date like 2026-03-01", file=sys.stderr)
-        return 2
-    storage = _open()
-    store_for(storage).save_settings(str(args.chat_id), time.time(), followup_start=day)
-    print(f"follow-ups of {args.chat_id} count from {day.isoformat()} (day 0)")
-    storage.close()
-    return 0
-
-
-def add_cli(subparsers: Any) -> None:
-    parser = subparsers.add_parser("reminders", help="reminders and follow-ups: status, sweep")
-    commands = parser.add_subparsers(dest="reminders_command", required=True, metavar="ACTION")
-    commands.add_parser(
-        "status", help="how many reminders of each kind, how many due"
-    ).set_defaults(func=_cli_status)
-    commands.add_parser("sweep", help="queue every due reminder now").set_defaults(func=_cli_sweep)
-    start = commands.add_parser("followup-start", help="a clinic's day 0 for a person's follow-ups")
-    start.add_argument("chat_id", type=int, help="the person's Telegram chat id")
-    start.add_argument("date", help="day 0, like 2026-03-01 (the person's local date)")
-    start.set_defaults(func=_cli_followup_start)
-
-
-def feature() -> Feature:
-    return Feature(
-        name="reminders",
-        setup=setup,
-        commands={"reminders": list_reminders, "timezone": set_timezone},
-        descriptions={
-            "reminders": "My reminders: see, change or stop them",
-            "timezone": "Set my time zone, like /timezone Berlin",
-        },
-        buttons={BUTTON_KEY: press},
-        jobs=[sweep],
-        cli=add_cli,
-    )
-
-
-__all__ = ["feature", "store_for", "use_store"]

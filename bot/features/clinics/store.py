@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.clinics import (
+from bot.features.clinics.rules import (
     CLINIC_PREFIX,
     PERSONAL_PREFIX,
     ROLES,
@@ -493,7 +493,7 @@ class ClinicStore:
         """Stop a broadcast still going: deliveries not yet handed to the sender are skipped.
         (Those already in the outbox, at most one sweep's worth, still go.)"""
         with self.db.transaction() as db:
-            # The sweep's lock first (bot.broadcast.sweep): a sweep on another replica locks
+            # The sweep's lock first (bot.features.clinics.broadcast.sweep): a sweep on another replica locks
             # deliveries, then the broadcast; this locks the broadcast, then deliveries. Taking
             # turns, they never wait for each other in a circle (PostgreSQL: a deadlock).
             db.lock_key("broadcast-sweep")

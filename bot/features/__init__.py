@@ -33,10 +33,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hipbot.features")
 FEATURE_MODULES: list[str] = [
-    "bot.heartbeat",  # first: its job marks the database as in use before any sweep
-    "bot.clinics_feature",
-    "bot.privacy_feature",
-    "bot.reminders_feature",
+    "bot.features.heartbeat",  # first: its job marks the database as in use before any sweep
+    "bot.features.clinics",
+    "bot.features.privacy",
+    "bot.features.reminders",
 ]
 BUTTON_PREFIX = "x:"
 
