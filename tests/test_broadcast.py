@@ -121,11 +121,10 @@ def test_replies_go_before_a_queued_broadcast(world: World) -> None:
     assert first[0].chat_id == 77
 
 
-def test_paid_broadcasts_say_so(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HIPBOT_ALLOW_PAID_BROADCAST", "true")
+def test_paid_broadcasts_say_so(world: World) -> None:
     clinic_id, _ = setup_clinic(world, 2)
     queue(world, clinic_id)
-    bc.sweep(world.storage, world.now, rate=1000)
+    bc.sweep(world.storage, world.now, rate=1000, paid=True)
     calls = [telegram_params(row) for row in world.outbox()]
     assert calls and all(params["allow_paid_broadcast"] is True for params in calls)
 

@@ -728,12 +728,14 @@ def test_the_daily_purge_job_runs_once_a_day_with_the_configured_days(
     bundle: Bundle, storage: SqlStorage, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HIPBOT_RETENTION_DAYS", "30")
-    someone = Person(Engine(bundle), storage, load_features(), clock)
+    features = load_features()
+    someone = Person(Engine(bundle), storage, features, clock)
     consent_and_answer(someone)
-    purge_job(storage, T0 + 29.9 * DAY)  # runs: nobody is 30 days inactive yet
-    purge_job(storage, T0 + 30.2 * DAY)  # inactive now, but the job ran less than a day ago
+    ports = features.ports(storage)
+    purge_job(ports, T0 + 29.9 * DAY)  # runs: nobody is 30 days inactive yet
+    purge_job(ports, T0 + 30.2 * DAY)  # inactive now, but the job ran less than a day ago
     assert storage.load_session(USER) is not None
-    purge_job(storage, T0 + 30.95 * DAY)  # a day after its last run it runs again
+    purge_job(ports, T0 + 30.95 * DAY)  # a day after its last run it runs again
     assert storage.load_session(USER) is None
 
 

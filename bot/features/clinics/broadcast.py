@@ -208,15 +208,13 @@ def queue(
 # ---------------------------------------------------------------- the sweep
 
 
-def sweep(storage: SqlStorage, now: float, rate: float | None = None) -> int:
+def sweep(storage: SqlStorage, now: float, rate: float = 30.0, paid: bool = False) -> int:
     """Hand due deliveries to the outbox (within the window), finish broadcasts with nothing
-    pending and queue their reports. Returns how many outbox rows it queued."""
+    pending and queue their reports. Returns how many outbox rows it queued. ``rate`` and
+    ``paid``: ``HIPBOT_RATE_LIMIT`` and ``HIPBOT_ALLOW_PAID_BROADCAST`` (the job passes the
+    loaded settings)."""
     store = ClinicStore(storage.db)
-    from bot.settings import load_settings
-
-    settings = load_settings()  # once a sweep (a few ms)
-    window = outbox_window(rate if rate is not None else settings.rate_limit)
-    paid = settings.allow_paid_broadcast
+    window = outbox_window(rate)
     queued = 0
     with storage.db.transaction() as db:
         # Replicas sweep one at a time (PostgreSQL: an advisory lock until this commits), so

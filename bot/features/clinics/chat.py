@@ -24,15 +24,14 @@ Command line
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 from bot import outgoing, texts
 from bot.callbacks import small_number
 from bot.content import fill
-from bot.features import Context, Response, button
+from bot.features import Context, Ports, Response, button
 from bot.features.clinics import broadcast as bc
 from bot.features.clinics.rules import (
     CLINIC_PREFIX,
@@ -53,7 +52,7 @@ from bot.features.clinics.rules import (
 from bot.features.clinics.store import Broadcast, ClinicStore
 from bot.model import Effect, Event, Reply, ReplyButton, Session
 from bot.storage.db import Database
-from bot.storage.sql import SqlStorage, insert_outbox
+from bot.storage.sql import insert_outbox
 from bot.telegram_html import MAX_TEXT, HtmlProblem, check_html, escape
 
 JOIN_PRIORITY = 1  # after the welcome the same /start queued (priority 0)
@@ -76,7 +75,8 @@ ASK_TIME = (
 OLD_DRAFT = "That button is from an older draft. Send /broadcast to start again."
 
 
-def setup(storage: SqlStorage) -> None:
+def setup(ports: Ports) -> None:
+    storage = ports.storage
     store = ClinicStore(storage.db)
     store.migrate()
     storage.on_effect("started", on_started)
@@ -88,8 +88,9 @@ def setup(storage: SqlStorage) -> None:
 Handler = Callable[[Database, Session, Effect, float], None]
 
 
-def sweep_job(storage: SqlStorage, now: float) -> int:
-    return bc.sweep(storage, now)
+def sweep_job(ports: Ports, now: float) -> int:
+    settings = ports.settings
+    return bc.sweep(ports.storage, now, settings.rate_limit, settings.allow_paid_broadcast)
 
 
 # ---------------------------------------------------------------- patients
@@ -198,18 +199,23 @@ def _roles(ctx: Context) -> dict[int, str]:
     return ClinicStore(ctx.storage.db).roles_of(ctx.user_id)
 
 
-@lru_cache(maxsize=8)
-def _audiences_in(folder: str, saved: frozenset[str]) -> dict[str, Audience]:
-    return load_audiences(folder, set(saved))
-
-
 def audiences(ctx: Context) -> dict[str, Audience]:
-    """``all`` and the named audiences of the flows folder (``ctx.settings['flows_dir']``)."""
-    from bot.settings import default_flows_dir
-
-    folder = str(ctx.settings.get("flows_dir") or default_flows_dir())
+    """``all`` and the named audiences of the flows the process loaded (``Loaded.paths``),
+    read once per process."""
     saved = frozenset(ctx.engine.questions) if ctx.engine is not None else frozenset()
-    return _audiences_in(folder, saved)
+    loaded = ctx.loaded
+    return loaded.once(
+        "clinics.audiences:" + ",".join(sorted(saved)),
+        lambda: audiences_in(loaded.paths, saved),
+    )
+
+
+def audiences_in(paths: Sequence[str], saved: frozenset[str]) -> dict[str, Audience]:
+    """``all`` and every audience declared under ``paths``."""
+    found: dict[str, Audience] = {}
+    for path in paths:
+        found.update(load_audiences(path, set(saved)))
+    return found
 
 
 def _cancel_row(draft: int) -> tuple[ReplyButton, ...]:

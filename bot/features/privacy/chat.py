@@ -40,7 +40,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot import crypto, logs, outgoing, texts
-from bot.features import Context, Document, Response, button
+from bot.features import Context, Document, Ports, Response, button
 from bot.features.privacy.rules import (
     answers_with_times,
     clinic_alert_text,
@@ -48,7 +48,6 @@ from bot.features.privacy.rules import (
     inactive_since,
     iso,
     render_policy,
-    retention_days,
 )
 from bot.model import Effect, Reply, Session
 from bot.storage.db import Database
@@ -106,7 +105,8 @@ PURGE_EVERY = 86400.0
 Handler = Callable[[Database, Session, Effect, float], None]
 
 
-def setup(storage: SqlStorage) -> None:
+def setup(ports: Ports) -> None:
+    storage = ports.storage
     storage.db.migrate(STORE, MIGRATIONS)
     if storage.db.dialect == "sqlite":
         storage.db.execute("PRAGMA secure_delete = ON")  # erased rows are zeroed on disk
@@ -301,7 +301,7 @@ def privacy_command(ctx: Context) -> Response:
     policy = ctx.engine.bundle.policy
     if policy is None:
         return Response([Reply(texts.NO_POLICY.get(ctx.language))])
-    pages = render_policy(policy, ctx.language, retention_days())
+    pages = render_policy(policy, ctx.language, ctx.loaded.settings.retention_days)
     return Response([Reply(text, step="privacy") for text in pages])
 
 
@@ -369,12 +369,13 @@ def purge(
 SENT_KEPT = 2 * 24 * 3600.0  # seconds a sent or parked outbox row is kept
 
 
-def purge_job(storage: SqlStorage, now: float) -> int:
+def purge_job(ports: Ports, now: float) -> int:
     """Once a day: erase people inactive longer than HIPBOT_RETENTION_DAYS."""
+    storage = ports.storage
     row = storage.db.one("SELECT last_run FROM privacy_jobs WHERE name = 'purge'")
     if row is not None and now - float(row[0]) < PURGE_EVERY:
         return 0
-    erased = purge(storage, now, retention_days())
+    erased = purge(storage, now, ports.settings.retention_days)
     with storage.db.transaction() as db:
         # sent messages can quote answers (a summary): keep them only as long as a retry needs
         db.execute(

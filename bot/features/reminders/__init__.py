@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from bot.features import Feature
-from bot.features.reminders.chat import list_reminders, press, set_timezone, setup, sweep
+from bot.features.reminders.chat import (
+    list_reminders,
+    press,
+    set_timezone,
+    setup,
+    stores,
+    sweep,
+)
 from bot.features.reminders.cli import add_cli
 from bot.features.reminders.store import BUTTON_KEY
 
@@ -12,6 +19,7 @@ def feature() -> Feature:
     """The reminders feature, as ``bot.features.load_features`` wires it."""
     return Feature(
         name="reminders",
+        stores=stores,
         setup=setup,
         commands={"reminders": list_reminders, "timezone": set_timezone},
         descriptions={

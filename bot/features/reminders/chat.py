@@ -23,7 +23,6 @@ Command line
 from __future__ import annotations
 
 import logging
-import weakref
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 
@@ -31,8 +30,9 @@ from bot import callbacks, outgoing, texts
 from bot.authoring import document_kind, read_yaml, yaml_files
 from bot.content import fill
 from bot.errors import FlowErrors
-from bot.features import Context, Response, button
+from bot.features import Context, Loaded, Ports, Response, button
 from bot.features.reminders.messages import wording
+from bot.features.reminders.ports import REMINDERS, STORE, Reminders
 from bot.features.reminders.rules import (
     FollowupSequence,
     Rule,
@@ -49,7 +49,6 @@ from bot.features.reminders.rules import (
     zone,
 )
 from bot.features.reminders.store import BUTTON_KEY, Reminder, ReminderStore
-from bot.loader import load_bundle
 from bot.model import AnswerValue, Effect, Event, Reply, ReplyButton, Session
 from bot.storage.db import Database
 from bot.storage.sql import SqlStorage, insert_outbox
@@ -80,17 +79,19 @@ def _name(kind: str) -> str:
     return key.get() if key is not None else kind
 
 
-_stores: weakref.WeakKeyDictionary[SqlStorage, ReminderStore] = weakref.WeakKeyDictionary()
-
-
 # ---------------------------------------------------------------- the store of a storage
 
 
-def load_followups(flows_dir: str) -> dict[str, FollowupSequence]:
-    """The follow-up sequences under ``flows_dir`` (checked like flows; broken ones are left
-    out and logged, as ``hipbot validate`` would report them)."""
+def followups_of(loaded: Loaded) -> dict[str, FollowupSequence]:
+    """The follow-up sequences of the flows the process loaded (``loaded.paths``, checked
+    against the answers its bundle saves); none when those flows do not validate (logged, as
+    ``hipbot validate`` would report them). Built once per ``Loaded``."""
+    return loaded.once("reminders.followups", lambda: _read_followups(loaded))
+
+
+def _read_followups(loaded: Loaded) -> dict[str, FollowupSequence]:
     try:
-        bundle = load_bundle([flows_dir])
+        bundle = loaded.bundle
     except FlowErrors as errors:
         log.error("flows do not validate: no follow-ups", extra={"event": "followups_invalid"})
         log.debug("%s", errors)
@@ -102,7 +103,7 @@ def load_followups(flows_dir: str) -> dict[str, FollowupSequence]:
         if step.input
     }
     found: dict[str, FollowupSequence] = {}
-    for path in yaml_files([flows_dir]):
+    for path in yaml_files(list(loaded.paths)):
         document = read_yaml(path)
         if document_kind(document) == "followups":
             sequence, _ = build_followups(str(path), document, saved)
@@ -111,31 +112,23 @@ def load_followups(flows_dir: str) -> dict[str, FollowupSequence]:
     return found
 
 
-def store_for(storage: SqlStorage) -> ReminderStore:
-    """The reminders store on this storage's database (made, and migrated, once)."""
-    store = _stores.get(storage)
-    if store is None:
-        from bot.settings import load_settings
-
-        settings = load_settings()
-        store = ReminderStore(
-            storage.db,
-            followups=load_followups(settings.flows_dir),
-            answers_of=_answers_reader(storage),
-            say=wording(
-                {
-                    "emergency_number": settings.emergency_number,
-                    "urgent_care": settings.urgent_care,
-                }
-            ),
-        )
-        _stores[storage] = store
-    return store
+def reminder_store(storage: SqlStorage, loaded: Loaded) -> ReminderStore:
+    """The reminders store on this storage's database, with the loaded follow-ups and the
+    wording filled from the loaded settings."""
+    settings = loaded.settings
+    return ReminderStore(
+        storage.db,
+        followups=followups_of(loaded),
+        answers_of=_answers_reader(storage),
+        say=wording(
+            {"emergency_number": settings.emergency_number, "urgent_care": settings.urgent_care}
+        ),
+    )
 
 
-def use_store(storage: SqlStorage, store: ReminderStore) -> None:
-    """Use this store for ``storage`` (tests give their own follow-ups and config)."""
-    _stores[storage] = store
+def stores(ports: Ports) -> None:
+    """Put the reminders store on ``ports`` (``REMINDERS``, ``STORE``)."""
+    ports.put(STORE, reminder_store(ports.storage, ports.loaded))
 
 
 def _answers_reader(storage: SqlStorage) -> Callable[[str], Mapping[str, AnswerValue]]:
@@ -227,8 +220,8 @@ def on_withdrawn(store: ReminderStore) -> Handler:
     return handle
 
 
-def setup(storage: SqlStorage) -> None:
-    store = store_for(storage)
+def setup(ports: Ports) -> None:
+    storage, store = ports.storage, ports.get(STORE)
     handlers = {
         "schedule_reminder": on_schedule(store),
         "checkin_recorded": on_checkin(store),
@@ -243,10 +236,10 @@ def setup(storage: SqlStorage) -> None:
 JOB_BUDGET = 0.5  # seconds of sweeping per job run (it runs on the bot's event loop)
 
 
-def sweep(storage: SqlStorage, now: float) -> int:
+def sweep(ports: Ports, now: float) -> int:
     """The job: queue due reminders and follow-up messages, about ``JOB_BUDGET`` seconds'
     worth (some 3,000) at a time; the next run, 2 seconds later, goes on with the rest."""
-    return store_for(storage).sweep(now, budget=JOB_BUDGET)
+    return ports.get(STORE).sweep(now, budget=JOB_BUDGET)
 
 
 # ---------------------------------------------------------------- /reminders
@@ -266,7 +259,7 @@ def when_text(instant: float | None, tz_name: str, now: float) -> str:
     return f"{moment.strftime('%a')} {moment.day} {moment.strftime('%b')} at {clock}"
 
 
-def _describe(store: ReminderStore, reminder: Reminder, tz_name: str, now: float) -> str:
+def _describe(store: Reminders, reminder: Reminder, tz_name: str, now: float) -> str:
     name = _name(reminder.kind)
     if reminder.rule is not None:
         how = reminder.rule.describe()
@@ -280,7 +273,7 @@ def _describe(store: ReminderStore, reminder: Reminder, tz_name: str, now: float
 
 def list_reminders(context: Context) -> Response:
     """/reminders: what is set, with buttons to change or stop each one."""
-    store = store_for(context.storage)
+    store = context.store(REMINDERS)
     settings = store.settings(context.user_id)
     reminders = store.reminders(context.user_id)
     lines = [f"<b>{texts.LIST_TITLE.get()}</b>"]
@@ -322,12 +315,12 @@ def set_timezone(context: Context) -> Response:
     tz = match_timezone(context.args)
     if tz is None:
         return Response(replies=[Reply(texts.PLACE_NOT_FOUND.get())])
-    store_for(context.storage).save_settings(context.user_id, context.now, tz=tz)
+    context.store(REMINDERS).save_settings(context.user_id, context.now, tz=tz)
     return Response(replies=[Reply(fill(texts.TIMEZONE_SET.get(), timezone=timezone_label(tz)))])
 
 
 def _history(context: Context) -> Response:
-    store = store_for(context.storage)
+    store = context.store(REMINDERS)
     tz = zone(store.settings(context.user_id).tz)
     checkins = store.checkins(context.user_id)[-12:]
     if not checkins:
@@ -359,14 +352,14 @@ def press(context: Context, argument: str) -> Response:
         case "hist":
             return _history(context)
         case "off":
-            stopped = _number(value) is not None and store_for(context.storage).stop(
+            stopped = _number(value) is not None and context.store(REMINDERS).stop(
                 context.user_id, _number(value) or 0
             )
             listing = list_reminders(context).replies[0]
             note = (texts.STOPPED_NOTE if stopped else texts.ALREADY_OFF).get()
             return Response(edit=Reply(f"{note}\n\n{listing.text}", listing.buttons))
     reminder_id = _number(value)
-    store = store_for(context.storage)
+    store = context.store(REMINDERS)
     reminder = store.reminder(context.user_id, reminder_id) if reminder_id is not None else None
     if reminder is None:
         return Response(edit=Reply(texts.REMINDER_OFF.get()))

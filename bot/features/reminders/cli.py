@@ -8,7 +8,8 @@ import time
 from datetime import date
 from typing import Any
 
-from bot.features.reminders.chat import store_for
+from bot.features import Loaded
+from bot.features.reminders.chat import reminder_store
 from bot.storage.sql import SqlStorage
 
 # ---------------------------------------------------------------- command line
@@ -28,7 +29,7 @@ def _open() -> SqlStorage:
 
 def _cli_status(args: argparse.Namespace) -> int:
     storage = _open()
-    store = store_for(storage)
+    store = reminder_store(storage, Loaded())
     now = time.time()
     rows = storage.db.all("SELECT kind, count(*) FROM reminders GROUP BY kind ORDER BY kind")
     for kind, count in rows:
@@ -40,7 +41,7 @@ def _cli_status(args: argparse.Namespace) -> int:
 
 def _cli_sweep(args: argparse.Namespace) -> int:
     storage = _open()
-    queued = store_for(storage).sweep(time.time())
+    queued = reminder_store(storage, Loaded()).sweep(time.time())
     print(f"queued {queued} message(s) in the outbox")
     storage.close()
     return 0
@@ -53,7 +54,9 @@ def _cli_followup_start(args: argparse.Namespace) -> int:
         print(f"{args.date!r} is not a date like 2026-03-01", file=sys.stderr)
         return 2
     storage = _open()
-    store_for(storage).save_settings(str(args.chat_id), time.time(), followup_start=day)
+    reminder_store(storage, Loaded()).save_settings(
+        str(args.chat_id), time.time(), followup_start=day
+    )
     print(f"follow-ups of {args.chat_id} count from {day.isoformat()} (day 0)")
     storage.close()
     return 0
