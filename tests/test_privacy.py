@@ -34,11 +34,11 @@ from bot.features.privacy.rules import (
     CLINIC_NOTICE,
     inactive_since,
     render_policy,
-    retention_days,
 )
 from bot.lint import lint_paths
 from bot.loader import load_bundle
 from bot.model import Bundle, Event, Reply
+from bot.settings import load_settings
 from bot.storage.sql import SqlStorage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -286,7 +286,7 @@ def test_every_right_in_the_policy_is_a_command_the_bot_answers(bundle: Bundle) 
 def test_privacy_command_answers_with_the_policy(person: Person) -> None:
     person.send("/privacy")
     assert "What I keep about you" in person.text()
-    assert f"{retention_days()} days" in person.text()
+    assert f"{load_settings().retention_days} days" in person.text()
     assert person.storage.load_session(USER) is None  # reading it stores nothing
 
 
@@ -744,7 +744,7 @@ def test_a_wrong_retention_setting_is_named(value: str) -> None:
     from bot.errors import ConfigError
 
     with pytest.raises(ConfigError, match="HIPBOT_RETENTION_DAYS"):
-        retention_days({"HIPBOT_RETENTION_DAYS": value})
+        load_settings({"HIPBOT_RETENTION_DAYS": value})
 
 
 # ---------------------------------------------------------------- red flags and clinics

@@ -66,21 +66,7 @@ DEFAULT_RATE = 30.0
 STOP_BUTTON = "cl"  # the feature's leave button key (x:cl:<clinic id>)
 
 
-# ---------------------------------------------------------------- settings
-
-
-def rate_limit(env: dict[str, str] | None = None) -> float:
-    """``HIPBOT_RATE_LIMIT`` (messages a second, all chats), as ``hipbot run`` reads it."""
-    from bot.settings import load_settings
-
-    return load_settings(env).rate_limit
-
-
-def paid_broadcast(env: dict[str, str] | None = None) -> bool:
-    """``HIPBOT_ALLOW_PAID_BROADCAST``: true or false (anything else is an error)."""
-    from bot.settings import load_settings
-
-    return load_settings(env).allow_paid_broadcast
+# ---------------------------------------------------------------- the window
 
 
 def outbox_window(rate: float) -> int:

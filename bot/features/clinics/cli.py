@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.errors import HipbotError
 from bot.features.clinics import broadcast as bc
 from bot.features.clinics.chat import message_problem, shown_when
 from bot.features.clinics.rules import (
@@ -18,7 +17,7 @@ from bot.features.clinics.rules import (
     load_audiences,
     patient_message,
 )
-from bot.features.clinics.store import Clinic, ClinicStore
+from bot.features.clinics.store import CliError, Clinic, ClinicStore, find_clinic
 from bot.settings import check_bot_username
 from bot.storage.sql import SqlStorage
 
@@ -89,10 +88,6 @@ def add_cli(subparsers: Any) -> None:
     send.set_defaults(func=_cli_broadcast)
 
 
-class CliError(HipbotError):
-    """A problem with what was typed; the message says what to do."""
-
-
 def _cli(
     run: Callable[[argparse.Namespace, SqlStorage], int],
 ) -> Callable[[argparse.Namespace], int]:
@@ -115,22 +110,6 @@ def _cli(
             storage.close()
 
     return wrapped
-
-
-def find_clinic(store: ClinicStore, key: str) -> Clinic | None:
-    """A clinic by id, code or exact name (the command line's CLINIC argument). A name that
-    several clinics share is an error that lists their ids, never a silent first pick."""
-    key = key.strip()
-    found = store.clinic(int(key)) if key.isdigit() else None
-    if found is not None:
-        return found
-    clinics = store.clinics_for_operator()
-    by_code = [c for c in clinics if c.code == key]
-    named = by_code or [c for c in clinics if c.name == key]
-    if len(named) > 1:
-        ids = ", ".join(str(c.id) for c in named)
-        raise CliError(f"{len(named)} clinics are named {key!r} (ids {ids}): give the id instead")
-    return named[0] if named else None
 
 
 def _find_clinic(store: ClinicStore, key: str) -> Clinic:

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.errors import HipbotError
 from bot.features.clinics.rules import (
     CLINIC_PREFIX,
     PERSONAL_PREFIX,
@@ -653,3 +654,26 @@ class ClinicStore:
             ],
             "staff_of": [{"clinic": r[0], "role": r[1]} for r in staff],
         }
+
+
+# ---------------------------------------------------------------- the command line's CLINIC
+
+
+class CliError(HipbotError):
+    """A problem with what was typed; the message says what to do."""
+
+
+def find_clinic(store: ClinicStore, key: str) -> Clinic | None:
+    """A clinic by id, code or exact name (the command line's CLINIC argument). A name that
+    several clinics share is an error that lists their ids, never a silent first pick."""
+    key = key.strip()
+    found = store.clinic(int(key)) if key.isdigit() else None
+    if found is not None:
+        return found
+    clinics = store.clinics_for_operator()
+    by_code = [c for c in clinics if c.code == key]
+    named = by_code or [c for c in clinics if c.name == key]
+    if len(named) > 1:
+        ids = ", ".join(str(c.id) for c in named)
+        raise CliError(f"{len(named)} clinics are named {key!r} (ids {ids}): give the id instead")
+    return named[0] if named else None

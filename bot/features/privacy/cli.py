@@ -11,7 +11,6 @@ from bot import crypto
 from bot.features.privacy.chat import purge
 from bot.features.privacy.rules import (
     iso,
-    retention_days,
 )
 from bot.storage.db import Database
 from bot.storage.sql import SqlStorage
@@ -61,7 +60,9 @@ def _open() -> SqlStorage:
 
 
 def _purge_cli(args: argparse.Namespace) -> int:
-    days = args.days if args.days is not None else retention_days()
+    from bot.settings import load_settings
+
+    days = args.days if args.days is not None else load_settings().retention_days
     if days < 1:
         print("hipbot purge: --days must be 1 or more", file=sys.stderr)
         return 2
@@ -129,7 +130,7 @@ def _keys_rotate(args: argparse.Namespace) -> int:
 
 
 def _alerts_cli(args: argparse.Namespace) -> int:
-    from bot.features.clinics.cli import CliError
+    from bot.features.clinics.store import CliError
 
     storage = _open()
     try:
@@ -182,8 +183,7 @@ def _find_clinic(db: Database, key: str) -> int | None:
     """A clinic's id by id, code or name (a name two clinics share is an error)."""
     if "clinics" not in db.tables():
         return None
-    from bot.features.clinics.cli import find_clinic
-    from bot.features.clinics.store import ClinicStore
+    from bot.features.clinics.store import ClinicStore, find_clinic
 
     clinic = find_clinic(ClinicStore(db), key)
     return clinic.id if clinic is not None else None
