@@ -253,10 +253,9 @@ class Features:
         return ports
 
     def context(self, context: Context) -> Context:
-        """``context`` with the ports of its storage."""
-        if context.ports is not None:
-            return context
-        return replace(context, ports=self.ports(context.storage))
+        """``context`` with these features' ports of its storage."""
+        ports = self.ports(context.storage)
+        return context if context.ports is ports else replace(context, ports=ports)
 
     def _command(self, handler: Command) -> Command:
         @functools.wraps(handler)
