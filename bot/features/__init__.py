@@ -3,7 +3,7 @@ every adapter.
 
 Where things are: this module is the framework; each feature is a package beside it
 (``reminders/``, ``clinics/``, ``privacy/``: ``rules.py`` pure rules and wording,
-``store.py`` its tables, ``chat.py`` its handlers, ``cli.py`` its ``hipbot`` subcommands,
+``store.py`` its tables (privacy keeps its few in ``chat.py``), ``chat.py`` its handlers, ``cli.py`` its ``hipbot`` subcommands,
 ``__init__.py`` its ``feature()``) or a module (``heartbeat.py``). To add a feature: a new
 package here, named in ``FEATURE_MODULES``.
 
@@ -26,7 +26,8 @@ example: go to the reminders flow).
 
 Ports: what the entry point loaded once (``Loaded``: the checked settings, the flows bundle and
 the paths it came from) reaches every feature through ``Ports``; no feature reads the
-environment, loads settings or reads ``./flows`` itself, and none keeps a module-level cache.
+environment, loads settings or reads ``./flows`` itself (its ``cli.py``, an entry point,
+excepted), and none keeps a module-level cache (``tests/test_features_shape.py``).
 """
 
 from __future__ import annotations
