@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from bench import percentile, report, utilisation, wait_until
-from bot import broadcast as bc
-from bot.clinics import EVERYONE
 from bot.features import load_features
+from bot.features.clinics import broadcast as bc
+from bot.features.clinics.rules import EVERYONE
+from bot.features.clinics.store import ClinicStore
 from bot.storage import SqlStorage
-from bot.storage.clinics import ClinicStore
 from tests.fakes.bot_api import FakeBotApi, RateLimits
 from tests.fakes.bot_process import BotProcess
 

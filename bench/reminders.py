@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import report, utilisation, wait_until
-from bot.reminders import Rule
-from bot.storage.reminders import ReminderStore
+from bot.features.reminders.rules import Rule
+from bot.features.reminders.store import ReminderStore
 from bot.storage.sql import SqlStorage
 from tests.fakes.bot_api import FakeBotApi, RateLimits
 from tests.fakes.bot_process import REPO, BotProcess
@@ -132,7 +132,8 @@ def run_delivery(people: int, cap: float) -> dict[str, Any]:
 # Linux, so a child would report the bench process's own peak (it built the 100,000 rows).
 SWEEPER = """
 import json, resource, sys, time
-from bot.storage.reminders import ReminderStore
+from bot.features.reminders.messages import wording
+from bot.features.reminders.store import ReminderStore
 from bot.storage.sql import SqlStorage
 
 def peak_mb():
@@ -146,7 +147,7 @@ def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 storage = SqlStorage(sys.argv[1])
-store = ReminderStore(storage.db)
+store = ReminderStore(storage.db, say=wording({}))
 before = peak_mb()
 start = time.perf_counter()
 queued = store.sweep(float(sys.argv[2]))

@@ -35,7 +35,7 @@ def _effect_only(name: str) -> Action:
 
 # The policy version a person agreed to (``record_consent``), kept with the answers so that
 # clearing them (withdrawal, under 16, "no thanks") also ends the consent. Not a valid
-# answer name in a flow, so no flow can save or test it (the engine does, see bot.privacy).
+# answer name in a flow, so no flow can save or test it (the engine does: bot.features.privacy).
 CONSENT_ANSWER = "_consent"
 
 
@@ -100,6 +100,6 @@ ACTIONS: dict[str, Action] = {
     "clear_answers": clear_answers,
     "finish_check": _effect_only("check_finished"),
     "schedule_reminder": _effect_only("schedule_reminder"),
-    "record_checkin": _effect_only("checkin_recorded"),  # kept over time (bot.reminders_feature)
+    "record_checkin": _effect_only("checkin_recorded"),  # kept: bot.features.reminders
     "check_quiet_time": check_quiet_time,  # a reminder time in quiet hours (flows/reminders.yaml)
 }

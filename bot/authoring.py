@@ -504,7 +504,7 @@ class CodeNeeds:
     when the flow set has that flow, that each step is still there and that some step saves
     each answer: renaming one in YAML alone would break the code without a word."""
 
-    code: str  # who relies on them, for the message: "bot.reminders_feature"
+    code: str  # who relies on them, for the message: "bot.features.reminders.chat"
     why: str  # what it does with them: "the /reminders buttons go there"
     flow: str
     steps: tuple[str, ...] = ()

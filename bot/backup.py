@@ -12,7 +12,7 @@ key it needs. ``FILE.key`` is the name the bot itself looks for beside a databas
 
 A restore checks the backup (integrity, and that its key opens its data: a wrong key is
 refused with a sentence), refuses to replace a database that holds data unless ``--force``,
-and refuses while a bot uses it (``bot.heartbeat``). It writes the data through SQLite's
+and refuses while a bot uses it (``bot.features.heartbeat``). It writes the data through SQLite's
 backup API into the live file (so a stale write-ahead log cannot win) and puts the backup's
 keys first in the database's key file, keeping the old ones after them.
 
@@ -29,8 +29,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import crypto, heartbeat
+from bot import crypto
 from bot.errors import ConfigError
+from bot.features import heartbeat
 from bot.storage.db import Database
 
 PG_HINT = (

@@ -17,6 +17,7 @@ from bot.errors import ConfigError, FlowErrors, StorageError
 
 if TYPE_CHECKING:
     from bot.crypto import Codec
+    from bot.features import Features
     from bot.storage import SqlStorage
 
 
@@ -43,19 +44,20 @@ def _chat(args: argparse.Namespace) -> int:
     from bot import console
     from bot.conversation import Conversation
     from bot.engine import Engine
-    from bot.features import load_features
+    from bot.features import Loaded, load_features
     from bot.loader import load_bundle
     from bot.settings import Settings, default_data_dir, load_dotenv_file, urgent_care
     from bot.storage import SqlStorage, open_storage
 
     load_dotenv_file()
     settings = Settings.from_env()
-    bundle = load_bundle([args.flows or settings.flows_dir])
+    paths = [args.flows or settings.flows_dir]
+    bundle = load_bundle(paths)
     opened = open_storage(args.db or settings.database_url)
     # memory://: the same, in an in-memory SQLite
     storage = opened if isinstance(opened, SqlStorage) else open_storage("sqlite://:memory:")
     assert isinstance(storage, SqlStorage)
-    features = load_features()
+    features = load_features(loaded=Loaded(settings, bundle, paths))
     features.setup(storage)
     config = {"emergency_number": settings.emergency_number, "urgent_care": urgent_care()}
     engine = Engine(bundle, config)
@@ -71,18 +73,20 @@ def _chat(args: argparse.Namespace) -> int:
 
 def _web(args: argparse.Namespace) -> int:
     from bot.engine import Engine
-    from bot.features import load_features
+    from bot.features import Loaded, load_features
     from bot.loader import load_bundle
     from bot.settings import Settings, load_dotenv_file, urgent_care
     from bot.web.server import WebApp, serve
 
     load_dotenv_file()
     settings = Settings.from_env()
-    bundle = load_bundle([args.flows or settings.flows_dir])
-    storage = _open_all(args.db or settings.database_url)
+    paths = [args.flows or settings.flows_dir]
+    bundle = load_bundle(paths)
+    features = load_features(loaded=Loaded(settings, bundle, paths))
+    storage = _open_all(args.db or settings.database_url, features=features)
     config = {"emergency_number": settings.emergency_number, "urgent_care": urgent_care()}
     try:
-        serve(WebApp(Engine(bundle, config), storage, load_features()), args.host, args.port)
+        serve(WebApp(Engine(bundle, config), storage, features), args.host, args.port)
     finally:
         storage.close()
     return 0
@@ -125,8 +129,9 @@ def _run(args: argparse.Namespace) -> int:
     return telegram_app.main()
 
 
-def _open_all(url: str, codec: Codec | None = None) -> SqlStorage:
-    """A storage with every feature's tables migrated (``codec``: with these data keys)."""
+def _open_all(url: str, codec: Codec | None = None, features: Features | None = None) -> SqlStorage:
+    """A storage with every feature's tables migrated (``codec``: with these data keys;
+    ``features``: the process's, else every feature loaded here)."""
     from bot.features import load_features
     from bot.storage import SqlStorage, open_storage
 
@@ -135,7 +140,7 @@ def _open_all(url: str, codec: Codec | None = None) -> SqlStorage:
         raise ConfigError(
             f"{url!r} is not a database URL: use sqlite:///file.db or postgresql://..."
         )
-    load_features().setup(storage)
+    (features or load_features()).setup(storage)
     return storage
 
 
@@ -171,7 +176,7 @@ def _db_copy(args: argparse.Namespace) -> int:
     plan = plan_keys(args.source, args.target, source_key_file=key_file)
     source = _open_all(args.source, plan.source)
     try:
-        from bot import heartbeat
+        from bot.features import heartbeat
 
         heartbeat.refuse_while_running(source.db, time.time(), "copy it", force=args.force)
         target = _open_all(args.target, plan.target)

@@ -44,8 +44,10 @@ class Verdict:
 
 def migrations() -> dict[str, Sequence[str]]:
     """Every store's migrations, as ``hipbot db upgrade`` applies them."""
-    from bot import heartbeat, privacy_feature
-    from bot.storage import clinics, reminders
+    from bot.features import heartbeat
+    from bot.features.clinics import store as clinics
+    from bot.features.privacy import chat as privacy_feature
+    from bot.features.reminders import store as reminders
     from bot.storage.migrations import CORE
 
     return {

@@ -12,8 +12,12 @@ To add a kind: write its reader with ``bot.authoring``'s tools, then add it to `
 
 from __future__ import annotations
 
-from bot import clinics, privacy, reminders, reminders_feature, safety
+from bot import safety
 from bot.authoring import CodeNeeds, DocumentKind, register, rely_on
+from bot.features.clinics import rules as clinics
+from bot.features.privacy import rules as privacy
+from bot.features.reminders import chat as reminders_feature
+from bot.features.reminders import rules as reminders
 
 # read by ``hipbot test`` (bot.transcripts); the loader leaves them alone
 TRANSCRIPTS = DocumentKind("transcript", "a transcript test")
@@ -29,7 +33,7 @@ KINDS: tuple[DocumentKind, ...] = (
 NEEDS: tuple[CodeNeeds, ...] = (
     *reminders.NEEDS,
     CodeNeeds(
-        "bot.reminders_feature",
+        "bot.features.reminders.chat",
         "the /reminders buttons and a check-in reminder go there",
         reminders_feature.FLOW,
         steps=(
@@ -41,7 +45,7 @@ NEEDS: tuple[CodeNeeds, ...] = (
         ),
     ),
     CodeNeeds(
-        "bot.reminders_feature",
+        "bot.features.reminders.chat",
         "it saves a person's time zone and keeps each check-in",
         reminders_feature.FLOW,
         answers=("timezone", "ci_pain", "ci_trend"),

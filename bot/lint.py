@@ -290,8 +290,8 @@ def _document_messages(doc: Any, name: str) -> Iterator[Message]:
             label = tip.get("id", index)
             for where, text in _texts(tip.get("text"), f"{name} > tips[{label}]"):
                 yield Message(CATALOG_TOPIC, where, plain_text(text))
-    elif "policy" in doc:  # the privacy policy (bot.privacy): one topic of its own
-        from bot.privacy import policy_texts
+    elif "policy" in doc:  # the privacy policy (bot.features.privacy): one topic of its own
+        from bot.features.privacy.rules import policy_texts
 
         topic = str(doc.get("topic") or "privacy_policy")
         for where, text in policy_texts(doc, name):
@@ -309,7 +309,7 @@ def _document_messages(doc: Any, name: str) -> Iterator[Message]:
                 continue  # button labels: a few words, not sentences (see phone fit)
             for where, text in _texts(value, f"{name} > items.{key}"):
                 yield Message(topic, where, plain_text(text))
-    elif "followups" in doc and isinstance(doc.get("messages"), list):  # bot.reminders
+    elif "followups" in doc and isinstance(doc.get("messages"), list):  # reminders
         for index, item in enumerate(doc["messages"]):
             if isinstance(item, dict):
                 topic = str(item.get("topic") or "followups")

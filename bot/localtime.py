@@ -2,7 +2,7 @@
 
 Pure and clock-free: callers pass instants (UTC seconds). The engine uses it to read a typed
 time zone (``match_timezone``), actions to check a time against quiet hours, and the
-reminder rules (``bot.reminders``) to turn a person's wall-clock times into instants.
+reminder rules (``bot.features.reminders``) to turn a person's wall-clock times into instants.
 """
 
 from __future__ import annotations

@@ -317,7 +317,7 @@ class WeeksDoc(StrictDoc):
 
 
 class AudienceDoc(StrictDoc):
-    """Who a clinic broadcast goes to; every part given must hold (see ``bot.clinics``)."""
+    """Who a clinic broadcast goes to; every part given must hold (``bot.features.clinics``)."""
 
     label: Annotated[str, StringConstraints(min_length=1, max_length=60)]  # staff's button
     if_: Condition | None = Field(default=None, alias="if")
@@ -337,7 +337,7 @@ class AudiencesDoc(StrictDoc):
 
 class FollowupMessageDoc(StrictDoc):
     """One message of a follow-up sequence: sent ``day`` days after the start day, in the
-    person's local daytime, if its condition on the saved answers holds (see bot.reminders)."""
+    person's local daytime, if its condition on the saved answers holds (bot.features.reminders)."""
 
     id: Ident
     day: int = Field(ge=0, le=3650)
@@ -367,7 +367,7 @@ Day = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|
 
 
 class PolicyItemDoc(StrictDoc):
-    """One kind of data the bot keeps, in four plain sentences (see ``bot.privacy``)."""
+    """One kind of data the bot keeps, in four plain sentences (``bot.features.privacy``)."""
 
     what: Text  # what is kept
     why: Text  # what it is used for

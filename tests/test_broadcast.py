@@ -19,12 +19,18 @@ from datetime import date
 
 import pytest
 
-from bot import broadcast as bc
 from bot import outgoing
-from bot.broadcast import LocalTime, local_due, now_due, outbox_window, parse_local_time
-from bot.clinics import EVERYONE
-from bot.reminders import QuietHours
-from bot.storage.clinics import ClinicStore
+from bot.features.clinics import broadcast as bc
+from bot.features.clinics.broadcast import (
+    LocalTime,
+    local_due,
+    now_due,
+    outbox_window,
+    parse_local_time,
+)
+from bot.features.clinics.rules import EVERYONE
+from bot.features.clinics.store import ClinicStore
+from bot.features.reminders.rules import QuietHours
 from bot.telegram.sender import OutboxSender
 from bot.telegram_html import check_html
 from tests.fakes.bot_process import REPO
@@ -115,11 +121,10 @@ def test_replies_go_before_a_queued_broadcast(world: World) -> None:
     assert first[0].chat_id == 77
 
 
-def test_paid_broadcasts_say_so(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HIPBOT_ALLOW_PAID_BROADCAST", "true")
+def test_paid_broadcasts_say_so(world: World) -> None:
     clinic_id, _ = setup_clinic(world, 2)
     queue(world, clinic_id)
-    bc.sweep(world.storage, world.now, rate=1000)
+    bc.sweep(world.storage, world.now, rate=1000, paid=True)
     calls = [telegram_params(row) for row in world.outbox()]
     assert calls and all(params["allow_paid_broadcast"] is True for params in calls)
 
@@ -346,9 +351,9 @@ def test_cancel_on_one_replica_while_another_sweeps_waits_its_turn(
 
 HANGER = """
 import sys, time
-from bot import broadcast
+from bot.features.clinics import broadcast
 from bot.storage import SqlStorage, open_storage
-from bot.storage.clinics import ClinicStore
+from bot.features.clinics.store import ClinicStore
 where = sys.argv[1]
 storage = open_storage(where) if "://" in where else SqlStorage(where)
 def mark_then_hang(self, delivery_ids, now):
@@ -493,7 +498,7 @@ def test_a_scheduled_date_and_daylight_saving() -> None:
 def test_each_recipient_gets_it_at_the_time_in_their_own_zone_and_quiet_hours(
     world: World,
 ) -> None:
-    from bot.storage.reminders import ReminderStore
+    from bot.features.reminders.store import ReminderStore
 
     clinic_id, (berlin, tokyo, unset) = setup_clinic(world, 3)
     settings = ReminderStore(world.storage.db)

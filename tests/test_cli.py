@@ -360,8 +360,8 @@ def test_a_clinic_name_is_unique_and_an_ambiguous_name_is_an_error(tmp_path: Pat
     assert again.returncode == 1
     assert "clinic 1 is already named 'Hip Clinic'" in again.stderr
     # two clinics that share a name (made before names were unique): no silent first pick
+    from bot.features.clinics.store import ClinicStore
     from bot.storage import SqlStorage
-    from bot.storage.clinics import ClinicStore
 
     storage = SqlStorage(str(tmp_path / "ops.db"))
     ClinicStore(storage.db).add_clinic("Hip Clinic", 0.0)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import broadcast as bc
 from bot.features import load_features
+from bot.features.clinics import broadcast as bc
 from tests.fakes.clinics import World
 from tests.test_clinics import reply_text
 
@@ -62,7 +62,7 @@ def test_odd_digits_after_cancel_are_no_crash(world: World, argument: str) -> No
 
 def test_odd_digits_in_reminder_buttons_are_no_crash() -> None:
     world = World()
-    features = load_features(["bot.reminders_feature"])
+    features = load_features(["bot.features.reminders"])
     features.setup(world.storage)
     for verb in ("off", "done", "snooze"):
         for argument in ODD:

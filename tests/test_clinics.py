@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import broadcast as bc
-from bot.clinics import (
+from bot.errors import FlowErrors
+from bot.features import Response
+from bot.features.clinics import broadcast as bc
+from bot.features.clinics.rules import (
     EVERYONE,
     WEEK,
     Audience,
@@ -24,8 +26,6 @@ from bot.clinics import (
     select,
     shown,
 )
-from bot.errors import FlowErrors
-from bot.features import Response
 from bot.loader import load_bundle
 from bot.model import AnswerTest, Event
 from bot.settings import check_bot_username
@@ -537,7 +537,7 @@ def test_what_patients_read_from_clinics_is_plain() -> None:
     flows, so `hipbot lint` does not see them: the same targets, measured here."""
     import textstat
 
-    from bot import clinics
+    from bot.features.clinics import rules as clinics
     from bot.lint import ensure_offline_cmudict
 
     ensure_offline_cmudict()

@@ -23,10 +23,10 @@ from pathlib import Path
 import pytest
 
 from bot.features import load_features
-from bot.reminders import QuietHours
+from bot.features.clinics.store import ClinicStore
+from bot.features.reminders.rules import QuietHours
+from bot.features.reminders.store import ReminderStore
 from bot.storage import SqlStorage
-from bot.storage.clinics import ClinicStore
-from bot.storage.reminders import ReminderStore
 from tests.fakes.bot_api import FakeBotApi, RateLimits, SentMessage
 from tests.fakes.bot_process import REPO, BotProcess
 

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import privacy_feature, texts
+from bot import texts
 from bot.content import Kit, build_kit, declared_sets, shipped_kit
 from bot.conversation import Conversation
 from bot.engine import Engine
 from bot.errors import FlowErrors
+from bot.features import load_features
 from bot.loader import load_bundle
 from bot.model import Text
 from bot.storage import MemoryStorage
@@ -156,7 +157,9 @@ def test_a_kit_falls_back_to_english_for_a_missing_language() -> None:
 
 def test_only_a_patient_whose_clinic_gets_alerts_reads_about_alerts(world: World) -> None:
     clinic = world.clinic("Hip Clinic")
-    privacy_feature.feature().setup(world.storage)  # its table of clinics that get alerts
+    load_features(["bot.features.privacy"]).setup(
+        world.storage
+    )  # its table of clinics that get alerts
     world.storage.db.execute(
         "INSERT INTO clinic_alert_optins (clinic_id, since) VALUES (?, ?)", (clinic.id, 0)
     )

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from bot import backup, crypto, heartbeat
+from bot import backup, crypto
 from bot.conversation import Conversation
 from bot.engine import Engine
-from bot.features import load_features
+from bot.features import heartbeat, load_features
 from bot.loader import load_bundle
 from bot.progress_bar import Progress, duration
 from bot.storage import SqlStorage, open_storage
@@ -463,7 +463,7 @@ def test_durations() -> None:
 def test_broadcast_status_follow_shows_progress_until_done(tmp_path: Path) -> None:
     import asyncio
 
-    from bot.clinics_feature import follow_broadcast
+    from bot.features.clinics.cli import follow_broadcast
     from tests.fakes.clinics import FakeBot, World
     from tests.test_broadcast import queue, sender_for, setup_clinic
 
@@ -474,7 +474,7 @@ def test_broadcast_status_follow_shows_progress_until_done(tmp_path: Path) -> No
     rounds: list[int] = []
 
     def sleep(seconds: float) -> None:  # the running bot's work between two looks
-        from bot import broadcast as bc
+        from bot.features.clinics import broadcast as bc
 
         rounds.append(bc.sweep(world.storage, world.now, rate=2))
         asyncio.run(sender_for(world, fake).send_due())  # a sender per event loop

@@ -16,16 +16,10 @@ BOT = Path(__file__).resolve().parent.parent / "bot"
 # Modules that hold one feature's rules, store, chat handlers or CLI. The core (model,
 # engine, loader, content kit, ...) must not import them: features build on the core.
 FEATURES = (
-    "bot.clinics",
-    "bot.privacy",
-    "bot.reminders",
-    "bot.broadcast",
-    "bot.heartbeat",
-    "bot.clinics_feature",
-    "bot.privacy_feature",
-    "bot.reminders_feature",
-    "bot.storage.clinics",
-    "bot.storage.reminders",
+    "bot.features.clinics",
+    "bot.features.heartbeat",
+    "bot.features.privacy",
+    "bot.features.reminders",
     "bot.progress",
 )
 # The modules that make up the core of the conversation: none of them may import a feature.

@@ -84,7 +84,7 @@ def test_rotate_refuses_while_the_bot_is_still_reaching_telegram(
     import time
     from contextlib import closing
 
-    from bot import heartbeat
+    from bot.features import heartbeat
 
     with socket.socket() as probe:  # a port where nothing answers
         probe.bind(("127.0.0.1", 0))
@@ -112,7 +112,7 @@ def test_rotate_refuses_while_the_bot_is_still_reaching_telegram(
 
 
 def test_rotate_shows_plain_progress_and_force_skips_a_stale_row(tmp_path: Path) -> None:
-    from bot import heartbeat
+    from bot.features import heartbeat
 
     storage = SqlStorage(str(tmp_path / "hipbot.db"))
     load_features().setup(storage)

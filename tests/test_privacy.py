@@ -27,18 +27,18 @@ from bot.conversation import parse_input
 from bot.engine import Engine
 from bot.errors import ConfigError, FlowErrors
 from bot.features import Features, Response, load_features
-from bot.lint import lint_paths
-from bot.loader import load_bundle
-from bot.model import Bundle, Event, Reply
-from bot.privacy import (
+from bot.features.clinics.store import ClinicStore
+from bot.features.privacy.chat import purge, purge_job
+from bot.features.privacy.rules import (
     CLINIC_ALERT,
     CLINIC_NOTICE,
     inactive_since,
     render_policy,
-    retention_days,
 )
-from bot.privacy_feature import purge, purge_job
-from bot.storage.clinics import ClinicStore
+from bot.lint import lint_paths
+from bot.loader import load_bundle
+from bot.model import Bundle, Event, Reply
+from bot.settings import load_settings
 from bot.storage.sql import SqlStorage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -287,7 +287,7 @@ def test_every_right_in_the_policy_is_a_command_the_bot_answers(bundle: Bundle) 
 def test_privacy_command_answers_with_the_policy(person: Person) -> None:
     person.send("/privacy")
     assert "What I keep about you" in person.text()
-    assert f"{retention_days()} days" in person.text()
+    assert f"{load_settings().retention_days} days" in person.text()
     assert person.storage.load_session(USER) is None  # reading it stores nothing
 
 
@@ -504,8 +504,8 @@ def _someone_with_data_everywhere(person: Person, storage: SqlStorage) -> set[st
         "clinic_patients", "clinic_deliveries", "clinic_invites",
     }  # fmt: skip
     if "reminders" in storage.exporters:  # the reminders feature is wired in
-        from bot.reminders import Rule
-        from bot.storage.reminders import ReminderStore
+        from bot.features.reminders.rules import Rule
+        from bot.features.reminders.store import ReminderStore
 
         reminders = ReminderStore(storage.db)
         reminders.save_settings(USER, T0, tz="Europe/Vienna")
@@ -743,12 +743,14 @@ def test_the_daily_purge_job_runs_once_a_day_with_the_configured_days(
     bundle: Bundle, storage: SqlStorage, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HIPBOT_RETENTION_DAYS", "30")
-    someone = Person(Engine(bundle), storage, load_features(), clock)
+    features = load_features()
+    someone = Person(Engine(bundle), storage, features, clock)
     consent_and_answer(someone)
-    purge_job(storage, T0 + 29.9 * DAY)  # runs: nobody is 30 days inactive yet
-    purge_job(storage, T0 + 30.2 * DAY)  # inactive now, but the job ran less than a day ago
+    ports = features.ports(storage)
+    purge_job(ports, T0 + 29.9 * DAY)  # runs: nobody is 30 days inactive yet
+    purge_job(ports, T0 + 30.2 * DAY)  # inactive now, but the job ran less than a day ago
     assert storage.load_session(USER) is not None
-    purge_job(storage, T0 + 30.95 * DAY)  # a day after its last run it runs again
+    purge_job(ports, T0 + 30.95 * DAY)  # a day after its last run it runs again
     assert storage.load_session(USER) is None
 
 
@@ -757,7 +759,7 @@ def test_a_wrong_retention_setting_is_named(value: str) -> None:
     from bot.errors import ConfigError
 
     with pytest.raises(ConfigError, match="HIPBOT_RETENTION_DAYS"):
-        retention_days({"HIPBOT_RETENTION_DAYS": value})
+        load_settings({"HIPBOT_RETENTION_DAYS": value})
 
 
 # ---------------------------------------------------------------- red flags and clinics

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 from bot.features import load_features
-from bot.storage.clinics import ClinicStore
+from bot.features.clinics.store import ClinicStore
 from bot.storage.sql import SqlStorage
 from tests.fakes.bot_api import FakeBotApi, SentMessage, UploadedFile
 from tests.fakes.bot_process import BotProcess

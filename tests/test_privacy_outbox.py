@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.features import load_features
+from bot.features import Loaded, Ports, load_features
+from bot.features.privacy.chat import SENT_KEPT, purge_job, withdraw
 from bot.model import Session
-from bot.privacy_feature import SENT_KEPT, purge_job, withdraw
 from bot.storage import SqlStorage
 
 DAY = 24 * 3600.0
@@ -51,6 +51,6 @@ def test_daily_purge_drops_old_sent_messages(tmp_path: Path) -> None:
     storage.commit_outbox(
         [(3, "sendMessage", {"chat_id": 3, "text": "waiting"})], now - SENT_KEPT - 60
     )
-    purge_job(storage, now)
+    purge_job(Ports(storage, Loaded()), now)
     chats = [row[0] for row in _rows(storage)]
     assert chats == [2, 3]  # the old sent one is gone; a pending one is never dropped

@@ -10,10 +10,10 @@ import pytest
 from bot.conversation import parse_input
 from bot.engine import Engine
 from bot.features import load_features
+from bot.features.reminders.rules import local_of, zone
+from bot.features.reminders.store import ReminderStore
 from bot.loader import load_bundle
 from bot.model import Event, Reply
-from bot.reminders import local_of, zone
-from bot.reminders_feature import store_for
 from bot.storage.sql import SqlStorage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +56,7 @@ def chat() -> Chat:
 
 
 def next_local(chat: Chat, kind: str) -> str:
-    [reminder] = [r for r in store_for(chat.storage).reminders(USER) if r.kind == kind]
+    [reminder] = [r for r in ReminderStore(chat.storage.db).reminders(USER) if r.kind == kind]
     assert reminder.next_due is not None
     return local_of(reminder.next_due, zone("Europe/London")).strftime("%H:%M")
 
@@ -93,7 +93,7 @@ def test_a_time_outside_the_quiet_hours_is_confirmed_as_it_is(chat: Chat) -> Non
 
 
 def next_local_day(chat: Chat, kind: str) -> str:
-    [reminder] = [r for r in store_for(chat.storage).reminders(USER) if r.kind == kind]
+    [reminder] = [r for r in ReminderStore(chat.storage.db).reminders(USER) if r.kind == kind]
     assert reminder.next_due is not None
     return local_of(reminder.next_due, zone("Europe/London")).strftime("%a %H:%M")
 

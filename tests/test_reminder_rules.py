@@ -13,8 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.model import AnswerTest, Text
-from bot.reminders import (
+from bot.features.reminders.rules import (
     FollowupMessage,
     FollowupSequence,
     QuietHours,
@@ -35,6 +34,7 @@ from bot.reminders import (
     rule_from_answers,
     timezone_label,
 )
+from bot.model import AnswerTest, Text
 
 LONDON = "Europe/London"
 NO_QUIET = QuietHours(0, 0)

@@ -23,16 +23,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import crypto, reminders_feature
-from bot.model import AnswerTest, AnswerValue, Condition, Effect, Session, Text
-from bot.reminders import (
+from bot import crypto
+from bot.features import Loaded, Ports
+from bot.features.reminders import chat as reminders_feature
+from bot.features.reminders.messages import wording
+from bot.features.reminders.ports import STORE
+from bot.features.reminders.rules import (
     FollowupMessage,
     FollowupSequence,
     QuietHours,
     Rule,
 )
+from bot.features.reminders.store import PRIORITY, ReminderStore
+from bot.model import AnswerTest, AnswerValue, Condition, Effect, Session, Text
 from bot.storage import open_storage
-from bot.storage.reminders import PRIORITY, ReminderStore
 from bot.storage.sql import SqlStorage
 from tests.fakes.bot_process import REPO
 from tests.fakes.postgres import fresh_database
@@ -82,7 +86,7 @@ class Place:
             storage.db,
             followups={"weeks": SEQUENCE},
             answers_of=lambda user: self.answers.get(user, {}),
-            config={"emergency_number": "999"},
+            say=wording({"emergency_number": "999"}),
         )
         return storage, store
 
@@ -112,6 +116,13 @@ def outbox(storage: SqlStorage) -> list[tuple[int, dict[str, object], int]]:
     """(chat, params, priority) of every queued message, oldest first."""
     rows = storage.db.all("SELECT chat_id, params, priority FROM outbox ORDER BY id")
     return [(int(chat), storage.codec.open_json(params), int(p)) for chat, params, p in rows]
+
+
+def ports_with(storage: SqlStorage, store: ReminderStore) -> Ports:
+    """Ports on which the feature's handlers find this test's store."""
+    ports = Ports(storage, Loaded())
+    ports.put(STORE, store)
+    return ports
 
 
 def person(store: ReminderStore, user: int = CHAT, tz: str = LONDON, now: float = 0.0) -> str:
@@ -268,8 +279,7 @@ def test_a_person_who_blocked_the_bot_or_sent_stop_gets_nothing(place: Place) ->
 
 def test_delete_removes_reminders_settings_and_check_ins(place: Place) -> None:
     storage, store = place.open()
-    reminders_feature.use_store(storage, store)
-    reminders_feature.setup(storage)
+    reminders_feature.setup(ports_with(storage, store))
     user = person(store)
     store.set_reminder(user, CHAT, "tip", Rule.daily(9 * 60), at(2026, 6, 1, 8, 0))
     store.enroll_followups(user, CHAT, "weeks", at(2026, 6, 1, 8, 0))
@@ -329,9 +339,10 @@ import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 from bot.storage import open_storage
-from bot.storage.reminders import ReminderStore
+from bot.features.reminders.messages import wording
+from bot.features.reminders.store import ReminderStore
 storage = open_storage(sys.argv[1])
-store = ReminderStore(storage.db)
+store = ReminderStore(storage.db, say=wording({}))
 now = datetime(2026, 6, 1, 9, 0, tzinfo=ZoneInfo("Europe/London")).timestamp()
 sys.stdin.readline()  # both start together
 print(sum(store.sweep(now + second, batch=20) for second in range(4)))
@@ -366,9 +377,10 @@ def test_two_sweeper_processes_on_one_database_send_each_occurrence_exactly_once
 HANGER = """
 import sys, time
 from bot.storage import open_storage
-from bot.storage.reminders import ReminderStore
+from bot.features.reminders.messages import wording
+from bot.features.reminders.store import ReminderStore
 storage = open_storage(sys.argv[1])
-store = ReminderStore(storage.db)
+store = ReminderStore(storage.db, say=wording({}))
 claim = store._claim
 def claim_then_hang(db, row, now):
     found = claim(db, row, now)
@@ -485,8 +497,7 @@ def test_the_flow_effect_saves_a_reminder_in_the_turn_and_bad_input_changes_noth
     place: Place,
 ) -> None:
     storage, store = place.open()
-    reminders_feature.use_store(storage, store)
-    reminders_feature.setup(storage)
+    reminders_feature.setup(ports_with(storage, store))
     user = str(CHAT)
     answers = {
         "timezone": "america__new_york",
@@ -535,7 +546,7 @@ def test_reminders_command_lists_and_its_buttons_change_stop_and_show_history(
     from bot.loader import load_bundle
 
     storage, store = place.open()
-    reminders_feature.use_store(storage, store)
+    ports = ports_with(storage, store)
     user = person(store)
     now = at(2026, 6, 1, 8, 0)
     store.set_reminder(user, CHAT, "sitting", Rule.window(9 * 60, 17 * 60, 30, range(5)), now)
@@ -543,7 +554,7 @@ def test_reminders_command_lists_and_its_buttons_change_stop_and_show_history(
     engine = Engine(load_bundle([REPO / "flows"]))
 
     def context() -> Context:
-        return Context(user, CHAT, storage, engine, now)
+        return Context(user, CHAT, storage, engine, now, ports=ports)
 
     (listing,) = reminders_feature.list_reminders(context()).replies
     assert "Breaks from sitting" in listing.text
@@ -571,12 +582,16 @@ def test_reminders_command_lists_and_its_buttons_change_stop_and_show_history(
     assert again.edit is not None and "already off" in again.edit.text
     assert (
         "Berlin"
-        in reminders_feature.set_timezone(Context(user, CHAT, storage, engine, now, args="berlin"))
+        in reminders_feature.set_timezone(
+            Context(user, CHAT, storage, engine, now, args="berlin", ports=ports)
+        )
         .replies[0]
         .text
     )
     assert store.settings(user).tz == "Europe/Berlin"
-    unknown = reminders_feature.set_timezone(Context(user, CHAT, storage, engine, now, args="xyz"))
+    unknown = reminders_feature.set_timezone(
+        Context(user, CHAT, storage, engine, now, args="xyz", ports=ports)
+    )
     assert "could not find that place" in unknown.replies[0].text
 
 
@@ -622,8 +637,7 @@ def test_the_bench_sweeper_reports_its_figures() -> None:
 
 def test_withdrawing_consent_erases_the_check_in_history_at_once(place: Place) -> None:
     storage, store = place.open()
-    reminders_feature.use_store(storage, store)
-    reminders_feature.setup(storage)
+    reminders_feature.setup(ports_with(storage, store))
     user = person(store)
     store.set_reminder(user, CHAT, "checkin", Rule.weekly(0, 18 * 60), at(2026, 6, 1, 8, 0))
     store.record_checkin(user, 6, "worse", at(2026, 6, 1, 18, 0))

@@ -1,4 +1,4 @@
-"""The pure reminder rules (bot.reminders): DST, quiet hours, windows, days, snooze, stop and
+"""The pure reminder rules (bot.features.reminders.rules): DST, quiet hours, windows, days, snooze, stop and
 the catch-up policy. Every time is given; nothing sleeps and nothing reads a clock."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 from bot import lint, texts
 from bot.content import Kit, TextKey, shipped_kit
 from bot.errors import FlowError
-from bot.model import Text
-from bot.reminders import (
+from bot.features.reminders.messages import reminder_buttons
+from bot.features.reminders.rules import (
     FollowupMessage,
     FollowupSequence,
     QuietHours,
@@ -33,7 +33,7 @@ from bot.reminders import (
     snooze_until,
     timezone_label,
 )
-from bot.storage.reminders import reminder_buttons
+from bot.model import Text
 
 LONDON = "Europe/London"
 NEW_YORK = "America/New_York"

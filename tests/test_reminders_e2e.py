@@ -244,7 +244,7 @@ class ConsoleChat:
 
     def __init__(self, folder: Path, clock: Clock) -> None:
         self.storage = SqlStorage(str(folder / "chat.db"))
-        features = load_features(["bot.reminders_feature"])
+        features = load_features(["bot.features.reminders"])
         features.setup(self.storage)
         chat_id = console_chat_id("pat")
         self.out = io.StringIO()

@@ -31,10 +31,10 @@ from pathlib import Path
 import pytest
 
 from bot.crypto import new_key
-from bot.reminders import QuietHours, Rule
+from bot.features.clinics.store import ClinicStore
+from bot.features.reminders.rules import QuietHours, Rule
+from bot.features.reminders.store import ReminderStore
 from bot.storage import SqlStorage, open_storage
-from bot.storage.clinics import ClinicStore
-from bot.storage.reminders import ReminderStore
 from tests.fakes.bot_api import FakeBotApi, RateLimits
 from tests.fakes.bot_process import REPO, BotProcess
 from tests.fakes.postgres import fresh_database

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from bot import broadcast, privacy
 from bot.errors import ConfigError
 from bot.settings import NAMES, SECRETS, VARIABLES, RunSettings, load_settings
 
@@ -143,12 +142,12 @@ def test_unset_and_empty_variables_take_the_defaults() -> None:
     )
 
 
-def test_the_old_names_read_the_same_checked_settings() -> None:
+def test_the_features_settings_are_read_and_checked_with_the_others() -> None:
     with pytest.raises(ConfigError, match="HIPBOT_ALLOW_PAID_BROADCAST='maybe'"):
-        broadcast.paid_broadcast({"HIPBOT_ALLOW_PAID_BROADCAST": "maybe"})
+        load_settings({"HIPBOT_ALLOW_PAID_BROADCAST": "maybe"})
     with pytest.raises(ConfigError, match="HIPBOT_RATE_LIMIT='0'"):
-        broadcast.rate_limit({"HIPBOT_RATE_LIMIT": "0"})  # was silently 30
-    assert privacy.retention_days({"HIPBOT_RETENTION_DAYS": "30"}) == 30
+        load_settings({"HIPBOT_RATE_LIMIT": "0"})  # was silently 30
+    assert load_settings({"HIPBOT_RETENTION_DAYS": "30"}).retention_days == 30
     with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN is not set"):
         RunSettings.from_env({})
 

@@ -17,9 +17,9 @@ import pytest
 from bot import crypto
 from bot.engine import Engine
 from bot.features import load_features
+from bot.features.privacy.rules import render_policy
 from bot.loader import load_bundle
 from bot.model import Bundle
-from bot.privacy import render_policy
 from bot.storage.sql import SqlStorage
 from tests.test_privacy import RED_FLAG_NOS, USER, Clock, Person, consent_and_answer, to_consent
 

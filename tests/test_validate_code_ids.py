@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import reminders_feature
 from bot.authoring import code_needs
 from bot.errors import FlowErrors
+from bot.features.reminders import chat as reminders_feature
 from bot.loader import load_bundle
 
 REPO = Path(__file__).resolve().parent.parent
@@ -56,7 +56,7 @@ def test_a_renamed_step_the_feature_goes_to_is_named(flows: Path) -> None:
     rename(flows / "reminders.yaml", step, "rem_fu_hello")  # the step and every link to it
     assert problems(flows) == [
         "flows/reminders.yaml > steps: no step 'rem_fu_intro' in flow 'reminders', but "
-        "bot.reminders_feature relies on it (the /reminders buttons and a check-in reminder "
+        "bot.features.reminders.chat relies on it (the /reminders buttons and a check-in reminder "
         "go there): keep the step, or change the code with it"
     ]
 
@@ -64,7 +64,7 @@ def test_a_renamed_step_the_feature_goes_to_is_named(flows: Path) -> None:
 def test_an_answer_no_step_saves_any_more_is_named(flows: Path) -> None:
     rename(flows / "reminders.yaml", "ci_trend", "ci_feeling")  # the save and every test on it
     assert problems(flows) == [
-        "flows/reminders.yaml: no step saves the answer 'ci_trend', but bot.reminders_feature "
+        "flows/reminders.yaml: no step saves the answer 'ci_trend', but bot.features.reminders.chat "
         "reads it (it saves a person's time zone and keeps each check-in): keep "
         "'save: ci_trend', or change the code with it"
     ]
@@ -75,7 +75,7 @@ def test_an_answer_the_rules_read_is_named_with_a_hint(flows: Path) -> None:
     found = problems(flows)
     assert found == [
         "flows/reminders.yaml: no step saves the answer 'sit_start', but "
-        "bot.reminders.rule_from_answers reads it (a reminder's times and days): keep "
+        "bot.features.reminders.rules.rule_from_answers reads it (a reminder's times and days): keep "
         "'save: sit_start', or change the code with it"
     ]
 

@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.console import console_chat_id
 from bot.engine import Engine
 from bot.features import load_features
-from bot.heartbeat import holders
+from bot.features.heartbeat import holders
 from bot.loader import load_bundle
 from bot.model import Bundle
 from bot.storage import open_storage

@@ -43,7 +43,7 @@ from telegram.ext import (
 from bot import outgoing, texts
 from bot.engine import Engine
 from bot.errors import ConfigError, FlowErrors
-from bot.features import Features, load_features
+from bot.features import Features, Loaded, load_features
 from bot.loader import load_bundle
 from bot.logs import hash_id
 from bot.metrics import Metrics, add_routes, start_ops
@@ -336,7 +336,7 @@ async def serve(settings: RunSettings, stop: asyncio.Event, bundle: Bundle | Non
     storage = open_storage(settings.database_url)
     if not isinstance(storage, SqlStorage):
         raise ConfigError("hipbot run needs a database: set DATABASE_URL to sqlite:///path/file.db")
-    features = load_features()
+    features = load_features(loaded=Loaded(bundle=bundle, paths=[settings.flows_dir]))
     features.setup(storage)
     features.beat(storage, time.time())  # seen at once: `keys rotate` refuses from here on
     storage.release_claims()

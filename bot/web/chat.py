@@ -115,7 +115,7 @@ class WebChat:
         name = name.split("@", 1)[0][:32].casefold()
         kind: InboundKind = "stop" if name == "stop" else "command"
         kind = "start" if name == "start" else kind
-        args = "" if kind == "start" else args[:200]  # no clinic links here (bot.clinics)
+        args = "" if kind == "start" else args[:200]  # no clinic links here
         return self._turn(Inbound(self.chat_id, kind, text=args, name=name))
 
     def press(self, data: str) -> Turn:

@@ -13,14 +13,14 @@ from typing import Any
 
 from telegram.error import BadRequest, Forbidden
 
-from bot.broadcast import Outcomes
 from bot.engine import Engine
-from bot.features import Context, Response, load_features
+from bot.features import Context, Loaded, Response, load_features
+from bot.features.clinics.broadcast import Outcomes
+from bot.features.clinics.store import Clinic, ClinicStore
 from bot.loader import load_bundle
 from bot.model import AnswerValue, Event
 from bot.storage import SqlStorage, open_storage
 from bot.storage.base import OutboxRow
-from bot.storage.clinics import Clinic, ClinicStore
 from bot.telegram.render import render
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
@@ -36,7 +36,9 @@ class World:
         storage = open_storage(path) if "://" in path else SqlStorage(path)
         assert isinstance(storage, SqlStorage)
         self.storage = storage
-        self.features = load_features(["bot.clinics_feature"])
+        self.features = load_features(
+            ["bot.features.clinics"], Loaded(bundle=_BUNDLE, paths=[str(FLOWS)])
+        )
         self.features.setup(self.storage)
         self.engine = Engine(_BUNDLE)
         self.store = ClinicStore(self.storage.db)
@@ -66,7 +68,7 @@ class World:
             now=self.now,
             args=args,
             session=self.storage.load_session(user_id),
-            settings={"flows_dir": str(FLOWS)},
+            ports=self.features.ports(self.storage),
         )
 
     def command(self, user: int | str, name: str, args: str = "") -> Response:

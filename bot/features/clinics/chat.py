@@ -24,26 +24,21 @@ Command line
 
 from __future__ import annotations
 
-import argparse
-import sys
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from functools import lru_cache
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from bot import broadcast as bc
 from bot import outgoing, texts
 from bot.callbacks import small_number
-from bot.clinics import (
+from bot.content import fill
+from bot.features import Context, Ports, Response, button
+from bot.features.clinics import broadcast as bc
+from bot.features.clinics.rules import (
     CLINIC_PREFIX,
     EVERYONE,
     PERSONAL_PREFIX,
     Audience,
-    check_patient_ref,
     declined,
-    deep_link,
     join_question,
     joined,
     left,
@@ -54,14 +49,10 @@ from bot.clinics import (
     shown_html,
     which_to_leave,
 )
-from bot.content import fill
-from bot.errors import HipbotError
-from bot.features import Context, Feature, Response, button
+from bot.features.clinics.store import Broadcast, ClinicStore
 from bot.model import Effect, Event, Reply, ReplyButton, Session
-from bot.settings import check_bot_username
-from bot.storage.clinics import Broadcast, Clinic, ClinicStore
 from bot.storage.db import Database
-from bot.storage.sql import SqlStorage, insert_outbox
+from bot.storage.sql import insert_outbox
 from bot.telegram_html import MAX_TEXT, HtmlProblem, check_html, escape
 
 JOIN_PRIORITY = 1  # after the welcome the same /start queued (priority 0)
@@ -84,32 +75,8 @@ ASK_TIME = (
 OLD_DRAFT = "That button is from an older draft. Send /broadcast to start again."
 
 
-def feature() -> Feature:
-    return Feature(
-        name="clinics",
-        setup=setup,
-        commands={
-            "leave": leave_command,
-            "broadcast": broadcast_command,
-            "broadcasts": broadcasts_command,
-            "cancel": cancel_command,
-            "stats": stats_command,
-        },
-        descriptions={"leave": "Stop messages from a clinic"},
-        buttons={
-            JOIN: join_button,
-            DECLINE: decline_button,
-            LEAVE: leave_button,
-            WIZARD: wizard_button,
-            STOP: stop_button,
-        },
-        jobs=[sweep_job],
-        cli=add_cli,
-        text=read_text,
-    )
-
-
-def setup(storage: SqlStorage) -> None:
+def setup(ports: Ports) -> None:
+    storage = ports.storage
     store = ClinicStore(storage.db)
     store.migrate()
     storage.on_effect("started", on_started)
@@ -121,8 +88,9 @@ def setup(storage: SqlStorage) -> None:
 Handler = Callable[[Database, Session, Effect, float], None]
 
 
-def sweep_job(storage: SqlStorage, now: float) -> int:
-    return bc.sweep(storage, now)
+def sweep_job(ports: Ports, now: float) -> int:
+    settings = ports.settings
+    return bc.sweep(ports.storage, now, settings.rate_limit, settings.allow_paid_broadcast)
 
 
 # ---------------------------------------------------------------- patients
@@ -164,7 +132,7 @@ def join_button(ctx: Context, code: str) -> Response:
 
 
 def _alerts_on(db: Database, clinic_id: int) -> bool:
-    """Whether the clinic asked for red-flag alerts (``hipbot alerts on``, bot.privacy_feature)."""
+    """Whether the clinic asked for red-flag alerts (``hipbot alerts on``, bot.features.privacy.chat)."""
     if "clinic_alert_optins" not in db.tables():
         return False
     found = db.one("SELECT 1 FROM clinic_alert_optins WHERE clinic_id = ?", (clinic_id,))
@@ -231,18 +199,23 @@ def _roles(ctx: Context) -> dict[int, str]:
     return ClinicStore(ctx.storage.db).roles_of(ctx.user_id)
 
 
-@lru_cache(maxsize=8)
-def _audiences_in(folder: str, saved: frozenset[str]) -> dict[str, Audience]:
-    return load_audiences(folder, set(saved))
-
-
 def audiences(ctx: Context) -> dict[str, Audience]:
-    """``all`` and the named audiences of the flows folder (``ctx.settings['flows_dir']``)."""
-    from bot.settings import default_flows_dir
-
-    folder = str(ctx.settings.get("flows_dir") or default_flows_dir())
+    """``all`` and the named audiences of the flows the process loaded (``Loaded.paths``),
+    read once per process."""
     saved = frozenset(ctx.engine.questions) if ctx.engine is not None else frozenset()
-    return _audiences_in(folder, saved)
+    loaded = ctx.loaded
+    return loaded.once(
+        "clinics.audiences:" + ",".join(sorted(saved)),
+        lambda: audiences_in(loaded.paths, saved),
+    )
+
+
+def audiences_in(paths: Sequence[str], saved: frozenset[str]) -> dict[str, Audience]:
+    """``all`` and every audience declared under ``paths``."""
+    found: dict[str, Audience] = {}
+    for path in paths:
+        found.update(load_audiences(path, set(saved)))
+    return found
 
 
 def _cancel_row(draft: int) -> tuple[ReplyButton, ...]:
@@ -447,7 +420,7 @@ def _clinic_name(store: ClinicStore, clinic_id: int) -> str:
     return escape(clinic.name if clinic else f"clinic {clinic_id}")
 
 
-def _when(moment: float | None) -> str:
+def shown_when(moment: float | None) -> str:
     if moment is None:
         return "-"
     return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -466,7 +439,7 @@ def broadcasts_command(ctx: Context) -> Response:
         for item in recent:
             counts = store.counts(clinic_id, item.id)
             lines.append(
-                f"#{item.id} {item.state}, {escape(item.audience)}, {_when(item.queued_at)}"
+                f"#{item.id} {item.state}, {escape(item.audience)}, {shown_when(item.queued_at)}"
                 + (f", at {item.at_time} local" if item.at_time else "")
                 + f"\n    {counts.line()}"
             )
@@ -540,342 +513,3 @@ def stats_command(ctx: Context) -> Response:
         stats = store.stats(clinic_id, ctx.now)
         parts.append("\n".join([f"<b>{_clinic_name(store, clinic_id)}</b>", *stats.lines()]))
     return Response(replies=[Reply("\n\n".join(parts))])
-
-
-# ---------------------------------------------------------------- command line
-
-
-def add_cli(subparsers: Any) -> None:
-    db_help = "database URL (default: $DATABASE_URL or ./data/hipbot.db)"
-    clinic = subparsers.add_parser("clinic", help="add clinics and make their join links")
-    clinic_cmds = clinic.add_subparsers(dest="clinic_command", required=True, metavar="ACTION")
-    add = clinic_cmds.add_parser("add", help="create a clinic with a deep-link code")
-    add.add_argument("name")
-    add.add_argument("--db", help=db_help)
-    add.set_defaults(func=_cli_clinic_add)
-    link = clinic_cmds.add_parser("link", help="print a join link and write its QR code PNG")
-    link.add_argument("clinic", help="clinic id, code or name")
-    link.add_argument("--patient", help="the clinic's own code for one patient (never a name)")
-    link.add_argument(
-        "--out", help="QR code PNG file (default: clinic-ID[-REF].png in the data folder)"
-    )
-    link.add_argument("--bot", help="the bot's username (default: $HIPBOT_BOT_USERNAME)")
-    link.add_argument("--db", help=db_help)
-    link.set_defaults(func=_cli_clinic_link)
-    listing = clinic_cmds.add_parser("list", help="every clinic with its code")
-    listing.add_argument("--db", help=db_help)
-    listing.set_defaults(func=_cli_clinic_list)
-
-    staff = subparsers.add_parser("staff", help="who may broadcast for a clinic")
-    staff_cmds = staff.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
-    staff_add = staff_cmds.add_parser("add", help="make a Telegram user staff of a clinic")
-    staff_add.add_argument("clinic", help="clinic id, code or name")
-    staff_add.add_argument("user_id", help="their Telegram user id (a number)")
-    staff_add.add_argument("--role", choices=["admin", "editor"], required=True)
-    staff_add.add_argument("--db", help=db_help)
-    staff_add.set_defaults(func=_cli_staff_add)
-    staff_list = staff_cmds.add_parser("list", help="staff of one clinic (or of all)")
-    staff_list.add_argument("clinic", nargs="?")
-    staff_list.add_argument("--db", help=db_help)
-    staff_list.set_defaults(func=_cli_staff_list)
-    staff_remove = staff_cmds.add_parser("remove", help="take someone off a clinic's staff")
-    staff_remove.add_argument("clinic")
-    staff_remove.add_argument("user_id")
-    staff_remove.add_argument("--db", help=db_help)
-    staff_remove.set_defaults(func=_cli_staff_remove)
-
-    send = subparsers.add_parser(
-        "broadcast",
-        help="send a message to a clinic's patients, or 'broadcast status ID'",
-        description="hipbot broadcast --clinic C --audience A --text-file F [--at TIME] "
-        "[--dry-run]  |  hipbot broadcast status ID",
-    )
-    send.add_argument("status", nargs="*", help="'status ID': how a broadcast is going")
-    send.add_argument("--clinic", help="clinic id, code or name")
-    send.add_argument("--audience", default="all", help="audience name (default: all)")
-    send.add_argument("--text-file", help="the message (Telegram HTML), UTF-8")
-    send.add_argument(
-        "--at", help="local time in each patient's time zone: 09:30 or 2026-11-20 09:30"
-    )
-    send.add_argument("--dry-run", action="store_true", help="check and count, send nothing")
-    send.add_argument("--report-to", help="Telegram user id of staff to send the report to")
-    send.add_argument("--flows", help="folder of flow and audience files (default: ./flows)")
-    send.add_argument("--db", help=db_help)
-    send.add_argument(
-        "--follow",
-        action="store_true",
-        help="with 'status ID': show progress until the broadcast is done or cancelled",
-    )
-    send.set_defaults(func=_cli_broadcast)
-
-
-class CliError(HipbotError):
-    """A problem with what was typed; the message says what to do."""
-
-
-def _cli(
-    run: Callable[[argparse.Namespace, SqlStorage], int],
-) -> Callable[[argparse.Namespace], int]:
-    def wrapped(args: argparse.Namespace) -> int:
-        from bot.settings import default_database_url, load_dotenv_file
-        from bot.storage import open_storage
-
-        load_dotenv_file()
-        storage = open_storage(args.db or default_database_url())
-        if not isinstance(storage, SqlStorage):
-            print("hipbot: clinics need a database: set DATABASE_URL", file=sys.stderr)
-            return 2
-        try:
-            ClinicStore(storage.db).migrate()
-            return run(args, storage)
-        except (CliError, ValueError) as error:
-            print(f"hipbot: {error}", file=sys.stderr)
-            return 1
-        finally:
-            storage.close()
-
-    return wrapped
-
-
-def find_clinic(store: ClinicStore, key: str) -> Clinic | None:
-    """A clinic by id, code or exact name (the command line's CLINIC argument). A name that
-    several clinics share is an error that lists their ids, never a silent first pick."""
-    key = key.strip()
-    found = store.clinic(int(key)) if key.isdigit() else None
-    if found is not None:
-        return found
-    clinics = store.clinics_for_operator()
-    by_code = [c for c in clinics if c.code == key]
-    named = by_code or [c for c in clinics if c.name == key]
-    if len(named) > 1:
-        ids = ", ".join(str(c.id) for c in named)
-        raise CliError(f"{len(named)} clinics are named {key!r} (ids {ids}): give the id instead")
-    return named[0] if named else None
-
-
-def _find_clinic(store: ClinicStore, key: str) -> Clinic:
-    clinic = find_clinic(store, key)
-    if clinic is None:
-        known = ", ".join(f"{c.id} ({c.name})" for c in store.clinics_for_operator()) or "none yet"
-        raise CliError(f"no clinic {key!r}; clinics: {known}. Add one with: hipbot clinic add NAME")
-    return clinic
-
-
-def _bot_username(given: str | None) -> str | None:
-    from bot.settings import load_settings
-
-    name = given or load_settings().bot_username
-    return check_bot_username(name) if name else None
-
-
-@_cli
-def _cli_clinic_add(args: argparse.Namespace, storage: SqlStorage) -> int:
-    store = ClinicStore(storage.db)
-    name = " ".join(args.name.split())
-    same = [c for c in store.clinics_for_operator() if c.name.casefold() == name.casefold()]
-    if same:
-        raise CliError(
-            f"clinic {same[0].id} is already named {same[0].name!r}: choose another name "
-            "(two clinics with one name could not be told apart)"
-        )
-    clinic = store.add_clinic(name, time.time())
-    print(f"clinic {clinic.id}: {clinic.name}")
-    print(f"code: {clinic.code}")
-    username = _bot_username(None)
-    if username:
-        print(f"link: {deep_link(username, clinic.code)}")
-    print(
-        f"next: hipbot clinic link {clinic.id} (link and QR code), hipbot staff add {clinic.id} ..."
-    )
-    return 0
-
-
-@_cli
-def _cli_clinic_link(args: argparse.Namespace, storage: SqlStorage) -> int:
-    import segno
-
-    store = ClinicStore(storage.db)
-    clinic = _find_clinic(store, args.clinic)
-    username = _bot_username(args.bot)
-    if username is None:
-        raise CliError(
-            "which bot? Set HIPBOT_BOT_USERNAME or pass --bot with the bot's username "
-            "(as @BotFather shows it, without the @)"
-        )
-    if args.patient is not None:
-        ref = check_patient_ref(args.patient)
-        code = store.add_invite(clinic.id, ref, time.time())
-        default_out = f"clinic-{clinic.id}-{ref}.png"
-    else:
-        code, default_out = clinic.code, f"clinic-{clinic.id}.png"
-    link = deep_link(username, code)
-    out = Path(args.out) if args.out else _data_dir() / default_out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    segno.make(link, error="m").save(str(out), kind="png", scale=10, border=4)
-    print(link)
-    print(f"QR code: {out.resolve()}")
-    return 0
-
-
-@_cli
-def _cli_clinic_list(args: argparse.Namespace, storage: SqlStorage) -> int:
-    store = ClinicStore(storage.db)
-    clinics = store.clinics_for_operator()
-    for clinic in clinics:
-        print(f"{clinic.id}\t{clinic.name}\t{clinic.code}\t{len(store.patients(clinic.id))} linked")
-    if not clinics:
-        print("no clinics yet: hipbot clinic add NAME")
-    return 0
-
-
-@_cli
-def _cli_staff_add(args: argparse.Namespace, storage: SqlStorage) -> int:
-    store = ClinicStore(storage.db)
-    clinic = _find_clinic(store, args.clinic)
-    store.add_staff(clinic.id, args.user_id.strip(), args.role, time.time())
-    print(f"{args.user_id} is now {args.role} of clinic {clinic.id} ({clinic.name})")
-    return 0
-
-
-@_cli
-def _cli_staff_list(args: argparse.Namespace, storage: SqlStorage) -> int:
-    store = ClinicStore(storage.db)
-    clinics = [_find_clinic(store, args.clinic)] if args.clinic else store.clinics_for_operator()
-    shown = 0
-    for clinic in clinics:
-        for member in store.staff(clinic.id):
-            print(f"{clinic.id}\t{clinic.name}\t{member.user_id}\t{member.role}")
-            shown += 1
-    if shown:
-        return 0
-    if not clinics:
-        print("no clinics yet: hipbot clinic add NAME")
-    elif args.clinic:
-        clinic = clinics[0]
-        print(
-            f"clinic {clinic.id} ({clinic.name}) has no staff yet: {_STAFF_ADD.format(clinic.id)}"
-        )
-    else:
-        print(f"no clinic has staff yet: {_STAFF_ADD.format('CLINIC')}")
-    return 0
-
-
-_STAFF_ADD = "hipbot staff add {} TELEGRAM_USER_ID --role admin"
-
-
-def _data_dir() -> Path:
-    from bot.settings import load_settings
-
-    return load_settings().data_dir
-
-
-@_cli
-def _cli_staff_remove(args: argparse.Namespace, storage: SqlStorage) -> int:
-    store = ClinicStore(storage.db)
-    clinic = _find_clinic(store, args.clinic)
-    if not store.remove_staff(clinic.id, args.user_id.strip()):
-        raise CliError(f"{args.user_id} is not staff of clinic {clinic.id} ({clinic.name})")
-    print(f"{args.user_id} is no longer staff of clinic {clinic.id} ({clinic.name})")
-    return 0
-
-
-@_cli
-def _cli_broadcast(args: argparse.Namespace, storage: SqlStorage) -> int:
-    if args.status:
-        if len(args.status) != 2 or args.status[0] != "status" or not args.status[1].isdigit():
-            raise CliError("use: hipbot broadcast status ID  (or --clinic ... to send one)")
-        if args.follow:
-            follow_broadcast(storage, int(args.status[1]))
-        return _broadcast_status(storage, int(args.status[1]))
-    if not args.clinic or not args.text_file:
-        raise CliError("--clinic and --text-file are needed (see hipbot broadcast --help)")
-    from bot.settings import default_flows_dir
-
-    store = ClinicStore(storage.db)
-    clinic = _find_clinic(store, args.clinic)
-    folder = args.flows or default_flows_dir()
-    known = load_audiences(folder)
-    audience = known.get(args.audience)
-    if audience is None:
-        raise CliError(
-            f"no audience {args.audience!r} in {folder}; audiences: {', '.join(sorted(known))}"
-        )
-    try:
-        text = Path(args.text_file).read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as error:
-        raise CliError(f"cannot read {args.text_file}: {error}") from error
-    problem = message_problem(store, clinic.id, text)
-    if problem:
-        raise CliError(f"{args.text_file}: {_plain(problem)}")
-    at = bc.parse_local_time(args.at) if args.at else None
-    report_to = args.report_to.strip() if args.report_to else None
-    if report_to is not None and clinic.id not in store.roles_of(report_to):
-        raise CliError(f"--report-to {report_to} is not staff of clinic {clinic.id}")
-    now = time.time()
-    people = bc.recipients(storage, clinic.id, audience, now)
-    when = f"at {at} in each patient's own time zone" if at else "now"
-    if args.dry_run:
-        print(f"dry run: {len(people)} recipients ({audience.id}: {audience.label}), {when}")
-        print(patient_message(clinic.name, text, bc.stop_data(clinic.id)).text)
-        return 0
-    draft = store.create_draft(clinic.id, "cli", now)
-    store.update_draft(
-        clinic.id, draft, text=text, audience=audience.id, at_time=str(at) if at else None
-    )
-    count = bc.queue(storage, clinic.id, draft, audience, at, now, report_to)
-    print(f"broadcast #{draft} queued for {count} recipients ({audience.id}), {when}")
-    print(f"the running bot sends it; see: hipbot broadcast status {draft}")
-    return 0
-
-
-def _plain(text: str) -> str:
-    import html
-    import re
-
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
-
-
-FOLLOW_EVERY = 2.0  # seconds between looks at a followed broadcast
-
-
-def follow_broadcast(
-    storage: SqlStorage,
-    broadcast_id: int,
-    sleep: Callable[[float], None] = time.sleep,
-    stream: TextIO | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    tty: bool | None = None,
-) -> str:
-    """Show a broadcast's deliveries going out (a bar on a terminal, plain lines otherwise)
-    until it is done or cancelled; its final state."""
-    from bot.progress_bar import Progress
-
-    store = ClinicStore(storage.db)
-    bar: Progress | None = None
-    while True:
-        item = store.broadcast_for_operator(broadcast_id)
-        if item is None or item.state == "draft":
-            raise CliError(f"no broadcast #{broadcast_id}")
-        counts = store.counts(item.clinic_id, item.id)
-        if bar is None:
-            bar = Progress(f"broadcast #{item.id}", counts.total, stream, clock, tty)
-        bar.update(counts.total - counts.pending, counts.total)
-        if item.state in ("done", "cancelled") and item.finished_at is not None:
-            bar.finish(f"{item.state}: {counts.line(masked=False)}")
-            return item.state
-        sleep(FOLLOW_EVERY)
-
-
-def _broadcast_status(storage: SqlStorage, broadcast_id: int) -> int:
-    store = ClinicStore(storage.db)
-    item = store.broadcast_for_operator(broadcast_id)
-    if item is None or item.state == "draft":
-        raise CliError(f"no broadcast #{broadcast_id}")
-    clinic = store.clinic(item.clinic_id)
-    counts = store.counts(item.clinic_id, item.id)
-    print(f"broadcast #{item.id}: {item.state}")
-    print(f"clinic: {item.clinic_id} ({clinic.name if clinic else '?'})")
-    print(f"audience: {item.audience}" + (f", at {item.at_time} local" if item.at_time else ""))
-    print(f"queued: {_when(item.queued_at)}  finished: {_when(item.finished_at)}")
-    print(f"recipients: {counts.total}  {counts.line(masked=False)}")
-    return 0

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.clinics import (
+from bot.errors import HipbotError
+from bot.features.clinics.rules import (
     CLINIC_PREFIX,
     PERSONAL_PREFIX,
     ROLES,
@@ -493,7 +494,7 @@ class ClinicStore:
         """Stop a broadcast still going: deliveries not yet handed to the sender are skipped.
         (Those already in the outbox, at most one sweep's worth, still go.)"""
         with self.db.transaction() as db:
-            # The sweep's lock first (bot.broadcast.sweep): a sweep on another replica locks
+            # The sweep's lock first (bot.features.clinics.broadcast.sweep): a sweep on another replica locks
             # deliveries, then the broadcast; this locks the broadcast, then deliveries. Taking
             # turns, they never wait for each other in a circle (PostgreSQL: a deadlock).
             db.lock_key("broadcast-sweep")
@@ -653,3 +654,26 @@ class ClinicStore:
             ],
             "staff_of": [{"clinic": r[0], "role": r[1]} for r in staff],
         }
+
+
+# ---------------------------------------------------------------- the command line's CLINIC
+
+
+class CliError(HipbotError):
+    """A problem with what was typed; the message says what to do."""
+
+
+def find_clinic(store: ClinicStore, key: str) -> Clinic | None:
+    """A clinic by id, code or exact name (the command line's CLINIC argument). A name that
+    several clinics share is an error that lists their ids, never a silent first pick."""
+    key = key.strip()
+    found = store.clinic(int(key)) if key.isdigit() else None
+    if found is not None:
+        return found
+    clinics = store.clinics_for_operator()
+    by_code = [c for c in clinics if c.code == key]
+    named = by_code or [c for c in clinics if c.name == key]
+    if len(named) > 1:
+        ids = ", ".join(str(c.id) for c in named)
+        raise CliError(f"{len(named)} clinics are named {key!r} (ids {ids}): give the id instead")
+    return named[0] if named else None

@@ -22,23 +22,18 @@ Command line
 
 from __future__ import annotations
 
-import argparse
 import logging
-import sys
-import time
-import weakref
 from collections.abc import Callable, Mapping
-from datetime import date, timedelta
-from typing import Any
+from datetime import timedelta
 
 from bot import callbacks, outgoing, texts
 from bot.authoring import document_kind, read_yaml, yaml_files
 from bot.content import fill
 from bot.errors import FlowErrors
-from bot.features import Context, Feature, Response, button
-from bot.loader import load_bundle
-from bot.model import AnswerValue, Effect, Event, Reply, ReplyButton, Session
-from bot.reminders import (
+from bot.features import Context, Loaded, Ports, Response, button
+from bot.features.reminders.messages import wording
+from bot.features.reminders.ports import REMINDERS, STORE, Reminders
+from bot.features.reminders.rules import (
     FollowupSequence,
     Rule,
     RuleError,
@@ -53,8 +48,9 @@ from bot.reminders import (
     timezone_label,
     zone,
 )
+from bot.features.reminders.store import BUTTON_KEY, Reminder, ReminderStore
+from bot.model import AnswerValue, Effect, Event, Reply, ReplyButton, Session
 from bot.storage.db import Database
-from bot.storage.reminders import BUTTON_KEY, Reminder, ReminderStore
 from bot.storage.sql import SqlStorage, insert_outbox
 
 log = logging.getLogger("hipbot.reminders")
@@ -83,17 +79,19 @@ def _name(kind: str) -> str:
     return key.get() if key is not None else kind
 
 
-_stores: weakref.WeakKeyDictionary[SqlStorage, ReminderStore] = weakref.WeakKeyDictionary()
-
-
 # ---------------------------------------------------------------- the store of a storage
 
 
-def load_followups(flows_dir: str) -> dict[str, FollowupSequence]:
-    """The follow-up sequences under ``flows_dir`` (checked like flows; broken ones are left
-    out and logged, as ``hipbot validate`` would report them)."""
+def followups_of(loaded: Loaded) -> dict[str, FollowupSequence]:
+    """The follow-up sequences of the flows the process loaded (``loaded.paths``, checked
+    against the answers its bundle saves); none when those flows do not validate (logged, as
+    ``hipbot validate`` would report them). Built once per ``Loaded``."""
+    return loaded.once("reminders.followups", lambda: _read_followups(loaded))
+
+
+def _read_followups(loaded: Loaded) -> dict[str, FollowupSequence]:
     try:
-        bundle = load_bundle([flows_dir])
+        bundle = loaded.bundle
     except FlowErrors as errors:
         log.error("flows do not validate: no follow-ups", extra={"event": "followups_invalid"})
         log.debug("%s", errors)
@@ -105,7 +103,7 @@ def load_followups(flows_dir: str) -> dict[str, FollowupSequence]:
         if step.input
     }
     found: dict[str, FollowupSequence] = {}
-    for path in yaml_files([flows_dir]):
+    for path in yaml_files(list(loaded.paths)):
         document = read_yaml(path)
         if document_kind(document) == "followups":
             sequence, _ = build_followups(str(path), document, saved)
@@ -114,29 +112,23 @@ def load_followups(flows_dir: str) -> dict[str, FollowupSequence]:
     return found
 
 
-def store_for(storage: SqlStorage) -> ReminderStore:
-    """The reminders store on this storage's database (made, and migrated, once)."""
-    store = _stores.get(storage)
-    if store is None:
-        from bot.settings import load_settings
-
-        settings = load_settings()
-        store = ReminderStore(
-            storage.db,
-            followups=load_followups(settings.flows_dir),
-            answers_of=_answers_reader(storage),
-            config={
-                "emergency_number": settings.emergency_number,
-                "urgent_care": settings.urgent_care,
-            },
-        )
-        _stores[storage] = store
-    return store
+def reminder_store(storage: SqlStorage, loaded: Loaded) -> ReminderStore:
+    """The reminders store on this storage's database, with the loaded follow-ups and the
+    wording filled from the loaded settings."""
+    settings = loaded.settings
+    return ReminderStore(
+        storage.db,
+        followups=followups_of(loaded),
+        answers_of=_answers_reader(storage),
+        say=wording(
+            {"emergency_number": settings.emergency_number, "urgent_care": settings.urgent_care}
+        ),
+    )
 
 
-def use_store(storage: SqlStorage, store: ReminderStore) -> None:
-    """Use this store for ``storage`` (tests give their own follow-ups and config)."""
-    _stores[storage] = store
+def stores(ports: Ports) -> None:
+    """Put the reminders store on ``ports`` (``REMINDERS``, ``STORE``)."""
+    ports.put(STORE, reminder_store(ports.storage, ports.loaded))
 
 
 def _answers_reader(storage: SqlStorage) -> Callable[[str], Mapping[str, AnswerValue]]:
@@ -228,8 +220,8 @@ def on_withdrawn(store: ReminderStore) -> Handler:
     return handle
 
 
-def setup(storage: SqlStorage) -> None:
-    store = store_for(storage)
+def setup(ports: Ports) -> None:
+    storage, store = ports.storage, ports.get(STORE)
     handlers = {
         "schedule_reminder": on_schedule(store),
         "checkin_recorded": on_checkin(store),
@@ -244,10 +236,10 @@ def setup(storage: SqlStorage) -> None:
 JOB_BUDGET = 0.5  # seconds of sweeping per job run (it runs on the bot's event loop)
 
 
-def sweep(storage: SqlStorage, now: float) -> int:
+def sweep(ports: Ports, now: float) -> int:
     """The job: queue due reminders and follow-up messages, about ``JOB_BUDGET`` seconds'
     worth (some 3,000) at a time; the next run, 2 seconds later, goes on with the rest."""
-    return store_for(storage).sweep(now, budget=JOB_BUDGET)
+    return ports.get(STORE).sweep(now, budget=JOB_BUDGET)
 
 
 # ---------------------------------------------------------------- /reminders
@@ -267,7 +259,7 @@ def when_text(instant: float | None, tz_name: str, now: float) -> str:
     return f"{moment.strftime('%a')} {moment.day} {moment.strftime('%b')} at {clock}"
 
 
-def _describe(store: ReminderStore, reminder: Reminder, tz_name: str, now: float) -> str:
+def _describe(store: Reminders, reminder: Reminder, tz_name: str, now: float) -> str:
     name = _name(reminder.kind)
     if reminder.rule is not None:
         how = reminder.rule.describe()
@@ -281,7 +273,7 @@ def _describe(store: ReminderStore, reminder: Reminder, tz_name: str, now: float
 
 def list_reminders(context: Context) -> Response:
     """/reminders: what is set, with buttons to change or stop each one."""
-    store = store_for(context.storage)
+    store = context.store(REMINDERS)
     settings = store.settings(context.user_id)
     reminders = store.reminders(context.user_id)
     lines = [f"<b>{texts.LIST_TITLE.get()}</b>"]
@@ -323,12 +315,12 @@ def set_timezone(context: Context) -> Response:
     tz = match_timezone(context.args)
     if tz is None:
         return Response(replies=[Reply(texts.PLACE_NOT_FOUND.get())])
-    store_for(context.storage).save_settings(context.user_id, context.now, tz=tz)
+    context.store(REMINDERS).save_settings(context.user_id, context.now, tz=tz)
     return Response(replies=[Reply(fill(texts.TIMEZONE_SET.get(), timezone=timezone_label(tz)))])
 
 
 def _history(context: Context) -> Response:
-    store = store_for(context.storage)
+    store = context.store(REMINDERS)
     tz = zone(store.settings(context.user_id).tz)
     checkins = store.checkins(context.user_id)[-12:]
     if not checkins:
@@ -360,14 +352,14 @@ def press(context: Context, argument: str) -> Response:
         case "hist":
             return _history(context)
         case "off":
-            stopped = _number(value) is not None and store_for(context.storage).stop(
+            stopped = _number(value) is not None and context.store(REMINDERS).stop(
                 context.user_id, _number(value) or 0
             )
             listing = list_reminders(context).replies[0]
             note = (texts.STOPPED_NOTE if stopped else texts.ALREADY_OFF).get()
             return Response(edit=Reply(f"{note}\n\n{listing.text}", listing.buttons))
     reminder_id = _number(value)
-    store = store_for(context.storage)
+    store = context.store(REMINDERS)
     reminder = store.reminder(context.user_id, reminder_id) if reminder_id is not None else None
     if reminder is None:
         return Response(edit=Reply(texts.REMINDER_OFF.get()))
@@ -403,82 +395,3 @@ def _shown_text(reminder: Reminder) -> str:
 
 def _number(value: str) -> int | None:
     return callbacks.small_number(value)  # "²".isdigit() holds but int("²") fails
-
-
-# ---------------------------------------------------------------- command line
-
-
-def _open() -> SqlStorage:
-    from bot.settings import default_database_url, load_dotenv_file
-    from bot.storage import open_storage
-
-    load_dotenv_file()
-    storage = open_storage(default_database_url())
-    if not isinstance(storage, SqlStorage):
-        print("hipbot reminders needs a database: set DATABASE_URL", file=sys.stderr)
-        raise SystemExit(2)
-    return storage
-
-
-def _cli_status(args: argparse.Namespace) -> int:
-    storage = _open()
-    store = store_for(storage)
-    now = time.time()
-    rows = storage.db.all("SELECT kind, count(*) FROM reminders GROUP BY kind ORDER BY kind")
-    for kind, count in rows:
-        print(f"{kind:10} {count}")
-    print(f"due now:   {store.due_count(now)}")
-    storage.close()
-    return 0
-
-
-def _cli_sweep(args: argparse.Namespace) -> int:
-    storage = _open()
-    queued = store_for(storage).sweep(time.time())
-    print(f"queued {queued} message(s) in the outbox")
-    storage.close()
-    return 0
-
-
-def _cli_followup_start(args: argparse.Namespace) -> int:
-    try:
-        day = date.fromisoformat(args.date)
-    except ValueError:
-        print(f"{args.date!r} is not a date like 2026-03-01", file=sys.stderr)
-        return 2
-    storage = _open()
-    store_for(storage).save_settings(str(args.chat_id), time.time(), followup_start=day)
-    print(f"follow-ups of {args.chat_id} count from {day.isoformat()} (day 0)")
-    storage.close()
-    return 0
-
-
-def add_cli(subparsers: Any) -> None:
-    parser = subparsers.add_parser("reminders", help="reminders and follow-ups: status, sweep")
-    commands = parser.add_subparsers(dest="reminders_command", required=True, metavar="ACTION")
-    commands.add_parser(
-        "status", help="how many reminders of each kind, how many due"
-    ).set_defaults(func=_cli_status)
-    commands.add_parser("sweep", help="queue every due reminder now").set_defaults(func=_cli_sweep)
-    start = commands.add_parser("followup-start", help="a clinic's day 0 for a person's follow-ups")
-    start.add_argument("chat_id", type=int, help="the person's Telegram chat id")
-    start.add_argument("date", help="day 0, like 2026-03-01 (the person's local date)")
-    start.set_defaults(func=_cli_followup_start)
-
-
-def feature() -> Feature:
-    return Feature(
-        name="reminders",
-        setup=setup,
-        commands={"reminders": list_reminders, "timezone": set_timezone},
-        descriptions={
-            "reminders": "My reminders: see, change or stop them",
-            "timezone": "Set my time zone, like /timezone Berlin",
-        },
-        buttons={BUTTON_KEY: press},
-        jobs=[sweep],
-        cli=add_cli,
-    )
-
-
-__all__ = ["feature", "store_for", "use_store"]

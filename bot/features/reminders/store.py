@@ -11,7 +11,7 @@ takes ``FOR UPDATE SKIP LOCKED`` and the guarded UPDATE checks the due time it r
 before the commit leaves the row due (it is claimed again after the restart); after the
 commit the message is in the outbox, which the sender delivers at least once.
 
-The catch-up, quiet-hours and DST policies are in ``bot.reminders``. Blocked and stopped
+The catch-up, quiet-hours and DST policies are in ``bot.features.reminders.rules``. Blocked and stopped
 people (core flags ``blocked``, ``stopped``) get nothing: their reminders move on without a
 message, so they come back by themselves after /start, and their follow-ups wait.
 """
@@ -27,11 +27,10 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from bot import crypto, outgoing, texts
-from bot.features import button
-from bot.model import AnswerValue, Reply, ReplyButton
-from bot.reminders import (
+from bot import crypto
+from bot.features.reminders.rules import (
     KINDS,
+    FollowupMessage,
     FollowupSequence,
     QuietHours,
     Rule,
@@ -39,14 +38,12 @@ from bot.reminders import (
     local_of,
     next_followup_due,
     on_due,
-    reminder_text,
-    reminder_title,
-    render_followup,
     schedule_after,
     snooze_until,
     wall_to_utc,
     zone,
 )
+from bot.model import AnswerValue
 from bot.storage.db import Database
 from bot.storage.sql import OutboxItem, insert_outbox
 
@@ -144,28 +141,19 @@ def _rule(text: str) -> Rule:
     return Rule.from_json(json.loads(text))
 
 
-def reminder_buttons(reminder_id: int, kind: str) -> list[list[ReplyButton]]:
-    """Done, Snooze 15 min, Snooze 1 h, Stop this reminder (check-in: Start it first)."""
-    rows = [
-        [button(BUTTON_KEY, f"done:{reminder_id}", texts.DONE_BUTTON.get())],
-        [
-            button(BUTTON_KEY, f"s15:{reminder_id}", texts.SNOOZE_15.get()),
-            button(BUTTON_KEY, f"s60:{reminder_id}", texts.SNOOZE_60.get()),
-        ],
-        [button(BUTTON_KEY, f"stop:{reminder_id}", texts.STOP_REMINDER.get())],
-    ]
-    if kind == "checkin":
-        rows.insert(0, [button(BUTTON_KEY, f"go:{reminder_id}", texts.START_CHECKIN.get())])
-    if kind == "followup":
-        rows = [[button(BUTTON_KEY, f"stop:{reminder_id}", texts.STOP_TIPS.get())]]
-    return rows
+@dataclass(frozen=True)
+class Due:
+    """A reminder the sweep claimed and that should go out now: what it says is the
+    feature's (``bot.features.reminders.messages``). ``sent_before``: how many went before."""
+
+    chat_id: int
+    reminder_id: int
+    kind: str
+    sent_before: int = 0
+    followup: FollowupMessage | None = None  # the follow-up message, for kind "followup"
 
 
-def _message(chat_id: int, reminder_id: int, kind: str, text: str) -> OutboxItem:
-    buttons = tuple(tuple(row) for row in reminder_buttons(reminder_id, kind))
-    reply = Reply(text, buttons, step=f"reminder:{kind}")
-    (row,) = outgoing.say(chat_id, reply, reminder=reminder_id)
-    return row
+Say = Callable[[Due], OutboxItem]
 
 
 AnswersOf = Callable[[str], Mapping[str, AnswerValue]]
@@ -175,8 +163,8 @@ class ReminderStore:
     """Reminders on a ``Database``; every method joins the caller's transaction if any.
 
     ``followups`` are the sequences people can be enrolled in (by id); ``answers_of`` reads
-    a person's saved answers (for the follow-ups' conditions); ``config`` fills placeholders
-    such as {emergency_number}.
+    a person's saved answers (for the follow-ups' conditions); ``say`` turns each claimed
+    ``Due`` into its outbox row (the feature's wording; only a store that sweeps needs it).
     """
 
     def __init__(
@@ -184,12 +172,12 @@ class ReminderStore:
         db: Database,
         followups: Mapping[str, FollowupSequence] | None = None,
         answers_of: AnswersOf | None = None,
-        config: Mapping[str, str] | None = None,
+        say: Say | None = None,
     ) -> None:
         self.db = db
         self.followups = dict(followups or {})
         self.answers_of: AnswersOf = answers_of or (lambda user_id: {})
-        self.config = dict(config or {})
+        self.say = say
         db.migrate("reminders", MIGRATIONS)
 
     # ------------------------------------------------------------ settings
@@ -450,6 +438,8 @@ class ReminderStore:
         the messages queued. With ``budget`` (seconds of work, not of the clock ``now``) it
         stops after the batch that used it up; the rest stays due for the next sweep, so a
         sweep run on the bot's event loop never holds it for long."""
+        if self.say is None:
+            raise ValueError("this ReminderStore has no say=: give it the feature's wording")
         queued = 0
         started = time.perf_counter()
         for _ in range(1_000_000):  # a bound, never reached: each batch moves its rows on
@@ -462,6 +452,7 @@ class ReminderStore:
         return queued
 
     def _sweep_batch(self, now: float, batch: int) -> tuple[int, int]:
+        assert self.say is not None  # checked by sweep
         outbox: list[OutboxItem] = []
         with self.db.transaction() as db:
             rows = db.all(
@@ -474,14 +465,14 @@ class ReminderStore:
                 (now, batch),
             )
             for row in rows:
-                item = self._claim(db, row, now)
-                if item is not None:
-                    outbox.append(item)
+                due = self._claim(db, row, now)
+                if due is not None:
+                    outbox.append(self.say(due))
             insert_outbox(db, outbox, now, priority=PRIORITY)
         return len(rows), len(outbox)
 
-    def _claim(self, db: Database, row: Sequence[Any], now: float) -> OutboxItem | None:
-        """Move one due row on; the message to send, if any."""
+    def _claim(self, db: Database, row: Sequence[Any], now: float) -> Due | None:
+        """Move one due row on; what to send, if anything."""
         rid, _, chat_id, kind, rule_text, due, count, last_sent = row[:8]
         settings = PersonSettings(row[8], QuietHours(int(row[9]), int(row[10])))
         paused = bool(row[11])
@@ -501,11 +492,11 @@ class ReminderStore:
         ).rowcount
         if not changed or not send:
             return None  # another sweeper moved it first, or nothing to send
-        return _message(int(chat_id), int(rid), kind, reminder_text(kind, int(count)))
+        return Due(int(chat_id), int(rid), kind, int(count))
 
     def _claim_followup(
         self, db: Database, row: Sequence[Any], settings: PersonSettings, paused: bool, now: float
-    ) -> OutboxItem | None:
+    ) -> Due | None:
         rid, user_id, chat_id, _, rule_text, due, _, last_sent = row[:8]
         data = json.loads(rule_text)
         sequence = self.followups.get(str(data.get("sequence")))
@@ -513,7 +504,7 @@ class ReminderStore:
         if sequence is not None:
             pending = sequence.pending(self.followup_done(user_id, sequence.id))
             message = pending[0] if pending else None
-        text = None
+        sent = None
         if sequence is None or message is None:
             next_due: float | None = None
         elif paused:  # wait: try again tomorrow, at the sequence's time
@@ -534,17 +525,16 @@ class ReminderStore:
             )
             if state == "sent":
                 last_sent = now
-                title = f"<b>{reminder_title('followup')}</b>\n"
-                text = title + render_followup(message, "en", self.config)
+                sent = message
             next_due = self._followup_due(user_id, data, settings, last_sent)
         changed = db.execute(
             "UPDATE reminders SET next_due_utc = ?, sent_count = sent_count + ?,"
             " last_sent_utc = ?, updated_at = ? WHERE id = ? AND next_due_utc = ?",
-            (next_due, int(text is not None), last_sent, now, rid, due),
+            (next_due, int(sent is not None), last_sent, now, rid, due),
         ).rowcount
-        if not changed or text is None:
+        if not changed or sent is None:
             return None
-        return _message(int(chat_id), int(rid), "followup", text)
+        return Due(int(chat_id), int(rid), "followup", followup=sent)
 
     @staticmethod
     def _tomorrow(at: int, settings: PersonSettings, now: float) -> float:

@@ -220,14 +220,6 @@ def render_policy(policy: Policy, language: str, retention_days: int) -> list[st
 # ---------------------------------------------------------------- settings and records
 
 
-def retention_days(env: Mapping[str, str] | None = None) -> int:
-    """``HIPBOT_RETENTION_DAYS``: whole days of inactivity after which a person is erased
-    (checked with every setting, in bot.settings)."""
-    from bot.settings import load_settings
-
-    return load_settings(env).retention_days
-
-
 def inactive_since(now: float, days: int) -> float:
     """The time before which a person's last activity makes them due for erasure."""
     return now - days * DAY

@@ -1,7 +1,7 @@
 """Reminders and follow-up sequences: the pure part. No clock, no database, no Telegram.
 
 Everything here takes the time it needs as an argument (UTC seconds) and returns values; the
-store (``bot.storage.reminders``) keeps rows and the feature (``bot.reminders_feature``) wires
+store (``bot.features.reminders.store``) keeps rows and the feature (``bot.features.reminders.chat``) wires
 them into the adapters.
 
 Kinds of reminder
@@ -347,7 +347,7 @@ def reminder_text(
 # step still saves each (registered in bot.kinds).
 NEEDS = (
     CodeNeeds(
-        "bot.reminders.rule_from_answers",
+        "bot.features.reminders.rules.rule_from_answers",
         "a reminder's times and days",
         "reminders",
         answers=(

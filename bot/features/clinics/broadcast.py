@@ -8,8 +8,8 @@ Lifecycle of a broadcast::
 Confirming creates one delivery row per recipient (``pending``), each with its own due time:
 now (staff chose "now") or the chosen local time in the recipient's own time zone, and
 either way held past the recipient's quiet hours, so no clinic message wakes anyone at night
-(time zones and quiet hours as the reminders keep them, ``bot.storage.reminders``; daylight
-saving as in ``bot.reminders``). A delivery ends
+(time zones and quiet hours as the reminders keep them, ``bot.features.reminders.store``; daylight
+saving as in ``bot.features.reminders.rules``). A delivery ends
 ``sent``, ``failed`` (Telegram refused it: 400), ``blocked`` (403: the person blocked the
 bot) or ``skipped`` (they left the clinic or sent /stop before their turn, or the broadcast
 was cancelled first).
@@ -51,10 +51,11 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from bot import outgoing, reminders
-from bot.clinics import Audience, Counts, Person, patient_message, select, shown_html
-from bot.reminders import QuietHours
-from bot.storage.clinics import GOING, Broadcast, ClinicStore
+from bot import outgoing
+from bot.features.clinics.rules import Audience, Counts, Person, patient_message, select, shown_html
+from bot.features.clinics.store import GOING, Broadcast, ClinicStore
+from bot.features.reminders import rules as reminders
+from bot.features.reminders.rules import QuietHours
 from bot.storage.db import Database
 from bot.storage.sql import SqlStorage, insert_outbox
 
@@ -65,21 +66,7 @@ DEFAULT_RATE = 30.0
 STOP_BUTTON = "cl"  # the feature's leave button key (x:cl:<clinic id>)
 
 
-# ---------------------------------------------------------------- settings
-
-
-def rate_limit(env: dict[str, str] | None = None) -> float:
-    """``HIPBOT_RATE_LIMIT`` (messages a second, all chats), as ``hipbot run`` reads it."""
-    from bot.settings import load_settings
-
-    return load_settings(env).rate_limit
-
-
-def paid_broadcast(env: dict[str, str] | None = None) -> bool:
-    """``HIPBOT_ALLOW_PAID_BROADCAST``: true or false (anything else is an error)."""
-    from bot.settings import load_settings
-
-    return load_settings(env).allow_paid_broadcast
+# ---------------------------------------------------------------- the window
 
 
 def outbox_window(rate: float) -> int:
@@ -131,7 +118,7 @@ def local_due(now: float, at: LocalTime, zone_name: str, quiet: QuietHours) -> f
     """When a delivery scheduled at ``at`` is due for someone in ``zone_name`` (UTC seconds):
     the next such local time (or that date's), held to the end of their quiet hours if it
     falls inside them; never before ``now``. Daylight saving follows the reminders' rules
-    (``bot.reminders.wall_to_utc``: a time in the spring gap lands just after the jump)."""
+    (``bot.features.reminders.rules.wall_to_utc``: a time in the spring gap lands just after the jump)."""
     tz = reminders.zone(zone_name)
     minutes = at.hour * 60 + at.minute
     day = at.day or reminders.local_of(now, tz).date()
@@ -144,7 +131,7 @@ def local_due(now: float, at: LocalTime, zone_name: str, quiet: QuietHours) -> f
 def person_clocks(db: Database) -> Callable[[str], tuple[str, QuietHours]]:
     """Each person's time zone and quiet hours, as the reminders keep them
     (``ReminderStore.settings``: UTC and 21:00-08:00 for someone who never set them)."""
-    from bot.storage.reminders import ReminderStore
+    from bot.features.reminders.store import ReminderStore
 
     store = ReminderStore(db)
 
@@ -207,15 +194,13 @@ def queue(
 # ---------------------------------------------------------------- the sweep
 
 
-def sweep(storage: SqlStorage, now: float, rate: float | None = None) -> int:
+def sweep(storage: SqlStorage, now: float, rate: float = 30.0, paid: bool = False) -> int:
     """Hand due deliveries to the outbox (within the window), finish broadcasts with nothing
-    pending and queue their reports. Returns how many outbox rows it queued."""
+    pending and queue their reports. Returns how many outbox rows it queued. ``rate`` and
+    ``paid``: ``HIPBOT_RATE_LIMIT`` and ``HIPBOT_ALLOW_PAID_BROADCAST`` (the job passes the
+    loaded settings)."""
     store = ClinicStore(storage.db)
-    from bot.settings import load_settings
-
-    settings = load_settings()  # once a sweep (a few ms)
-    window = outbox_window(rate if rate is not None else settings.rate_limit)
-    paid = settings.allow_paid_broadcast
+    window = outbox_window(rate)
     queued = 0
     with storage.db.transaction() as db:
         # Replicas sweep one at a time (PostgreSQL: an advisory lock until this commits), so

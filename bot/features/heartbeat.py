@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:
-    from bot.features import Feature
+    from bot.features import Feature, Ports
     from bot.storage.db import Database
     from bot.storage.sql import SqlStorage
 
@@ -175,4 +175,11 @@ def feature() -> Feature:
     """The heartbeat as a feature: its table, and a job that runs with the sweeps."""
     from bot.features import Feature
 
-    return Feature(name="heartbeat", setup=lambda storage: migrate(storage.db), jobs=[Heartbeat()])
+    beat = Heartbeat()
+
+    def heartbeat(ports: Ports, now: float) -> int:
+        return beat(ports.storage, now)
+
+    return Feature(
+        name="heartbeat", setup=lambda ports: migrate(ports.storage.db), jobs=[heartbeat]
+    )
