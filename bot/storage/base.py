@@ -84,7 +84,12 @@ def session_to_json(session: Session) -> str:
 
 
 def session_from_json(text: str) -> Session:
-    data = json.loads(text)
+    return session_from_data(json.loads(text))
+
+
+def session_from_data(data: dict[str, Any]) -> Session:
+    """A session from its stored JSON object, read already (keys it does not know are left)."""
+    data = dict(data)
     data["picked"] = tuple(data.get("picked", ()))
     known = Session.__dataclass_fields__
     return Session(**{key: value for key, value in data.items() if key in known})
