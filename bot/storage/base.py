@@ -57,6 +57,9 @@ class Storage(Protocol):
 
     def mark_sent(self, row_id: int, now: float) -> None: ...
 
+    def mark_sent_many(self, rows: Sequence[OutboxRow], now: float) -> None:
+        """Mark several rows sent in one transaction (the sender's rows of one wave)."""
+
     def retry_later(self, row_id: int, at: float, error: str) -> None: ...
 
     def park(self, row_id: int, error: str) -> None:

@@ -209,6 +209,22 @@ class SqlStorage:
             db.execute("UPDATE outbox SET state = 'sent', sent_at = ? WHERE id = ?", (now, row_id))
             self._tell_hooks(db, row_id, "sent", "")
 
+    def mark_sent_many(self, rows: Sequence[OutboxRow], now: float) -> None:
+        """Mark rows sent in one transaction, telling the outcome hooks of each inside it
+        (with the params the claim read: no second read). A row erased meanwhile (the person
+        asked to be forgotten) is skipped."""
+        if not rows:
+            return
+        update = "UPDATE outbox SET state = 'sent', sent_at = ? WHERE id = ?"
+        with self.db.transaction() as db:
+            if not self.outcome_hooks:
+                db.executemany(update, [(now, row.id) for row in rows])
+                return
+            for row in rows:
+                if db.execute(update, (now, row.id)).rowcount:
+                    for hook in self.outcome_hooks:
+                        hook(db, row.chat_id, row.params, "sent", "")
+
     def _tell_hooks(self, db: Database, row_id: int, state: str, error: str) -> None:
         if not self.outcome_hooks:
             return

@@ -18,9 +18,10 @@ CLI command) never freezes the event loop; ``run`` survives such errors with bac
 answered is recorded as soon as the database takes it again (so a sent message is not sent
 twice), and ``stalled`` tells /healthz whether due messages are stuck.
 
-A row is marked sent only after Telegram answered, so a crash between sending and marking
-can repeat that one message after restart (at most the rows in flight at the kill), never
-lose it.
+Rows go out in waves (the first row of every claimed chat, then the second ...) and the sent
+rows of a wave are marked in one transaction before the next wave. A row is marked sent only
+after Telegram answered, so a crash between sending and marking can repeat that one message
+per chat after restart (at most the rows in flight at the kill), never lose it.
 """
 
 from __future__ import annotations
@@ -200,34 +201,51 @@ class OutboxSender:
         by_chat: dict[int, list[OutboxRow]] = {}
         for row in rows:
             by_chat.setdefault(row.chat_id, []).append(row)
-        results = await asyncio.gather(
-            *(self._send_chat(chat_rows) for chat_rows in by_chat.values()),
-            return_exceptions=True,  # every chat finishes (and records) before run() hears
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
+        waiting = list(by_chat.values())
+        failures: list[BaseException] = []
+        while waiting:
+            waiting = await self._wave(waiting, failures)
+        if failures:  # the other chats went on first
+            raise failures[0]
         return True
 
-    async def _send_chat(self, rows: list[OutboxRow]) -> None:
-        """Send one chat's rows in order; stop at the first that must wait, keeping order."""
-        for index, row in enumerate(rows):
-            delay = await self._send(row)
-            if delay == BLOCKED:  # nothing more can reach this chat
-                for later in rows[index + 1 :]:
-                    await self._store(
-                        self.storage.park, later.id, "403 blocked earlier in this batch"
-                    )
-                return
-            if delay is not None:  # the rest wait behind the failed row (claim_outbox)
-                for later in rows[index + 1 :]:
-                    await self._store(
-                        self.storage.retry_later, later.id, self.clock(), "after an earlier one"
-                    )
-                return
+    async def _wave(
+        self, chats: list[list[OutboxRow]], failures: list[BaseException]
+    ) -> list[list[OutboxRow]]:
+        """Send the first row of every chat at once, mark the sent ones in one transaction,
+        and return the chats that go on with their next row. A chat's next row goes out only
+        after its row before is marked, so a crash repeats at most one row per chat."""
+        sent: list[OutboxRow] = []
+        results = await asyncio.gather(
+            *(self._send(rows[0], sent) for rows in chats),
+            return_exceptions=True,  # every chat finishes (and records) before run() hears
+        )
+        await self._store(self.storage.mark_sent_many, sent, self.clock())
+        going_on: list[list[OutboxRow]] = []
+        for rows, result in zip(chats, results, strict=True):
+            if isinstance(result, BaseException):
+                failures.append(result)  # the rest of this chat stays claimed till its lease
+            elif result is None:
+                if len(rows) > 1:
+                    going_on.append(rows[1:])
+            else:
+                await self._hold(rows[1:], result)
+        return going_on
 
-    async def _send(self, row: OutboxRow) -> float | None:
-        """Send one row. None when the chat may go on; else seconds the chat must wait."""
+    async def _hold(self, later: list[OutboxRow], delay: float) -> None:
+        """A chat's rows after one that must wait: parked if the person blocked the bot,
+        else kept in order behind the failed row (claim_outbox)."""
+        for row in later:
+            if delay == BLOCKED:  # nothing more can reach this chat
+                await self._store(self.storage.park, row.id, "403 blocked earlier in this batch")
+            else:
+                await self._store(
+                    self.storage.retry_later, row.id, self.clock(), "after an earlier one"
+                )
+
+    async def _send(self, row: OutboxRow, sent: list[OutboxRow]) -> float | None:
+        """Send one row (added to ``sent`` once Telegram took it, for the caller to mark).
+        None when the chat may go on; else seconds the chat must wait."""
         step = row.params.get("_step", "")
         try:
             call = render(row.chat_id, row.method, row.params)
@@ -257,7 +275,7 @@ class OutboxSender:
         except BadRequest as error:
             if "not modified" in error.message:
                 self._count(row, "ok")
-                await self._store(self.storage.mark_sent, row.id, self.clock())
+                sent.append(row)
                 return None
             self._count(row, "400")
             await self._store(self.storage.park, row.id, f"400 {error.message}")
@@ -280,7 +298,7 @@ class OutboxSender:
             log.warning("send failed, will retry", extra={"event": "send_retry", "wait": wait})
             return wait
         self._count(row, "ok")
-        await self._store(self.storage.mark_sent, row.id, self.clock())
+        sent.append(row)
         self.sent += 1
         return None
 
