@@ -18,10 +18,11 @@ CLI command) never freezes the event loop; ``run`` survives such errors with bac
 answered is recorded as soon as the database takes it again (so a sent message is not sent
 twice), and ``stalled`` tells /healthz whether due messages are stuck.
 
-Rows go out in waves (the first row of every claimed chat, then the second ...) and the sent
-rows of a wave are marked in one transaction before the next wave. A row is marked sent only
-after Telegram answered, so a crash between sending and marking can repeat that one message
-per chat after restart (at most the rows in flight at the kill), never lose it.
+A row is marked sent only after Telegram answered, so a crash between sending and marking
+can repeat that one message after restart (at most the rows in flight at the kill), never
+lose it. Marks are group-committed: the rows answered while one transaction of marks runs
+are marked together in the next one (``_mark_sent``); a chat's next row goes out only once
+its row before is marked.
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ class OutboxSender:
         self._stopping = False
         self.stopped = asyncio.Event()
         self._was_leader = False
+        self._unmarked: list[OutboxRow] = []  # answered, waiting for the next group of marks
+        self._marking = asyncio.Lock()  # one transaction of marks at a time
 
     async def _db(self, call: Callable[..., Any], *args: Any) -> Any:
         """A storage call in a worker thread: waiting for a lock never blocks the loop."""
@@ -201,51 +204,34 @@ class OutboxSender:
         by_chat: dict[int, list[OutboxRow]] = {}
         for row in rows:
             by_chat.setdefault(row.chat_id, []).append(row)
-        waiting = list(by_chat.values())
-        failures: list[BaseException] = []
-        while waiting:
-            waiting = await self._wave(waiting, failures)
-        if failures:  # the other chats went on first
-            raise failures[0]
-        return True
-
-    async def _wave(
-        self, chats: list[list[OutboxRow]], failures: list[BaseException]
-    ) -> list[list[OutboxRow]]:
-        """Send the first row of every chat at once, mark the sent ones in one transaction,
-        and return the chats that go on with their next row. A chat's next row goes out only
-        after its row before is marked, so a crash repeats at most one row per chat."""
-        sent: list[OutboxRow] = []
         results = await asyncio.gather(
-            *(self._send(rows[0], sent) for rows in chats),
+            *(self._send_chat(chat_rows) for chat_rows in by_chat.values()),
             return_exceptions=True,  # every chat finishes (and records) before run() hears
         )
-        await self._store(self.storage.mark_sent_many, sent, self.clock())
-        going_on: list[list[OutboxRow]] = []
-        for rows, result in zip(chats, results, strict=True):
+        for result in results:
             if isinstance(result, BaseException):
-                failures.append(result)  # the rest of this chat stays claimed till its lease
-            elif result is None:
-                if len(rows) > 1:
-                    going_on.append(rows[1:])
-            else:
-                await self._hold(rows[1:], result)
-        return going_on
+                raise result
+        return True
 
-    async def _hold(self, later: list[OutboxRow], delay: float) -> None:
-        """A chat's rows after one that must wait: parked if the person blocked the bot,
-        else kept in order behind the failed row (claim_outbox)."""
-        for row in later:
+    async def _send_chat(self, rows: list[OutboxRow]) -> None:
+        """Send one chat's rows in order; stop at the first that must wait, keeping order."""
+        for index, row in enumerate(rows):
+            delay = await self._send(row)
             if delay == BLOCKED:  # nothing more can reach this chat
-                await self._store(self.storage.park, row.id, "403 blocked earlier in this batch")
-            else:
-                await self._store(
-                    self.storage.retry_later, row.id, self.clock(), "after an earlier one"
-                )
+                for later in rows[index + 1 :]:
+                    await self._store(
+                        self.storage.park, later.id, "403 blocked earlier in this batch"
+                    )
+                return
+            if delay is not None:  # the rest wait behind the failed row (claim_outbox)
+                for later in rows[index + 1 :]:
+                    await self._store(
+                        self.storage.retry_later, later.id, self.clock(), "after an earlier one"
+                    )
+                return
 
-    async def _send(self, row: OutboxRow, sent: list[OutboxRow]) -> float | None:
-        """Send one row (added to ``sent`` once Telegram took it, for the caller to mark).
-        None when the chat may go on; else seconds the chat must wait."""
+    async def _send(self, row: OutboxRow) -> float | None:
+        """Send one row. None when the chat may go on; else seconds the chat must wait."""
         step = row.params.get("_step", "")
         try:
             call = render(row.chat_id, row.method, row.params)
@@ -275,7 +261,7 @@ class OutboxSender:
         except BadRequest as error:
             if "not modified" in error.message:
                 self._count(row, "ok")
-                sent.append(row)
+                await self._mark_sent(row)
                 return None
             self._count(row, "400")
             await self._store(self.storage.park, row.id, f"400 {error.message}")
@@ -298,9 +284,19 @@ class OutboxSender:
             log.warning("send failed, will retry", extra={"event": "send_retry", "wait": wait})
             return wait
         self._count(row, "ok")
-        sent.append(row)
+        await self._mark_sent(row)
         self.sent += 1
         return None
+
+    async def _mark_sent(self, row: OutboxRow) -> None:
+        """Mark a row sent, with every other row answered meanwhile, in one transaction
+        (group commit); returns once this row's mark is stored."""
+        self._unmarked.append(row)
+        async with self._marking:
+            if not self._unmarked:  # the group before took this row along and stored it
+                return
+            rows, self._unmarked = self._unmarked, []
+            await self._store(self.storage.mark_sent_many, rows, self.clock())
 
     def _count(self, row: OutboxRow, result: str) -> None:
         self.metrics.sends.labels(result=result).inc()
