@@ -37,6 +37,7 @@ OutcomeHook = Callable[
 ]  # chat, params, state, error
 OutboxItem = tuple[int, str, dict[str, Any]]
 Before = tuple[Mapping[str, Any], Mapping[str, Any]]  # stored answers, when each was given
+SESSION_READ = "SELECT data FROM sessions WHERE user_id = ?"
 LOADED_KEEP = 4096  # sessions read and not yet written whose answers are kept for the write
 
 
@@ -45,7 +46,7 @@ def insert_outbox(
 ) -> None:
     """Queue API calls; call inside a transaction to commit them with the state they follow."""
     codec = crypto.codec_for(db)
-    db.executemany(
+    db.defer_many(
         "INSERT INTO outbox (chat_id, method, params, priority, due_at, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         [
@@ -84,8 +85,13 @@ class SqlStorage:
         if self.db.dialect == "sqlite":
             self.db.execute(f"PRAGMA user_version = {version}")
 
+    def prefetch_session(self, user_id: str) -> None:
+        """The turn will read this session: on a database server the read goes with the
+        turn's first round trip (``Database.prefetch``)."""
+        self.db.prefetch(SESSION_READ, (user_id,))
+
     def load_session(self, user_id: str) -> Session | None:
-        row = self.db.one("SELECT data FROM sessions WHERE user_id = ?", (user_id,))
+        row = self.db.one(SESSION_READ, (user_id,))
         if row is None:
             return None
         data = json.loads(self.codec.open(row[0]))
@@ -125,7 +131,7 @@ class SqlStorage:
         now = now or time.time()
         with self.db.transaction() as db:
             self._write_session(db, session, now)
-            db.executemany(
+            db.defer_many(
                 "INSERT INTO journal (user_id, kind, data, at) VALUES (?, ?, ?, ?)",
                 [
                     (session.user_id, e.name, self.codec.seal(json.dumps(dict(e.args))), now)
@@ -145,11 +151,12 @@ class SqlStorage:
         loaded = self._loaded.pop(user, None)
         if session.revision == 1:  # a new session: nothing stored may be there yet
             record = self._sealed_record(session, ({}, {}), now)
-            written = db.execute(
+            db.write_one(
                 "INSERT INTO sessions (user_id, data, revision, updated_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (user_id) DO NOTHING",
                 (user, record, session.revision, now),
-            ).rowcount
+                ConflictError(f"session of {user} changed meanwhile"),
+            )
         else:
             before = loaded[1:] if loaded and loaded[0] == session.revision - 1 else None
             if before is None:
@@ -159,13 +166,12 @@ class SqlStorage:
                 old = json.loads(self.codec.open(row[1]))
                 before = (old.get("answers", {}), old.get("answered_at", {}))
             record = self._sealed_record(session, before, now)
-            written = db.execute(
+            db.write_one(
                 "UPDATE sessions SET data = ?, revision = ?, updated_at = ?"
                 " WHERE user_id = ? AND revision = ?",
                 (record, session.revision, now, user, session.revision - 1),
-            ).rowcount
-        if written != 1:
-            raise ConflictError(f"session of {user} changed meanwhile")
+                ConflictError(f"session of {user} changed meanwhile"),
+            )
 
     def commit_outbox(self, outbox: Sequence[OutboxItem], now: float) -> None:
         with self.db.transaction() as db:
