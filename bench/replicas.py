@@ -7,6 +7,10 @@ webhook answer means the update is handled and stored). Replies go to the fake B
 server through the replicas' one elected sender. PostgreSQL comes from
 ``HIPBOT_TEST_POSTGRES_URL`` or a throw-away server started with
 ``scripts/postgres-test-server``.
+
+- ``ratio_pg_sqlite``: one PostgreSQL replica's rate over the SQLite one's (target >= 0.5);
+- ``pg_round_trips_per_turn``: round trips to PostgreSQL per "menu" turn, counted on the
+  wire by a proxy (``bench.round_trips``; target <= 3).
 """
 
 from __future__ import annotations
@@ -147,10 +151,16 @@ def run(json: bool = False) -> int:
     server = _postgres_server()
     one = _measure(_new_database(server), 1, env)
     three = _measure(_new_database(server), 3, env)
+    os.environ.setdefault("HIPBOT_DATA_KEY", key)
+    from bench.round_trips import measure as round_trips
+
+    trips = round_trips(_new_database(server))
     result = {
         "updates_per_s_sqlite": round(sqlite, 1),
         "updates_per_s_1": round(one, 1),
         "updates_per_s_3": round(three, 1),
+        "ratio_pg_sqlite": round(one / sqlite, 3),
+        "pg_round_trips_per_turn": round(trips, 2),
         "chats": CHATS,
         "updates": CHATS * len(SCRIPT),
     }
@@ -158,6 +168,8 @@ def run(json: bool = False) -> int:
         ("updates_per_s_sqlite", f"{sqlite:.1f}", "1 replica, SQLite file"),
         ("updates_per_s_1", f"{one:.1f}", "1 replica, PostgreSQL"),
         ("updates_per_s_3", f"{three:.1f}", "3 replicas, PostgreSQL, round-robin"),
+        ("ratio_pg_sqlite", f"{one / sqlite:.2f}", "1 PostgreSQL replica / SQLite (>= 0.5)"),
+        ("pg_round_trips_per_turn", f"{trips:.2f}", "on the wire, per 'menu' turn (<= 3)"),
         ("updates", str(CHATS * len(SCRIPT)), f"{CHATS} chats x {len(SCRIPT)} commands"),
     ]
     report("hipbot replicas: webhook updates handled and stored per second", rows, result, json)

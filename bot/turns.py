@@ -108,6 +108,8 @@ class Turns:
         now = self.clock()
         with self.storage.db.transaction() as db:
             db.lock_key("chat", inbound.chat_id)
+            if inbound.kind in ("command", "text", "button", "other"):
+                self.storage.prefetch_session(user)  # read with the seen check: one round trip
             if inbound.seen is not None and seen_updates.seen(db, *inbound.seen, now):
                 log.info("repeated update ignored", extra={"event": "duplicate_update"})
                 return Done(repeated=True)

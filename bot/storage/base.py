@@ -57,6 +57,9 @@ class Storage(Protocol):
 
     def mark_sent(self, row_id: int, now: float) -> None: ...
 
+    def mark_sent_many(self, rows: Sequence[OutboxRow], now: float) -> None:
+        """Mark several rows sent in one transaction (the sender's rows of one wave)."""
+
     def retry_later(self, row_id: int, at: float, error: str) -> None: ...
 
     def park(self, row_id: int, error: str) -> None:
@@ -84,7 +87,12 @@ def session_to_json(session: Session) -> str:
 
 
 def session_from_json(text: str) -> Session:
-    data = json.loads(text)
+    return session_from_data(json.loads(text))
+
+
+def session_from_data(data: dict[str, Any]) -> Session:
+    """A session from its stored JSON object, read already (keys it does not know are left)."""
+    data = dict(data)
     data["picked"] = tuple(data.get("picked", ()))
     known = Session.__dataclass_fields__
     return Session(**{key: value for key, value in data.items() if key in known})

@@ -76,13 +76,35 @@ class Database:
                 yield self
             except BaseException:
                 self._depth = 0
-                self.connection.execute("ROLLBACK")
+                self._end("ROLLBACK")
                 raise
             self._depth = 0
-            self.connection.execute("COMMIT")
+            self._end("COMMIT")
 
     def _start(self) -> None:
         self.connection.execute(self.begin)
+
+    def _end(self, statement: str) -> None:
+        self.connection.execute(statement)
+
+    def defer(self, statement: str, params: Sequence[Any] = ()) -> None:
+        """A write whose result nobody reads. SQLite runs it now; a database server may send
+        it together with the transaction's next statement (one round trip for both)."""
+        self.execute(statement, params)
+
+    def prefetch(self, statement: str, params: Sequence[Any] = ()) -> None:
+        """A read this transaction will make soon: a database server may send it with the
+        next round trip. SQLite does nothing here."""
+
+    def defer_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """``defer`` for many rows."""
+        self.executemany(statement, rows)
+
+    def write_one(self, statement: str, params: Sequence[Any], conflict: Exception) -> None:
+        """An UPDATE or INSERT that must change exactly one row, else ``conflict`` is raised
+        (here, or by the statement that sends it, on a database server)."""
+        if self.execute(statement, params).rowcount != 1:
+            raise conflict
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         with self.lock:

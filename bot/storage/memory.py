@@ -82,6 +82,11 @@ class MemoryStorage:
     def mark_sent(self, row_id: int, now: float) -> None:
         self._outbox[row_id].state = "sent"
 
+    def mark_sent_many(self, rows: Sequence[OutboxRow], now: float) -> None:
+        for row in rows:
+            if row.id in self._outbox:
+                self._outbox[row.id].state = "sent"
+
     def retry_later(self, row_id: int, at: float, error: str) -> None:
         item = self._outbox[row_id]
         item.due, item.claimed_until, item.error = at, 0.0, error

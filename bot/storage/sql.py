@@ -25,7 +25,7 @@ from typing import Any
 
 from bot import crypto
 from bot.model import AnswerValue, Effect, Session
-from bot.storage.base import ConflictError, OutboxRow, session_from_json, session_to_json
+from bot.storage.base import ConflictError, OutboxRow, session_from_data, session_to_json
 from bot.storage.db import Database
 from bot.storage.migrations import CORE
 
@@ -36,6 +36,9 @@ OutcomeHook = Callable[
     [Database, int, dict[str, Any], str, str], None
 ]  # chat, params, state, error
 OutboxItem = tuple[int, str, dict[str, Any]]
+Before = tuple[Mapping[str, Any], Mapping[str, Any]]  # stored answers, when each was given
+SESSION_READ = "SELECT data FROM sessions WHERE user_id = ?"
+LOADED_KEEP = 4096  # sessions read and not yet written whose answers are kept for the write
 
 
 def insert_outbox(
@@ -43,7 +46,7 @@ def insert_outbox(
 ) -> None:
     """Queue API calls; call inside a transaction to commit them with the state they follow."""
     codec = crypto.codec_for(db)
-    db.executemany(
+    db.defer_many(
         "INSERT INTO outbox (chat_id, method, params, priority, due_at, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         [
@@ -61,6 +64,7 @@ class SqlStorage:
         self.erasers: list[Eraser] = []
         self.exporters: dict[str, Exporter] = {}
         self.outcome_hooks: list[OutcomeHook] = []
+        self._loaded: dict[str, tuple[int, Mapping[str, Any], Mapping[str, Any]]] = {}
         self.migrate()
         crypto.check_readable(self.db, self.codec)
 
@@ -81,22 +85,37 @@ class SqlStorage:
         if self.db.dialect == "sqlite":
             self.db.execute(f"PRAGMA user_version = {version}")
 
+    def prefetch_session(self, user_id: str) -> None:
+        """The turn will read this session: on a database server the read goes with the
+        turn's first round trip (``Database.prefetch``)."""
+        self.db.prefetch(SESSION_READ, (user_id,))
+
     def load_session(self, user_id: str) -> Session | None:
-        row = self.db.one("SELECT data FROM sessions WHERE user_id = ?", (user_id,))
-        return session_from_json(self.codec.open(row[0])) if row else None
+        row = self.db.one(SESSION_READ, (user_id,))
+        if row is None:
+            return None
+        data = json.loads(self.codec.open(row[0]))
+        session = session_from_data(data)
+        # what commit_turn needs of it (its revision and when each answer was given), so the
+        # turn that writes it next need not read it again
+        if len(self._loaded) >= LOADED_KEEP:
+            self._loaded.clear()
+        self._loaded[user_id] = (
+            session.revision,
+            data.get("answers", {}),
+            data.get("answered_at", {}),
+        )
+        return session
 
     def session_record(self, user_id: str) -> dict[str, Any] | None:
         """The stored session as plain data, with ``answered_at`` (for /mydata)."""
         row = self.db.one("SELECT data FROM sessions WHERE user_id = ?", (user_id,))
         return dict(self.codec.open_json(row[0])) if row else None
 
-    def _sealed_record(self, session: Session, before: str | None, now: float) -> str:
-        """The session sealed, with when each answer was given (kept from ``before`` for the
-        answers that did not change)."""
-        old: dict[str, Any] = json.loads(self.codec.open(before)) if before else {}
-        times = answered_at(
-            session.answers, old.get("answers", {}), old.get("answered_at", {}), now
-        )
+    def _sealed_record(self, session: Session, before: Before, now: float) -> str:
+        """The session sealed, with when each answer was given (kept from ``before``, the
+        stored answers and their times, for the answers that did not change)."""
+        times = answered_at(session.answers, before[0], before[1], now)
         text = session_to_json(session)  # a JSON object: add one key before its closing brace
         if times:
             text = f'{text[:-1]},"answered_at":{json.dumps(times, separators=(",", ":"))}}}'
@@ -111,19 +130,8 @@ class SqlStorage:
     ) -> None:
         now = now or time.time()
         with self.db.transaction() as db:
-            row = db.one(
-                "SELECT revision, data FROM sessions WHERE user_id = ?", (session.user_id,)
-            )
-            if session.revision - 1 != (row[0] if row else 0):
-                raise ConflictError(f"session of {session.user_id} changed meanwhile")
-            record = self._sealed_record(session, row[1] if row else None, now)
-            db.execute(
-                "INSERT INTO sessions (user_id, data, revision, updated_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (user_id) DO UPDATE SET data = excluded.data,"
-                " revision = excluded.revision, updated_at = excluded.updated_at",
-                (session.user_id, record, session.revision, now),
-            )
-            db.executemany(
+            self._write_session(db, session, now)
+            db.defer_many(
                 "INSERT INTO journal (user_id, kind, data, at) VALUES (?, ?, ?, ?)",
                 [
                     (session.user_id, e.name, self.codec.seal(json.dumps(dict(e.args))), now)
@@ -134,6 +142,36 @@ class SqlStorage:
                 for handler in self.effect_handlers.get(effect.name, ()):
                     handler(db, session, effect, now)
             insert_outbox(db, outbox, now)
+
+    def _write_session(self, db: Database, session: Session, now: float) -> None:
+        """Write the session if the stored one is still ``session.revision - 1``, else raise
+        ConflictError. The stored answers (for ``answered_at``) come from the read of this
+        revision that the turn made (``load_session``); only without one is the row read."""
+        user = session.user_id
+        loaded = self._loaded.pop(user, None)
+        if session.revision == 1:  # a new session: nothing stored may be there yet
+            record = self._sealed_record(session, ({}, {}), now)
+            db.write_one(
+                "INSERT INTO sessions (user_id, data, revision, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (user_id) DO NOTHING",
+                (user, record, session.revision, now),
+                ConflictError(f"session of {user} changed meanwhile"),
+            )
+        else:
+            before = loaded[1:] if loaded and loaded[0] == session.revision - 1 else None
+            if before is None:
+                row = db.one("SELECT revision, data FROM sessions WHERE user_id = ?", (user,))
+                if row is None or row[0] != session.revision - 1:
+                    raise ConflictError(f"session of {user} changed meanwhile")
+                old = json.loads(self.codec.open(row[1]))
+                before = (old.get("answers", {}), old.get("answered_at", {}))
+            record = self._sealed_record(session, before, now)
+            db.write_one(
+                "UPDATE sessions SET data = ?, revision = ?, updated_at = ?"
+                " WHERE user_id = ? AND revision = ?",
+                (record, session.revision, now, user, session.revision - 1),
+                ConflictError(f"session of {user} changed meanwhile"),
+            )
 
     def commit_outbox(self, outbox: Sequence[OutboxItem], now: float) -> None:
         with self.db.transaction() as db:
@@ -176,6 +214,22 @@ class SqlStorage:
         with self.db.transaction() as db:
             db.execute("UPDATE outbox SET state = 'sent', sent_at = ? WHERE id = ?", (now, row_id))
             self._tell_hooks(db, row_id, "sent", "")
+
+    def mark_sent_many(self, rows: Sequence[OutboxRow], now: float) -> None:
+        """Mark rows sent in one transaction, telling the outcome hooks of each inside it
+        (with the params the claim read: no second read). A row erased meanwhile (the person
+        asked to be forgotten) is skipped."""
+        if not rows:
+            return
+        update = "UPDATE outbox SET state = 'sent', sent_at = ? WHERE id = ?"
+        with self.db.transaction() as db:
+            if not self.outcome_hooks:
+                db.executemany(update, [(now, row.id) for row in rows])
+                return
+            for row in rows:
+                if db.execute(update, (now, row.id)).rowcount:
+                    for hook in self.outcome_hooks:
+                        hook(db, row.chat_id, row.params, "sent", "")
 
     def _tell_hooks(self, db: Database, row_id: int, state: str, error: str) -> None:
         if not self.outcome_hooks:
@@ -255,7 +309,7 @@ class SqlStorage:
 def answered_at(
     answers: Mapping[str, AnswerValue],
     before: Mapping[str, Any],
-    times: dict[str, float],
+    times: Mapping[str, Any],
     now: float,
 ) -> dict[str, float]:
     """When each answer was given: ``now`` for a new or changed one, else its earlier time."""

@@ -25,7 +25,7 @@ def seen(db: Database, bot: int, update_id: int, now: float) -> bool:
 
 def remember(db: Database, bot: int, update_id: int, now: float) -> None:
     """Record an update as handled; call in the transaction that stores what it did."""
-    db.execute(
+    db.defer(
         "INSERT INTO seen_updates (bot, update_id, seen_at) VALUES (?, ?, ?)"
         " ON CONFLICT (bot, update_id) DO UPDATE SET seen_at = excluded.seen_at",
         (bot, update_id, now),

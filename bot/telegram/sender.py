@@ -20,7 +20,9 @@ twice), and ``stalled`` tells /healthz whether due messages are stuck.
 
 A row is marked sent only after Telegram answered, so a crash between sending and marking
 can repeat that one message after restart (at most the rows in flight at the kill), never
-lose it.
+lose it. Marks are group-committed: the rows answered while one transaction of marks runs
+are marked together in the next one (``_mark_sent``); a chat's next row goes out only once
+its row before is marked.
 """
 
 from __future__ import annotations
@@ -96,6 +98,8 @@ class OutboxSender:
         self._stopping = False
         self.stopped = asyncio.Event()
         self._was_leader = False
+        self._unmarked: list[OutboxRow] = []  # answered, waiting for the next group of marks
+        self._marking = asyncio.Lock()  # one transaction of marks at a time
 
     async def _db(self, call: Callable[..., Any], *args: Any) -> Any:
         """A storage call in a worker thread: waiting for a lock never blocks the loop."""
@@ -260,7 +264,7 @@ class OutboxSender:
         except BadRequest as error:
             if "not modified" in error.message:
                 self._count(row, "ok")
-                await self._store(self.storage.mark_sent, row.id, self.clock())
+                await self._mark_sent(row)
                 return None
             self._count(row, "400")
             await self._store(self.storage.park, row.id, f"400 {error.message}")
@@ -285,9 +289,19 @@ class OutboxSender:
         if call.picture:  # an upload's file id, for next time (bot.telegram.files)
             await self._store(files.remember, self.storage, self.bot, call, result, self.clock())
         self._count(row, "ok")
-        await self._store(self.storage.mark_sent, row.id, self.clock())
+        await self._mark_sent(row)
         self.sent += 1
         return None
+
+    async def _mark_sent(self, row: OutboxRow) -> None:
+        """Mark a row sent, with every other row answered meanwhile, in one transaction
+        (group commit); returns once this row's mark is stored."""
+        self._unmarked.append(row)
+        async with self._marking:
+            if not self._unmarked:  # the group before took this row along and stored it
+                return
+            rows, self._unmarked = self._unmarked, []
+            await self._store(self.storage.mark_sent_many, rows, self.clock())
 
     def _count(self, row: OutboxRow, result: str) -> None:
         self.metrics.sends.labels(result=result).inc()
