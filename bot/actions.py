@@ -14,6 +14,7 @@ from typing import Any
 from bot import safety
 from bot.localtime import QuietHours, RuleError, hhmm, parse_hhmm, quiet_from_answers
 from bot.model import Effect, Session
+from bot.progress import trend
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ def withdraw_consent(session: Session, args: Mapping[str, Any]) -> ActionResult:
 
 # Answers an action saves (no step asks for them); flows may test and show them.
 QUIET_ANSWERS = ("in_quiet_time", "quiet_next_day", "quiet_from", "quiet_until", "quiet_check_for")
-ACTION_ANSWERS = frozenset(QUIET_ANSWERS)
+ACTION_ANSWERS = frozenset(QUIET_ANSWERS) | trend.ANSWERS
 
 
 def check_quiet_time(session: Session, args: Mapping[str, Any]) -> ActionResult:
@@ -102,4 +103,6 @@ ACTIONS: dict[str, Action] = {
     "schedule_reminder": _effect_only("schedule_reminder"),
     "record_checkin": _effect_only("checkin_recorded"),  # kept over time (bot.reminders_feature)
     "check_quiet_time": check_quiet_time,  # a reminder time in quiet hours (flows/reminders.yaml)
+    "track_checkin": trend.track_checkin,  # the worse-trend rule (bot.progress.trend)
+    "pick_activities": trend.pick_activities,  # the activities rated each week
 }
