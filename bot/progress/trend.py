@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from bot.model import AnswerValue, Session
@@ -62,11 +63,11 @@ def worse_run(points: Sequence[Point]) -> bool:
     last = points[-RUN:]
     if all(p.trend == "worse" for p in last):
         return True
-    pains = [p.pain for p in last]
-    if any(pain is None for pain in pains):
+    pains = [p.pain for p in last if p.pain is not None]
+    if len(pains) < RUN:
         return False
-    steady = all(b >= a for a, b in zip(pains, pains[1:], strict=False))  # type: ignore[operator]
-    return steady and pains[-1] - pains[0] >= PAIN_RISE  # type: ignore[operator]
+    steady = all(b >= a for a, b in pairwise(pains))
+    return steady and pains[-1] - pains[0] >= PAIN_RISE
 
 
 def tell_now(points: Sequence[Point]) -> bool:
