@@ -45,6 +45,7 @@ class Verdict:
 def migrations() -> dict[str, Sequence[str]]:
     """Every store's migrations, as ``hipbot db upgrade`` applies them."""
     from bot import heartbeat, privacy_feature
+    from bot.progress import store as progress
     from bot.storage import clinics, reminders
     from bot.storage.migrations import CORE
 
@@ -54,6 +55,7 @@ def migrations() -> dict[str, Sequence[str]]:
         privacy_feature.STORE: privacy_feature.MIGRATIONS,
         "reminders": reminders.MIGRATIONS,
         "heartbeat": heartbeat.MIGRATIONS,
+        progress.STORE: progress.MIGRATIONS,
     }
 
 

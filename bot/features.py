@@ -37,6 +37,7 @@ FEATURE_MODULES: list[str] = [
     "bot.clinics_feature",
     "bot.privacy_feature",
     "bot.reminders_feature",
+    "bot.progress.feature",  # after reminders: it reads the check-ins that feature keeps
 ]
 BUTTON_PREFIX = "x:"
 

@@ -45,7 +45,7 @@ def prepare(storage: Any, bot: Bot, call: Call) -> Call:
                 call, params={**call.params, "photo": InputFile(picture.content, picture.name)}
             )
         picture = pictures.load(call.picture)
-    except (KeyError, OSError) as error:
+    except (KeyError, OSError, ValueError) as error:
         raise ValueError(f"picture {call.picture!r}: {error}") from error
     db = _db(storage)
     row = None
