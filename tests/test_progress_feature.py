@@ -222,7 +222,7 @@ def test_summary_is_one_page_with_what_the_person_said(
         "not a diagnosis",
         "sitting, going up and down stairs",
         "My weekly check-ins",
-        "Weekly check-in",  # the reminder, with how often it was done
+        "A weekly check-in (every Sun at 19:00): done 0 of 0 times",  # a reminder, how often
     ):
         assert expected in text, expected
     assert "Questions I read about" not in text  # not recorded: left out, not "None"
