@@ -11,10 +11,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot import safety
+from bot import safety, trend
 from bot.localtime import QuietHours, RuleError, hhmm, parse_hhmm, quiet_from_answers
 from bot.model import Effect, Session
-from bot.progress import trend
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +93,17 @@ def check_quiet_time(session: Session, args: Mapping[str, Any]) -> ActionResult:
     return ActionResult(checked)
 
 
+def track_checkin(session: Session, args: Mapping[str, Any]) -> ActionResult:
+    """After a weekly check-in: keep it among the recent ones, count it, and apply the
+    worse-trend rule (``ci_worse_run``: yes when the person is told now; ``bot.trend``)."""
+    return ActionResult(trend.track_checkin(session, args))
+
+
+def pick_activities(session: Session, args: Mapping[str, Any]) -> ActionResult:
+    """The activities picked at the first check-in as ``ci_act1`` ... (``bot.trend``)."""
+    return ActionResult(trend.pick_activities(session, args))
+
+
 ACTIONS: dict[str, Action] = {
     "record_consent": record_consent,
     "withdraw_consent": withdraw_consent,
@@ -103,6 +113,6 @@ ACTIONS: dict[str, Action] = {
     "schedule_reminder": _effect_only("schedule_reminder"),
     "record_checkin": _effect_only("checkin_recorded"),  # kept over time (bot.reminders_feature)
     "check_quiet_time": check_quiet_time,  # a reminder time in quiet hours (flows/reminders.yaml)
-    "track_checkin": trend.track_checkin,  # the worse-trend rule (bot.progress.trend)
-    "pick_activities": trend.pick_activities,  # the activities rated each week
+    "track_checkin": track_checkin,  # the worse-trend rule (bot.trend)
+    "pick_activities": pick_activities,  # the activities rated each week
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.model import Session
-from bot.progress.trend import Point, pick_activities, track_checkin, worse_run
+from bot.trend import Point, pick_activities, track_checkin, worse_run
 
 
 def _points(*pairs: tuple[int | None, str | None]) -> list[Point]:
@@ -51,7 +51,7 @@ def _tells(checkins: list[tuple[int, str]]) -> list[str]:
     told = []
     for pain, feeling in checkins:
         session = session.with_answer("ci_pain", pain).with_answer("ci_trend", feeling)
-        session = track_checkin(session, {}).session
+        session = track_checkin(session, {})
         told.append(str(session.answers["ci_worse_run"]))
     return told
 
@@ -73,7 +73,7 @@ def test_the_count_goes_up_and_only_four_checkins_are_remembered() -> None:
     session = Session("1", "reminders", 1, "rem_ci_saved")
     for week in range(6):
         session = session.with_answer("ci_pain", week).with_answer("ci_trend", "same")
-        session = track_checkin(session, {}).session
+        session = track_checkin(session, {})
     assert session.answers["ci_count"] == 6
     assert session.answers["ci_recent"] == ["2:same", "3:same", "4:same", "5:same"]
 
@@ -81,7 +81,7 @@ def test_the_count_goes_up_and_only_four_checkins_are_remembered() -> None:
 def test_up_to_three_activities_are_named_in_words_and_old_scores_go() -> None:
     session = Session("1", "reminders", 1, "rem_ci_acts_set", answers={"ci_score3": 4})
     session = session.with_answer("ci_acts", ["stairs", "sitting", "running", "standing"])
-    picked = pick_activities(session, {}).session.answers
+    picked = pick_activities(session, {}).answers
     assert [picked.get(f"ci_act{n}") for n in (1, 2, 3)] == [
         "going up and down stairs",
         "sitting",

@@ -22,13 +22,13 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from bot import pictures, texts
+from bot import pictures, texts, trend
 from bot.actions import CONSENT_ANSWER
 from bot.content import fill
 from bot.features import Context, Document, Feature, Response
 from bot.localtime import local_of, zone
 from bot.model import AnswerValue, Effect, Reply, Session
-from bot.progress import store, trend
+from bot.progress import store
 from bot.progress.chart import CheckIn, chart_makes_sense, render_chart
 from bot.progress.summary import RedFlagScreen, ReminderUse, Summary, render_summary
 from bot.storage.db import Database

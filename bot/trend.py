@@ -1,4 +1,5 @@
-"""The worse-trend rule and the check-in actions of the reminders flow: pure, over answers.
+"""The worse-trend rule and the check-in actions of the reminders flow (``bot.actions`` runs
+them; ``bot.progress`` charts the check-ins): pure, over answers.
 
 The rule (``worse_run``): the last three check-ins in a row are worse when
 
@@ -22,12 +23,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.model import AnswerValue, Session
-
-if TYPE_CHECKING:
-    from bot.actions import ActionResult  # bot.actions lists these actions
 
 RUN = 3  # check-ins in a row
 PAIN_RISE = 2  # points of pain, first to last
@@ -89,11 +87,9 @@ def recent(answers: Mapping[str, AnswerValue]) -> list[Point]:
     return [_decode(t) for t in kept] if isinstance(kept, list) else []
 
 
-def track_checkin(session: Session, args: Mapping[str, Any]) -> ActionResult:
+def track_checkin(session: Session, args: Mapping[str, Any]) -> Session:
     """After a check-in (ci_pain, ci_trend): remember it, count it, and say whether the person
     should be told about a worse run now (``ci_worse_run``: yes or no)."""
-    from bot.actions import ActionResult  # bot.actions lists these actions
-
     answers = session.answers
     pain = answers.get("ci_pain")
     trend = answers.get("ci_trend")
@@ -104,25 +100,22 @@ def track_checkin(session: Session, args: Mapping[str, Any]) -> ActionResult:
     points = [*recent(answers), point][-KEPT:]
     count = answers.get("ci_count")
     counted = (count if isinstance(count, int) and not isinstance(count, bool) else 0) + 1
-    tracked = (
+    return (
         session.with_answer("ci_recent", [_encode(p) for p in points])
         .with_answer("ci_count", counted)
         .with_answer("ci_worse_run", "yes" if tell_now(points) else "no")
     )
-    return ActionResult(tracked)
 
 
-def pick_activities(session: Session, args: Mapping[str, Any]) -> ActionResult:
+def pick_activities(session: Session, args: Mapping[str, Any]) -> Session:
     """The activities picked (``ci_acts``, at most the first three) as ``ci_act1`` ...
     in words; slots beyond those picked are cleared."""
-    from bot.actions import ActionResult  # bot.actions lists these actions
-
     picked = session.answers.get("ci_acts")
     chosen = [v for v in picked if v in ACTIVITY_NAMES] if isinstance(picked, list) else []
     answers = {k: v for k, v in session.answers.items() if k not in SLOTS and k not in SCORES}
     for slot, value in zip(SLOTS, chosen[:MAX_ACTIVITIES], strict=False):
         answers[slot] = ACTIVITY_NAMES[value]
-    return ActionResult(replace(session, answers=answers))
+    return replace(session, answers=answers)
 
 
 def activity_scores(answers: Mapping[str, AnswerValue]) -> dict[str, int]:
