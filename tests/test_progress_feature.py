@@ -18,6 +18,7 @@ from bot.conversation import Conversation
 from bot.engine import Engine
 from bot.features import Features, load_features
 from bot.loader import load_bundle
+from bot.model import Session
 from bot.privacy_feature import collect
 from bot.progress import store
 from bot.progress.chart import chart_data, chart_figure
@@ -277,3 +278,23 @@ def test_web_chat_gets_the_chart_in_the_answer(
     image = turn.messages[0]["image"]
     assert image["url"].startswith("data:image/png;base64,")
     assert "weekly check-ins" in image["alt"]
+
+
+def test_summary_lists_the_symptom_answers_and_the_safety_questions_outcome(
+    engine: Engine, storage: SqlStorage, features: Features
+) -> None:
+    answers = {"_consent": 1, "hurts": ["sitting", "stairs"], "rf_fall": False, "rf_fever": False}
+    session = Session(str(CHAT), "hip", 1, "menu", revision=1, answers=answers)
+    storage.commit_turn(session, now=START - 3 * DAY)  # 3 days before the summary
+    rows = _say(_turns(engine, storage, features, Clock()), "/summary")
+    _, content, _ = outgoing.document_of(rows[0][2])
+    text = " ".join(PdfReader(io.BytesIO(content)).pages[0].extract_text().split())
+    assert "What I notice Sitting, Stairs" in text
+    assert "No to all 2 warning questions asked (18 Sep 2026)" in text
+    assert "Fewer than 3 check-ins so far" in text
+    yes = Session(str(CHAT), "hip", 1, "menu", revision=2, answers={**answers, "rf_fever": True})
+    storage.commit_turn(yes, now=START)
+    rows = _say(_turns(engine, storage, features, Clock()), "/summary")
+    _, content, _ = outgoing.document_of(rows[0][2])
+    text = " ".join(PdfReader(io.BytesIO(content)).pages[0].extract_text().split())
+    assert "Said yes to 1 of 2 warning questions" in text

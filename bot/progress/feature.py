@@ -146,7 +146,7 @@ def red_flag_screen(
         return None
     yes = [name for name in asked if answers[name] is True]
     outcome = (
-        f"Said yes to {len(yes)} warning question(s): see a doctor"
+        f"Said yes to {len(yes)} of {len(asked)} warning questions"
         if yes
         else f"No to all {len(asked)} warning questions asked"
     )
