@@ -47,6 +47,7 @@ class Document:
     filename: str
     content: bytes
     caption: str = ""
+    made: str = ""  # a made document (bot.outgoing.register_maker): content is its data
 
 
 @dataclass

@@ -7,8 +7,10 @@ from __future__ import annotations
 import io
 
 from PIL import Image
+from pypdf import PdfReader
 
 from bot.features import load_features
+from bot.model import Session
 from bot.progress import store
 from bot.progress.feature import make_chart
 from bot.reminders_feature import store_for
@@ -52,3 +54,21 @@ def test_progress_after_five_checkins_sends_one_photo(fake: FakeBotApi, bot: Bot
     assert upload.content == make_chart(storage, str(CHAT))  # the person's five check-ins
     assert [m.kind for m in fake.messages(CHAT)] == ["photo"]  # and nothing else
     assert storage.db.all("SELECT * FROM telegram_files") == []  # no file id of a chart kept
+
+
+def test_summary_is_made_when_sent_and_arrives_as_one_page(
+    fake: FakeBotApi, bot: BotProcess
+) -> None:
+    storage = SqlStorage(str(bot.db_path))
+    load_features().setup(storage)
+    _five_checkins(storage)
+    agreed = Session(str(CHAT), "hip", 1, "menu", revision=1, answers={"_consent": 1})
+    storage.commit_turn(agreed, now=START)
+    fake.user(CHAT).send_command("/summary")
+    sent = fake.wait_for_sync(lambda: fake.calls("sendDocument"), TIMEOUT, "the summary PDF")
+    upload = sent[0].params["document"]
+    assert isinstance(upload, UploadedFile) and upload.filename
+    assert upload.filename.endswith(".pdf")
+    reader = PdfReader(io.BytesIO(upload.content))
+    assert len(reader.pages) == 1
+    assert "My weekly check-ins" in reader.pages[0].extract_text()

@@ -4,6 +4,7 @@ consent), and /mydata and /delete covering what progress keeps."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 from pathlib import Path
@@ -212,7 +213,10 @@ def test_summary_is_one_page_with_what_the_person_said(
     turns, _ = _weeks(engine, storage, features, PLAN)
     rows = _say(turns, "/summary")
     assert [kind for _, kind, _ in rows] == [outgoing.DOCUMENT]
+    assert rows[0][2]["made"] == "summary"  # the row holds the data; the PDF is made when sent
+    assert not base64.b64decode(rows[0][2]["content"]).startswith(b"%PDF")
     name, content, caption = outgoing.document_of(rows[0][2])
+    assert content.startswith(b"%PDF")
     assert name.endswith(".pdf") and "physio" in caption
     reader = PdfReader(io.BytesIO(content))
     assert len(reader.pages) == 1

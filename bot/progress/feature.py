@@ -7,8 +7,10 @@ sender's worker thread on Telegram, in the turn's thread in the web chat, at the
 so its bytes are never stored. Under 3 check-ins ``/progress`` says so in a short text.
 
 ``/summary`` sends a one-page PDF (``bot.progress.summary``) built from what the person told
-the bot, as a ``document`` row (sealed at rest in the outbox like every row); only with
-consent to keep answers (without it: a short text saying why and how to agree).
+the bot, as a made ``document`` row: the row holds the summary's data (sealed at rest in the
+outbox like every row) and the PDF is made when it is delivered (in a worker thread on
+Telegram), so it is never stored. Only with consent to keep answers (without it: a short
+text saying why and how to agree).
 
 The activity scores of each check-in (``ci_act1``.. and ``ci_score1``..) are kept by this
 feature's ``checkin_recorded`` handler (``bot.progress.store``), next to the check-in the
@@ -17,12 +19,13 @@ reminders feature keeps; both go with /delete and a consent withdrawal.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from bot import pictures, texts, trend
+from bot import outgoing, pictures, texts, trend
 from bot.actions import CONSENT_ANSWER
 from bot.content import fill
 from bot.features import Context, Document, Feature, Response
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hipbot.progress")
 PICTURE = "progress"
+SUMMARY = "summary"  # the made document (bot.outgoing.register_maker)
 MAX_POINTS = 26  # half a year of weekly check-ins on one chart
 SYMPTOM_ANSWERS = ("signs", "hurts")  # the symptom check's answers the summary lists
 RED_FLAG_PREFIX = "rf_"
@@ -103,6 +107,7 @@ def setup(storage: SqlStorage) -> None:
     storage.erasers.append(store.erase)
     storage.exporters["progress"] = store.export
     pictures.register_personal(PICTURE, make_chart)
+    outgoing.register_maker(SUMMARY, make_summary)
 
 
 # ---------------------------------------------------------------- /progress
@@ -197,15 +202,62 @@ def build_summary(context: Context) -> Summary:
     )
 
 
+def summary_json(summary: Summary) -> bytes:
+    """The summary's data for its outbox row (sealed there); ``make_summary`` reads it."""
+    value = {
+        "made_on": summary.made_on.isoformat(),
+        "symptoms": list(summary.symptoms),
+        "activities": list(summary.activities),
+        "pain_now": summary.pain_now,
+        "red_flags": (
+            {"outcome": summary.red_flags.outcome, "on": summary.red_flags.on.isoformat()}
+            if summary.red_flags
+            else None
+        ),
+        "checkins": [
+            {"on": c.on.isoformat(), "pain": c.pain, "feeling": c.feeling, "scores": c.activities}
+            for c in summary.checkins
+        ],
+        "reminders": [vars(r) for r in summary.reminders],
+        "questions": None if summary.questions is None else list(summary.questions),
+    }
+    return json.dumps(value).encode()
+
+
+def summary_of(data: bytes) -> Summary:
+    value = json.loads(data)
+    flags = value.get("red_flags")
+    return Summary(
+        made_on=date.fromisoformat(value["made_on"]),
+        symptoms=[str(s) for s in value["symptoms"]],
+        activities=[str(a) for a in value["activities"]],
+        pain_now=value["pain_now"],
+        red_flags=RedFlagScreen(flags["outcome"], date.fromisoformat(flags["on"]))
+        if flags
+        else None,
+        checkins=[
+            CheckIn(date.fromisoformat(c["on"]), c["pain"], c["feeling"], c["scores"])
+            for c in value["checkins"]
+        ],
+        reminders=[ReminderUse(**r) for r in value["reminders"]],
+        questions=value["questions"],
+    )
+
+
+def make_summary(data: bytes) -> bytes:
+    """The made document ``summary``: the PDF, made when the row is delivered."""
+    return render_summary(summary_of(data))
+
+
 def summary_command(context: Context) -> Response:
-    """/summary: the one-page PDF, only with consent to keep answers."""
+    """/summary: the one-page PDF, only with consent to keep answers. The row holds the
+    summary's data (sealed); the PDF is made when it is sent, in a worker thread."""
     if not consented(context.engine, context.session):
         return Response(replies=[Reply(texts.SUMMARY_NEEDS_CONSENT.get(context.language))])
     summary = build_summary(context)
-    content = render_summary(summary)
     name = f"hip-summary-{summary.made_on.isoformat()}.pdf"
     caption = texts.SUMMARY_CAPTION.get(context.language)
-    return Response(documents=[Document(name, content, caption)])
+    return Response(documents=[Document(name, summary_json(summary), caption, made=SUMMARY)])
 
 
 def feature() -> Feature:

@@ -71,10 +71,11 @@ def picture_url(ref: str) -> str:
 
 
 def document_json(payload: dict[str, Any]) -> dict[str, str]:
+    filename, content, caption = outgoing.document_of(payload)  # a made one is made here
     return {
-        "filename": str(payload.get("filename", "file")),
-        "caption": str(payload.get("caption", "")),
-        "data": str(payload.get("content", "")),  # base64 already
+        "filename": filename,
+        "caption": caption,
+        "data": base64.b64encode(content).decode(),
     }
 
 
