@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot import safety
+from bot import safety, trend
 from bot.localtime import QuietHours, RuleError, hhmm, parse_hhmm, quiet_from_answers
 from bot.model import Effect, Session
 
@@ -65,7 +65,7 @@ def withdraw_consent(session: Session, args: Mapping[str, Any]) -> ActionResult:
 
 # Answers an action saves (no step asks for them); flows may test and show them.
 QUIET_ANSWERS = ("in_quiet_time", "quiet_next_day", "quiet_from", "quiet_until", "quiet_check_for")
-ACTION_ANSWERS = frozenset(QUIET_ANSWERS)
+ACTION_ANSWERS = frozenset(QUIET_ANSWERS) | trend.ANSWERS
 
 
 def check_quiet_time(session: Session, args: Mapping[str, Any]) -> ActionResult:
@@ -93,6 +93,17 @@ def check_quiet_time(session: Session, args: Mapping[str, Any]) -> ActionResult:
     return ActionResult(checked)
 
 
+def track_checkin(session: Session, args: Mapping[str, Any]) -> ActionResult:
+    """After a weekly check-in: keep it among the recent ones, count it, and apply the
+    worse-trend rule (``ci_worse_run``: yes when the person is told now; ``bot.trend``)."""
+    return ActionResult(trend.track_checkin(session, args))
+
+
+def pick_activities(session: Session, args: Mapping[str, Any]) -> ActionResult:
+    """The activities picked at the first check-in as ``ci_act1`` ... (``bot.trend``)."""
+    return ActionResult(trend.pick_activities(session, args))
+
+
 ACTIONS: dict[str, Action] = {
     "record_consent": record_consent,
     "withdraw_consent": withdraw_consent,
@@ -102,4 +113,6 @@ ACTIONS: dict[str, Action] = {
     "schedule_reminder": _effect_only("schedule_reminder"),
     "record_checkin": _effect_only("checkin_recorded"),  # kept: bot.features.reminders
     "check_quiet_time": check_quiet_time,  # a reminder time in quiet hours (flows/reminders.yaml)
+    "track_checkin": track_checkin,  # the worse-trend rule (bot.trend)
+    "pick_activities": pick_activities,  # the activities rated each week
 }

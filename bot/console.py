@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot import outgoing, pictures
 from bot.conversation import ButtonNotOffered, Conversation
@@ -49,19 +49,28 @@ def to_plain(html_text: str, color: bool) -> str:
 
 
 def render(
-    replies: list[Reply], out: TextIO, color: bool, pictures_dir: Path | None = None
+    replies: list[Reply],
+    out: TextIO,
+    color: bool,
+    pictures_dir: Path | None = None,
+    owner: tuple[Any, str] = (None, ""),
 ) -> dict[str, str]:
     """Print replies; return what each key a person may type stands for (key -> data).
 
     Buttons are numbered 1, 2, 3...; buttons whose label is a number (a 0-10 scale) are
     typed as that number instead, so "7" always means 7. A picture is shown as its alt text
-    and, with ``pictures_dir``, the file it is written to.
+    and, with ``pictures_dir``, the file it is written to (a personal picture is drawn for
+    ``owner``: (storage, user id)).
     """
     keys: dict[str, str] = {}
     number = 0
     for reply in replies:
         if reply.image:
-            where = f"\n     {pictures.write(reply.image, pictures_dir)}" if pictures_dir else ""
+            where = (
+                f"\n     {pictures.write(reply.image, pictures_dir, *owner)}"
+                if pictures_dir
+                else ""
+            )
             out.write(f"\nbot> [picture: {reply.alt}]{where}\n")
         text = to_plain(reply.text, color).replace("\n", "\n     ")
         out.write(f"\nbot> {text}\n")
@@ -109,7 +118,8 @@ class Console:
     def show(self, replies: list[Reply]) -> None:
         with self.lock:
             self.chat.replies = list(replies)
-            self.keys = render(replies, self.out, self.color, self.files / "pictures")
+            owner = (self.storage, str(self.chat_id))
+            self.keys = render(replies, self.out, self.color, self.files / "pictures", owner)
 
     def act(self, text: str) -> None:
         """A typed key presses its button; a button's words press it; anything else is sent."""

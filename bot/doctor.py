@@ -47,6 +47,7 @@ def migrations() -> dict[str, Sequence[str]]:
     from bot.features import heartbeat
     from bot.features.clinics import store as clinics
     from bot.features.privacy import chat as privacy_feature
+    from bot.features.progress import store as progress
     from bot.features.reminders import store as reminders
     from bot.storage.migrations import CORE
 
@@ -56,6 +57,7 @@ def migrations() -> dict[str, Sequence[str]]:
         privacy_feature.STORE: privacy_feature.MIGRATIONS,
         "reminders": reminders.MIGRATIONS,
         "heartbeat": heartbeat.MIGRATIONS,
+        progress.STORE: progress.MIGRATIONS,
     }
 
 

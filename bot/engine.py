@@ -535,8 +535,8 @@ class Engine:
             return escape(self.config[name])
         value = session.answers.get(name)
         question = self.questions.get(name)
-        if name in ACTION_ANSWERS and isinstance(value, str):
-            return escape(value)  # saved by an action (bot.actions), no question to word it
+        if name in ACTION_ANSWERS and isinstance(value, str | int) and not isinstance(value, bool):
+            return escape(str(value))  # saved by an action (bot.actions), no question to word it
         if value is None or question is None:
             return self.text(texts.NOT_ANSWERED).get(language)
         return escape(self._display(question, value, language))

@@ -50,6 +50,18 @@ NEEDS: tuple[CodeNeeds, ...] = (
         reminders_feature.FLOW,
         answers=("timezone", "ci_pain", "ci_trend"),
     ),
+    CodeNeeds(
+        "bot.features.progress",
+        "the check-in's activities, scores and the worse-trend rule are read by name",
+        reminders_feature.FLOW,
+        answers=("ci_acts", "ci_recent", "ci_count", "ci_worse_run"),  # ci_pain, ci_trend: above
+    ),
+    CodeNeeds(
+        "bot.features.progress.chat",
+        "the /summary page lists the symptom check's answers",
+        "hip",
+        answers=("pain_now", "signs", "hurts"),
+    ),
 )
 
 register(*KINDS)

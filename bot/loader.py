@@ -173,7 +173,7 @@ def _picture(raw: schema.StepDoc, path: list[str | int], b: Builder) -> dict[str
 
 def _picture_ref(image: str, path: list[str | int], b: Builder) -> str | None:
     if not pictures.is_file(image):
-        if image in pictures.DRAWINGS:
+        if image in pictures.DRAWINGS or pictures.is_personal(image):
             return image
         b.problem(
             path,

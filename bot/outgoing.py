@@ -6,7 +6,10 @@ A row is ``(chat_id, kind, payload)``; the payload is JSON and never names a cha
   ``buttons`` (rows of ``[label, data]``);
 * ``edit``: change a message the person already has (``message_id``, the channel's own id):
   its ``text`` and buttons, or with ``buttons_only`` just its buttons;
-* ``document``: a file: ``filename``, ``content`` (base64) and a ``caption``;
+* ``document``: a file: ``filename``, ``content`` (base64) and a ``caption``; with ``made``
+  (a maker's name, ``register_maker``) the content is the maker's data and the file is made
+  from it when the row is delivered (``document_of``: slow, so in a worker thread), never
+  stored;
 * ``photo``: a picture (``bot.pictures``): ``picture`` (a drawing's name or a file's path,
   never the bytes), ``alt`` (the picture in words), ``caption`` (markup, at most 1024
   characters) and ``buttons``.
@@ -20,7 +23,7 @@ Telegram (``bot.telegram.render``), the terminal (``bot.console``) and the web c
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bot.model import Reply, ReplyButton
@@ -33,6 +36,13 @@ PHOTO = "photo"
 KINDS = frozenset({SAY, EDIT, DOCUMENT, PHOTO})
 MAX_CAPTION = 1024  # Telegram's caption limit (visible characters)
 Row = tuple[int, str, dict[str, Any]]
+Maker = Callable[[bytes], bytes]  # a made document's data -> the file's bytes
+_makers: dict[str, Maker] = {}
+
+
+def register_maker(name: str, maker: Maker) -> None:
+    """How a made document (``document(..., made=name)``) is made when it is delivered."""
+    _makers[name] = maker
 
 
 def _buttons(buttons: Sequence[Sequence[ReplyButton]]) -> list[list[list[str]]]:
@@ -96,9 +106,12 @@ def edit(
     return (chat_id, EDIT, payload)
 
 
-def document(chat_id: int, filename: str, content: bytes, caption: str = "") -> Row:
+def document(chat_id: int, filename: str, content: bytes, caption: str = "", made: str = "") -> Row:
     encoded = base64.b64encode(content).decode()
-    return (chat_id, DOCUMENT, {"filename": filename, "content": encoded, "caption": caption})
+    payload = {"filename": filename, "content": encoded, "caption": caption}
+    if made:
+        payload["made"] = made
+    return (chat_id, DOCUMENT, payload)
 
 
 def reply_of(payload: Mapping[str, Any]) -> Reply:
@@ -114,8 +127,15 @@ def reply_of(payload: Mapping[str, Any]) -> Reply:
 
 
 def document_of(payload: Mapping[str, Any]) -> tuple[str, bytes, str]:
-    """A ``document`` payload as (filename, content, caption)."""
+    """A ``document`` payload as (filename, content, caption); a made document is made now.
+    Raises ValueError for a made document no maker is registered for."""
     content = base64.b64decode(str(payload.get("content", "")))
+    made = str(payload.get("made", ""))
+    if made:
+        maker = _makers.get(made)
+        if maker is None:
+            raise ValueError(f"no maker for the made document {made!r}: is its feature loaded?")
+        content = maker(content)
     return str(payload.get("filename", "file")), content, str(payload.get("caption", ""))
 
 

@@ -7,14 +7,20 @@ bytes never do. ``load`` gives a picture's bytes: drawings are rendered once per
 same code gives the same bytes), files are read once. ``check_file`` holds a file to
 Telegram's photo limits; ``public_name`` is the picture's file name for the web chat and the
 terminal.
+
+A *personal* picture (``PERSONAL``: ``progress``, a person's check-in chart) is drawn for
+one person when it is sent, from their sealed data, by the maker its feature registered
+(``register_personal``); ``load_for`` gives its bytes, which are never cached or stored.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from PIL import Image as PilImage
 from PIL import UnidentifiedImageError
@@ -29,6 +35,9 @@ FOLDER = "images"  # where picture files live, next to the flow files
 FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
 SUFFIXES = frozenset({".png", ".jpg", ".jpeg"})
 DRAWINGS = tuple(ALT_TEXTS)  # every drawing has an alt text (tests/test_drawings.py)
+PERSONAL = ("progress",)  # drawn per person when sent (bot.features.progress), never stored
+PersonalMaker = Callable[[Any, str], bytes]  # (storage, user id) -> PNG bytes
+_makers: dict[str, PersonalMaker] = {}
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,28 @@ class Picture:
     @property
     def digest(self) -> str:
         return hashlib.sha256(self.content).hexdigest()[:32]
+
+
+def register_personal(name: str, maker: PersonalMaker) -> None:
+    """The maker of a personal picture (a feature's setup calls this)."""
+    if name not in PERSONAL:
+        raise KeyError(f"{name!r} is not a personal picture; personal pictures: {PERSONAL}")
+    _makers[name] = maker
+
+
+def is_personal(ref: str) -> bool:
+    return ref in PERSONAL
+
+
+def load_for(ref: str, storage: Any, user_id: str) -> Picture:
+    """The picture ``ref`` names, a personal one drawn now for ``user_id`` (slow: call it in
+    a worker thread). Raises KeyError when no feature makes that personal picture."""
+    if not is_personal(ref):
+        return load(ref)
+    maker = _makers.get(ref)
+    if maker is None:
+        raise KeyError(f"no maker for the personal picture {ref!r}: is its feature loaded?")
+    return Picture(ref, public_name(ref), maker(storage, user_id), "image/png")
 
 
 def is_file(ref: str) -> bool:
@@ -71,9 +102,10 @@ def load(ref: str) -> Picture:
     return Picture(ref, public_name(ref), content, mime)
 
 
-def write(ref: str, folder: Path) -> Path:
-    """The picture as a file in ``folder`` (written when missing or changed); its path."""
-    picture = load(ref)
+def write(ref: str, folder: Path, storage: Any = None, user_id: str = "") -> Path:
+    """The picture as a file in ``folder`` (written when missing or changed); its path. A
+    personal picture is drawn for ``user_id`` from ``storage``."""
+    picture = load_for(ref, storage, user_id)
     path = folder / picture.name
     if not path.exists() or path.read_bytes() != picture.content:
         folder.mkdir(parents=True, exist_ok=True)

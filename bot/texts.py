@@ -122,3 +122,13 @@ NO_POLICY = _PRIVACY.key("no_policy")
 ERASE_LABEL = _PRIVACY.key("erase_button", label=True)
 KEEP_LABEL = _PRIVACY.key("keep_button", label=True)
 TELEGRAM_ONLY = _PRIVACY.key("telegram_only")  # the web chat, where reminders would be set
+
+
+# ---------------------------------------------------------------- progress: flows/texts_progress.yaml
+
+_PROGRESS = text_set("progress")
+CHART_CAPTION = _PROGRESS.key("chart_caption")
+CHART_ALT = _PROGRESS.key("chart_alt")
+FEW_CHECKINS = _PROGRESS.key("few_checkins", "count")
+SUMMARY_CAPTION = _PROGRESS.key("summary_caption")
+SUMMARY_NEEDS_CONSENT = _PROGRESS.key("summary_needs_consent")

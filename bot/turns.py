@@ -226,7 +226,9 @@ class Turns:
         for reply in response.replies:
             rows += outgoing.say(chat, reply)
         for doc in response.documents:
-            rows.append(outgoing.document(chat, doc.filename, doc.content, doc.caption))
+            rows.append(
+                outgoing.document(chat, doc.filename, doc.content, doc.caption, made=doc.made)
+            )
         if response.then is None:
             return Done(rows, response=response)
         then = self._engine(replace(inbound, pressed=None), user, response.then, now)

@@ -177,7 +177,7 @@ def test_a_postgresql_database_is_checked_with_its_key(tmp_path: Path, postgres_
     empty = run_doctor(tmp_path, DATABASE_URL=postgres_url, HIPBOT_DATA_KEY=key)
     assert empty.returncode == 1
     every = sum(len(scripts) for scripts in doctor.migrations().values())
-    assert f"PROBLEM  migrations: {every} pending: core #1, core #2, clinics #1" in empty.stdout
+    assert f"PROBLEM  migrations: {every} pending: core #1, core #2, core #3" in empty.stdout
     upgrade = subprocess.run(
         [sys.executable, "-m", "bot", "db", "upgrade", postgres_url],
         env={**os.environ, "HIPBOT_DATA_KEY": key},

@@ -27,8 +27,14 @@ from tests.test_imports import BOT, all_modules, import_graph
 
 REPO = BOT.parent
 FEATURES_DIR = BOT / "features"
-PARTS = ("rules", "chat", "cli")  # what every feature package holds, apart (and a store.py
-# when its tables are more than a few: privacy keeps its own in chat.py)
+# what each feature package holds, apart: its rules, chat side and command line where it has
+# them, and a store.py when its tables are more than a few (privacy keeps its own in chat.py)
+PARTS = {
+    "clinics": ("rules", "chat", "cli", "store"),
+    "privacy": ("rules", "chat", "cli"),
+    "progress": ("chat", "store"),  # no command line; its drawing is bot.progress
+    "reminders": ("rules", "chat", "cli", "store"),
+}
 # where reading the environment is allowed, and why
 ENVIRONMENT_READERS = {
     "bot/settings.py": "every setting, read and checked in one place",
@@ -45,16 +51,18 @@ def feature_of(module: str) -> str | None:
 
 def test_each_feature_package_has_its_parts_apart() -> None:
     packages = sorted(p for p in FEATURES_DIR.iterdir() if (p / "__init__.py").is_file())
-    assert [p.name for p in packages] == ["clinics", "privacy", "reminders"]
+    assert [p.name for p in packages] == sorted(PARTS)
     for package in packages:
         present = {path.stem for path in package.glob("*.py")}
-        assert {"__init__", *PARTS} <= present, f"{package.name}: has only {sorted(present)}"
+        wanted = {"__init__", *PARTS[package.name]}
+        assert wanted <= present, f"{package.name}: has only {sorted(present)}"
     assert (FEATURES_DIR / "heartbeat.py").is_file()
     assert FEATURE_MODULES == [
         "bot.features.heartbeat",
         "bot.features.clinics",
         "bot.features.privacy",
         "bot.features.reminders",
+        "bot.features.progress",
     ]
 
 

@@ -57,6 +57,7 @@ FEATURE_MODULES: list[str] = [
     "bot.features.clinics",
     "bot.features.privacy",
     "bot.features.reminders",
+    "bot.features.progress",  # after reminders: it reads the check-ins that feature keeps
 ]
 BUTTON_PREFIX = "x:"
 
@@ -146,6 +147,7 @@ class Document:
     filename: str
     content: bytes
     caption: str = ""
+    made: str = ""  # a made document (bot.outgoing.register_maker): content is its data
 
 
 @dataclass

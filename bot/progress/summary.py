@@ -75,7 +75,7 @@ class Summary:
     red_flags: RedFlagScreen | None = None
     checkins: Sequence[CheckIn] = ()
     reminders: Sequence[ReminderUse] = ()
-    questions: Sequence[str] = field(default_factory=tuple)
+    questions: Sequence[str] | None = field(default_factory=tuple)  # None: not recorded
 
 
 def render_summary(summary: Summary, labels: Mapping[str, str] = SUMMARY_LABELS) -> bytes:
@@ -88,7 +88,8 @@ def render_summary(summary: Summary, labels: Mapping[str, str] = SUMMARY_LABELS)
         labels["reminders"],
         [labels["reminder_line"].format(**vars(r)) for r in summary.reminders],
     )
-    page.section(labels["questions"], list(summary.questions))
+    if summary.questions is not None:  # left out, not "None", when it is not known
+        page.section(labels["questions"], list(summary.questions))
     return page.output(summary.made_on)
 
 

@@ -5,7 +5,8 @@ puts in the file id stored for this bot and this picture's content, or else the 
 bytes as an upload; after an upload, ``remember`` stores the file id Telegram answered with
 (the largest size of its ``photo`` array). Keyed by the picture's name and a hash of its
 bytes, so a changed picture goes up again. Both run in a worker thread (they read files,
-render drawings and use the database).
+render drawings and use the database). A personal picture (a person's progress chart) is
+drawn for the row's chat now and always uploaded: no file id of it is kept.
 """
 
 from __future__ import annotations
@@ -37,8 +38,14 @@ def prepare(storage: Any, bot: Bot, call: Call) -> Call:
     """``call`` with its picture as a stored file id or as an upload. Raises ValueError when
     the picture cannot be read (the row can never go out)."""
     try:
+        if pictures.is_personal(call.picture):
+            user = str(call.params.get("chat_id", ""))
+            picture = pictures.load_for(call.picture, storage, user)
+            return replace(
+                call, params={**call.params, "photo": InputFile(picture.content, picture.name)}
+            )
         picture = pictures.load(call.picture)
-    except (KeyError, OSError) as error:
+    except (KeyError, OSError, ValueError) as error:
         raise ValueError(f"picture {call.picture!r}: {error}") from error
     db = _db(storage)
     row = None
@@ -58,6 +65,8 @@ def remember(storage: Any, bot: Bot, call: Call, result: Any, now: float | None 
     db = _db(storage)
     sizes = result.get("photo") if isinstance(result, dict) else None
     if db is None or not isinstance(call.params.get("photo"), InputFile) or not sizes:
+        return
+    if pictures.is_personal(call.picture):  # drawn for one person: its file id is not kept
         return
     picture = pictures.load(call.picture)
     with db.transaction():

@@ -235,7 +235,10 @@ class OutboxSender:
         """Send one row. None when the chat may go on; else seconds the chat must wait."""
         step = row.params.get("_step", "")
         try:
-            call = render(row.chat_id, row.method, row.params)
+            if row.params.get("made"):  # a file made now (a summary PDF): not on the loop
+                call = await self._db(render, row.chat_id, row.method, row.params)
+            else:
+                call = render(row.chat_id, row.method, row.params)
             if call.picture:  # its stored file id, or the upload (bot.telegram.files)
                 call = await self._db(files.prepare, self.storage, self.bot, call)
         except (KeyError, ValueError) as error:  # a row no version of the bot would write

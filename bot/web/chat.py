@@ -12,6 +12,7 @@ they were.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -51,7 +52,7 @@ class Turn:
         return {"messages": self.messages, "documents": self.documents}
 
 
-def message_json(reply: Reply, replace_last: bool = False) -> dict[str, Any]:
+def message_json(reply: Reply, replace_last: bool = False, url: str = "") -> dict[str, Any]:
     """A reply as the page draws it: markup tree, button rows, and whether it replaces the
     buttons (``edit``: a toggle) or the whole of the last message (``replace``)."""
     message: dict[str, Any] = {
@@ -61,7 +62,7 @@ def message_json(reply: Reply, replace_last: bool = False) -> dict[str, Any]:
         "replace": replace_last,
     }
     if reply.image:  # served by the web server at this address (bot.web.server)
-        message["image"] = {"url": picture_url(reply.image), "alt": reply.alt}
+        message["image"] = {"url": url or picture_url(reply.image), "alt": reply.alt}
     return message
 
 
@@ -70,10 +71,11 @@ def picture_url(ref: str) -> str:
 
 
 def document_json(payload: dict[str, Any]) -> dict[str, str]:
+    filename, content, caption = outgoing.document_of(payload)  # a made one is made here
     return {
-        "filename": str(payload.get("filename", "file")),
-        "caption": str(payload.get("caption", "")),
-        "data": str(payload.get("content", "")),  # base64 already
+        "filename": filename,
+        "caption": caption,
+        "data": base64.b64encode(content).decode(),
     }
 
 
@@ -122,6 +124,14 @@ class WebChat:
         """A pressed button (always on the newest message: the page shows no others)."""
         return self._turn(Inbound(self.chat_id, "button", name=data, pressed=NEWEST))
 
+    def _personal_url(self, ref: str) -> str:
+        """A personal picture (a progress chart) drawn now, as a data: address: it goes to
+        the page in this answer and is never stored or served again. "" for other pictures."""
+        if not pictures.is_personal(ref):
+            return ""
+        picture = pictures.load_for(ref, self.storage, str(self.chat_id))
+        return f"data:{picture.mime};base64,{base64.b64encode(picture.content).decode()}"
+
     def _turn(self, inbound: Inbound) -> Turn:
         turn = Turn()
         for _, kind, payload in self.turns.handle(inbound).rows:
@@ -132,7 +142,8 @@ class WebChat:
                 turn.messages.append(message_json(outgoing.reply_of(payload), replace_last=whole))
             elif kind == outgoing.PHOTO:
                 picture, alt, caption = outgoing.photo_of(payload)
-                turn.messages.append(message_json(replace(caption, image=picture, alt=alt)))
+                shown = replace(caption, image=picture, alt=alt)
+                turn.messages.append(message_json(shown, url=self._personal_url(picture)))
             elif kind == outgoing.DOCUMENT:
                 turn.documents.append(document_json(payload))
         return turn

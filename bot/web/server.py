@@ -47,7 +47,7 @@ CSRF_HEADER = "X-CSRF-Token"
 MAX_BODY = 4096  # bytes of a posted body
 PERSON_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
@@ -170,6 +170,7 @@ class WebApp:
         if self._picture_refs is None:
             flows = self.engine.bundle.flows.values()
             refs = {step.image for flow in flows for step in flow.steps.values() if step.image}
+            refs = {ref for ref in refs if not pictures.is_personal(ref)}  # sent in the turn
             self._picture_refs = {pictures.public_name(ref): ref for ref in refs}
         return self._picture_refs
 

@@ -31,7 +31,7 @@ from bot.authoring import document_kind, read_yaml, yaml_files
 from bot.content import fill
 from bot.errors import FlowErrors
 from bot.features import Context, Loaded, Ports, Response, button
-from bot.features.reminders.messages import wording
+from bot.features.reminders.messages import NAMES, wording
 from bot.features.reminders.ports import REMINDERS, STORE, Reminders
 from bot.features.reminders.rules import (
     FollowupSequence,
@@ -64,13 +64,6 @@ FIRST_STEP = {  # where "change" goes back into the flow, per kind
     "followup": "rem_fu_intro",
 }
 START, TIME_ZONE, QUIET, CHECKIN = "rem_start", "rem_tz_region", "rem_quiet", "rem_ci_pain"
-NAMES = {  # how /reminders names each kind (words: flows/texts_reminders.yaml)
-    "sitting": texts.NAME_SITTING,
-    "tip": texts.NAME_TIP,
-    "exercise": texts.NAME_EXERCISE,
-    "checkin": texts.NAME_CHECKIN,
-    "followup": texts.NAME_FOLLOWUP,
-}
 TREND = {"better": texts.TREND_BETTER, "same": texts.TREND_SAME, "worse": texts.TREND_WORSE}
 
 

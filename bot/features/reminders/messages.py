@@ -20,6 +20,14 @@ from bot.storage.sql import OutboxItem
 
 Say = Callable[[Due], OutboxItem]
 
+NAMES = {  # how /reminders and the summary name each kind (words: flows/texts_reminders.yaml)
+    "sitting": texts.NAME_SITTING,
+    "tip": texts.NAME_TIP,
+    "exercise": texts.NAME_EXERCISE,
+    "checkin": texts.NAME_CHECKIN,
+    "followup": texts.NAME_FOLLOWUP,
+}
+
 
 def reminder_buttons(reminder_id: int, kind: str) -> list[list[ReplyButton]]:
     """Done, Snooze 15 min, Snooze 1 h, Stop this reminder (check-in: Start it first)."""

@@ -1,0 +1,128 @@
+"""The worse-trend rule and the check-in actions of the reminders flow (``bot.actions`` runs
+them; ``bot.progress`` charts the check-ins): pure, over answers.
+
+The rule (``worse_run``): the last three check-ins in a row are worse when
+
+* the pain went up by 2 or more from the first to the third, never going down between
+  them (4, 5, 6 and 4, 4, 6 are worse; 4, 7, 6 and 4, 5, 5 are not), or
+* the person said "worse" at all three.
+
+A person is told once per episode: an episode is a run of check-ins where the rule holds,
+and it ends at the first check-in where it does not (``tell_now``: the rule holds now and
+did not hold at the check-in before).
+
+``track_checkin`` (a flow action, run with ``record_checkin``) keeps the last four check-ins
+in the answers (``ci_recent``: "pain:trend" strings, sealed with the other answers), counts
+them (``ci_count``) and saves ``ci_worse_run`` (yes when the person should be told now).
+``pick_activities`` turns the activities a person picked (``ci_acts``) into up to three
+named slots (``ci_act1`` ... ``ci_act3``) that the weekly rating questions ask about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from itertools import pairwise
+from typing import Any
+
+from bot.model import AnswerValue, Session
+
+RUN = 3  # check-ins in a row
+PAIN_RISE = 2  # points of pain, first to last
+KEPT = RUN + 1  # check-ins the answers remember: this run and the one before
+MAX_ACTIVITIES = 3
+
+# the symptom check's activities (flows/hip.yaml, sx_hurts) as the rating questions name them
+ACTIVITY_NAMES: Mapping[str, str] = {
+    "sitting": "sitting",
+    "driving": "driving or riding in a car",
+    "squatting": "squatting",
+    "stairs": "going up and down stairs",
+    "running": "running",
+    "sport": "sport or the gym",
+    "side_lying": "lying on one side",
+    "standing": "standing for a long time",
+}
+SLOTS = tuple(f"ci_act{n}" for n in range(1, MAX_ACTIVITIES + 1))
+SCORES = tuple(f"ci_score{n}" for n in range(1, MAX_ACTIVITIES + 1))
+ANSWERS = frozenset({"ci_recent", "ci_count", "ci_worse_run", *SLOTS})
+
+
+@dataclass(frozen=True)
+class Point:
+    pain: int | None
+    trend: str | None
+
+
+def worse_run(points: Sequence[Point]) -> bool:
+    """Whether the last ``RUN`` check-ins show the hip getting worse (see the module)."""
+    if len(points) < RUN:
+        return False
+    last = points[-RUN:]
+    if all(p.trend == "worse" for p in last):
+        return True
+    pains = [p.pain for p in last if p.pain is not None]
+    if len(pains) < RUN:
+        return False
+    steady = all(b >= a for a, b in pairwise(pains))
+    return steady and pains[-1] - pains[0] >= PAIN_RISE
+
+
+def tell_now(points: Sequence[Point]) -> bool:
+    """The rule holds at the newest check-in and did not at the one before (once per episode)."""
+    return worse_run(points) and not worse_run(points[:-1])
+
+
+def _encode(point: Point) -> str:
+    return f"{'' if point.pain is None else point.pain}:{point.trend or ''}"
+
+
+def _decode(text: str) -> Point:
+    pain, _, trend = text.partition(":")
+    return Point(int(pain) if pain.isdigit() else None, trend or None)
+
+
+def recent(answers: Mapping[str, AnswerValue]) -> list[Point]:
+    kept = answers.get("ci_recent")
+    return [_decode(t) for t in kept] if isinstance(kept, list) else []
+
+
+def track_checkin(session: Session, args: Mapping[str, Any]) -> Session:
+    """After a check-in (ci_pain, ci_trend): remember it, count it, and say whether the person
+    should be told about a worse run now (``ci_worse_run``: yes or no)."""
+    answers = session.answers
+    pain = answers.get("ci_pain")
+    trend = answers.get("ci_trend")
+    point = Point(
+        pain if isinstance(pain, int) and not isinstance(pain, bool) else None,
+        trend if isinstance(trend, str) else None,
+    )
+    points = [*recent(answers), point][-KEPT:]
+    count = answers.get("ci_count")
+    counted = (count if isinstance(count, int) and not isinstance(count, bool) else 0) + 1
+    return (
+        session.with_answer("ci_recent", [_encode(p) for p in points])
+        .with_answer("ci_count", counted)
+        .with_answer("ci_worse_run", "yes" if tell_now(points) else "no")
+    )
+
+
+def pick_activities(session: Session, args: Mapping[str, Any]) -> Session:
+    """The activities picked (``ci_acts``, at most the first three) as ``ci_act1`` ...
+    in words; slots beyond those picked are cleared."""
+    picked = session.answers.get("ci_acts")
+    chosen = [v for v in picked if v in ACTIVITY_NAMES] if isinstance(picked, list) else []
+    answers = {k: v for k, v in session.answers.items() if k not in SLOTS and k not in SCORES}
+    for slot, value in zip(SLOTS, chosen[:MAX_ACTIVITIES], strict=False):
+        answers[slot] = ACTIVITY_NAMES[value]
+    return replace(session, answers=answers)
+
+
+def activity_scores(answers: Mapping[str, AnswerValue]) -> dict[str, int]:
+    """This week's ratings: activity (in words) -> 0-10, for the slots that were rated."""
+    found: dict[str, int] = {}
+    for slot, score_key in zip(SLOTS, SCORES, strict=True):
+        name, score = answers.get(slot), answers.get(score_key)
+        if isinstance(name, str) and isinstance(score, int) and not isinstance(score, bool):
+            found[name] = score
+    return found
