@@ -58,8 +58,9 @@ class Inbound:
     ``text``: typed text, a command's arguments, a deep-link payload, or a note to say;
     ``name``: a command's name or a button's data. ``pressed``: the channel's id of the
     message whose button was pressed (its buttons are replaced by the choice, quoting
-    ``pressed_text``; ``pressed_photo``: that message is a picture, the text its caption). ``seen``: (source, update id) when the channel may deliver an update
-    twice. ``flag`` (for ``note``): say the note once ever per person.
+    ``pressed_text``; with ``pressed_photo`` that message is a picture and the text its
+    caption). ``seen``: (source, update id) when the channel may deliver an update twice.
+    ``flag`` (for ``note``): say the note once ever per person.
     """
 
     chat_id: int
