@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from telegram import Bot
 
+from bot import outgoing
 from bot.metrics import Metrics
 from bot.storage import SqlStorage
 from bot.telegram.app import health_check, supervise
@@ -120,6 +121,34 @@ async def test_a_reply_written_after_a_failed_one_waits_for_it(tmp_path: Path) -
         while await sender.send_due():
             pass
         assert fake.texts(CHAT_A) == ["first", "second"]
+    storage.close()
+
+
+async def test_a_file_that_cannot_be_made_is_parked_and_the_chat_goes_on(
+    tmp_path: Path,
+) -> None:
+    """A chart or summary is made when sent: if making it fails (odd stored data, a key
+    that no longer opens it), the row is parked and logged, never retried for ever in front
+    of the person's later messages."""
+
+    def broken(data: bytes) -> bytes:
+        raise RuntimeError("cannot draw this")
+
+    outgoing.register_maker("broken-for-test", broken)
+    storage = SqlStorage(str(tmp_path / "bot.db"))
+    clock = Clock()
+    async with telegram() as (fake, bot):
+        sender = OutboxSender(storage, bot, FAST, clock=clock)
+        made = outgoing.document(
+            CHAT_A, "summary.pdf", b"{}", "Your summary", made="broken-for-test"
+        )
+        storage.commit_outbox([made, reply(CHAT_A, "after the file")], clock.now)
+        while await sender.send_due():
+            pass
+        assert fake.texts(CHAT_A) == ["after the file"]
+    states = storage.db.all("SELECT state, error FROM outbox ORDER BY id")
+    assert [state for state, _ in states] == ["parked", "sent"]
+    assert "cannot draw this" in states[0][1]
     storage.close()
 
 

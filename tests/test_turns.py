@@ -14,6 +14,8 @@ from telegram import InputFile
 from bot import outgoing
 from bot.engine import Engine
 from bot.features import load_features
+from bot.features.clinics.chat import JOIN
+from bot.features.clinics.store import ClinicStore
 from bot.loader import load_bundle
 from bot.model import Reply, ReplyButton
 from bot.storage import SqlStorage
@@ -167,3 +169,17 @@ def test_no_bot_api_method_is_named_outside_the_telegram_package() -> None:
                 named = set(re.findall(r"[A-Za-z]+", node.value)) & methods
                 found += [f"{path.relative_to(REPO)}:{node.lineno} {w}" for w in sorted(named)]
     assert found == []
+
+
+def test_a_web_person_pressing_a_clinic_join_button_is_not_linked(tmp_path: Path) -> None:
+    """Clinics reach their patients on Telegram: a join button's data posted from the web
+    chat (whose ids are negative) links nobody, so no broadcast is queued for them."""
+    t = turns(tmp_path, NO_REMINDERS)
+    store = ClinicStore(t.storage.db)
+    clinic = store.add_clinic("Hip Clinic", NOW)
+    web_person, telegram_person = -(10**15 + 5), 4242
+    for chat in (web_person, telegram_person):
+        t.handle(Inbound(chat, "start"))
+        t.handle(Inbound(chat, "button", name=f"x:{JOIN}:{clinic.code}", pressed=0))
+    assert not store.is_linked(clinic.id, str(web_person))
+    assert store.is_linked(clinic.id, str(telegram_person))

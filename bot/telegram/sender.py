@@ -49,7 +49,7 @@ from telegram.error import (
 from telegram.warnings import PTBUserWarning
 
 from bot.metrics import Metrics
-from bot.storage import OutboxRow, Storage
+from bot.storage import OutboxRow, Storage, database_unavailable
 from bot.telegram import files
 from bot.telegram.render import render
 
@@ -241,10 +241,22 @@ class OutboxSender:
                 call = render(row.chat_id, row.method, row.params)
             if call.picture:  # its stored file id, or the upload (bot.telegram.files)
                 call = await self._db(files.prepare, self.storage, self.bot, call)
-        except (KeyError, ValueError) as error:  # a row no version of the bot would write
+        except Exception as error:
+            if database_unavailable(error):  # drawing a chart read the database: try later
+                wait = min(self.max_backoff, 2.0 ** min(row.attempts, 30))
+                await self._store(
+                    self.storage.retry_later, row.id, self.clock() + wait, type(error).__name__
+                )
+                return wait
+            # a row no version of the bot would write, or a file that cannot be made from
+            # it (a chart, a summary): parked and logged, so the chat's next rows still go
             self._count(row, "400")
-            await self._store(self.storage.park, row.id, f"unreadable row: {error}")
-            log.error("an outbox row could not be read", extra={"event": "send_400"})
+            await self._store(self.storage.park, row.id, f"unreadable row: {error!r}"[:500])
+            log.error(
+                "an outbox row could not be read or made",
+                extra={"event": "send_400", "step": step, "error": type(error).__name__},
+                exc_info=error,
+            )
             return None
         try:
             async with self.limiter:

@@ -119,7 +119,8 @@ def on_started(db: Database, session: Session, effect: Effect, now: float) -> No
 
 def join_button(ctx: Context, code: str) -> Response:
     store = ClinicStore(ctx.storage.db)
-    found = store.resolve_code(code, ctx.user_id)
+    # a clinic reaches its patients on Telegram: a web or console person is not linked
+    found = store.resolve_code(code, ctx.user_id) if ctx.user_id.isdigit() else None
     if found is None:
         return Response(edit=Reply(ctx.engine.text(texts.LINK_GONE).get(ctx.language)))
     clinic, ref = found
