@@ -288,8 +288,8 @@ def forget_delivered(
         db.execute("DELETE FROM outbox WHERE chat_id = ? AND state = 'sent'", (chat_id,))
     elif "filename" in params:  # a file (bot.outgoing.document)
         db.execute(
-            "DELETE FROM outbox WHERE chat_id = ? AND state = 'sent'"
-            " AND method IN ('document', 'sendDocument')",
+            # (a file queued before the neutral outbox is left to the SENT_KEPT purge)
+            "DELETE FROM outbox WHERE chat_id = ? AND state = 'sent' AND method = 'document'",
             (chat_id,),
         )
 
