@@ -48,3 +48,28 @@ def test_a_transaction_that_lost_its_connection_fails_whole(storage: SqlStorage)
         _cut(storage)
         db.execute("INSERT INTO flags (user_id, name, value) VALUES ('9', 'blocked', 1)")
     assert storage.get_flag("9", "stopped") is False  # nothing of it was kept
+
+
+def test_a_commit_whose_answer_was_lost_is_not_sent_again(
+    storage: SqlStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch ending in COMMIT may have committed before its answer was lost: sending it
+    again on a new connection would repeat the transaction (a message queued twice). The
+    writes go first, where a retry is safe; the COMMIT goes once, and a loss is reported."""
+    db = storage.db
+    real = db._pipeline  # type: ignore[attr-defined]
+    commits: list[int] = []
+
+    def lose_the_commit_answer(queue: list[object], final: tuple[str, object] | None) -> object:
+        if final is not None and final[0] == "COMMIT":
+            commits.append(len(queue))
+            real(queue, final)  # the server commits ...
+            raise psycopg.OperationalError("connection lost")  # ... and the answer is lost
+        return real(queue, final)
+
+    monkeypatch.setattr(db, "_pipeline", lose_the_commit_answer)
+    with pytest.raises(psycopg.OperationalError):
+        storage.commit_outbox([(7, "say", {"text": "once"})], 1.0)
+    monkeypatch.undo()
+    assert commits == [0]  # COMMIT sent once, on its own
+    assert db.one("SELECT count(*) FROM outbox WHERE chat_id = 7")[0] == 1

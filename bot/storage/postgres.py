@@ -74,6 +74,11 @@ class PostgresDatabase(Database):
             if unsent and len(queue) == 1:
                 return
             try:
+                if unsent:  # only writes: sent first, so a lost connection can be tried
+                    # again; a BEGIN ... COMMIT batch may have committed before its answer
+                    # was lost, and sending it again would repeat it (a message twice)
+                    self._send(queue, None)
+                    queue = []
                 self._send(queue, (statement, ()))
             except BaseException:  # a deferred write failed (a conflict): nothing is kept
                 with contextlib.suppress(psycopg.Error):
