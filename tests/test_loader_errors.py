@@ -534,7 +534,9 @@ def test_a_stray_brace_and_every_language_of_a_text_are_checked() -> None:
     assert problems(f=flow) == [
         "f.yaml > steps.bye > say (en): the text is empty",
         "f.yaml > steps.bye > say (de): unknown placeholder '{name}' "
-        "(known: emergency_number, in_quiet_time, quiet_check_for, quiet_from, quiet_next_day, quiet_until, recent_red_flag, urgent_care, y)",
+        "(known: ci_act1, ci_act2, ci_act3, ci_count, ci_recent, ci_worse_run, emergency_number,"
+        " in_quiet_time, quiet_check_for, quiet_from, quiet_next_day, quiet_until,"
+        " recent_red_flag, urgent_care, y)",
         "f.yaml > steps.bye > say (fr): a '{' or '}' that is not a placeholder like "
         "{emergency_number}",
     ]
@@ -591,7 +593,9 @@ def test_bad_html_in_one_language_does_not_hide_the_next() -> None:
     assert problems(f=flow) == [
         "f.yaml > steps.bye > say (en): invalid Telegram HTML: <b> is never closed",
         "f.yaml > steps.bye > say (de): unknown placeholder '{x}' "
-        "(known: emergency_number, in_quiet_time, quiet_check_for, quiet_from, quiet_next_day, quiet_until, recent_red_flag, urgent_care, y)",
+        "(known: ci_act1, ci_act2, ci_act3, ci_count, ci_recent, ci_worse_run, emergency_number,"
+        " in_quiet_time, quiet_check_for, quiet_from, quiet_next_day, quiet_until,"
+        " recent_red_flag, urgent_care, y)",
     ]
 
 
