@@ -229,7 +229,11 @@ async def test_sigkill_at_random_points_loses_no_state_and_no_reply(tmp_path: Pa
         for script in scripts:
             rows = outboxes[script.chat_id]
             assert all(state == "sent" for _, state, _ in rows), rows
-            sends = [params["text"] for kind, _, params in rows if kind == "say"]
+            sends = [  # a picture's caption carries its step's text (bot.outgoing.photo)
+                params["text"] if kind == "say" else params["caption"]
+                for kind, _, params in rows
+                if kind == "say" or (kind == "photo" and params.get("caption"))
+            ]
             assert sends == script.sends, script.chat_id
             edits = sum(
                 1 for kind, _, params in rows if kind == "edit" and not params.get("buttons_only")
