@@ -58,9 +58,9 @@ NEEDS: tuple[CodeNeeds, ...] = (
     ),
     CodeNeeds(
         "bot.features.progress.chat",
-        "the /summary page lists the symptom check's answers",
+        "the /summary page shows the pain given in the symptom check",
         "hip",
-        answers=("pain_now", "signs", "hurts"),
+        answers=("pain_now",),
     ),
 )
 

@@ -20,8 +20,8 @@ from bot.loader import load_bundle
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN = "tests/flows/broken"
 KNOWN_ACTIONS = (
-    "check_quiet_time, clear_answers, finish_check, record_checkin, record_consent, "
-    "record_red_flag, schedule_reminder, withdraw_consent"
+    "check_quiet_time, clear_answers, finish_check, pick_activities, record_checkin, "
+    "record_consent, record_red_flag, schedule_reminder, track_checkin, withdraw_consent"
 )
 
 PINNED: dict[str, list[str]] = {
@@ -113,7 +113,8 @@ PINNED_FOLDERS: dict[str, list[tuple[str, str]]] = {
         (
             "hip.yaml",
             "entry: only one flow may be the entry, found: "
-            f"exercises ({BROKEN}/two_entries/exercises.yaml), hip ({BROKEN}/two_entries/hip.yaml)",
+            f"exercises ({BROKEN}/two_entries/exercises.yaml), "
+            f"welcome ({BROKEN}/two_entries/hip.yaml)",
         ),
     ],
     "catalog_unknown_tag": [
