@@ -38,7 +38,7 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from bot import schema
+from bot import schema, translations
 from bot.content import KIND as TEXTS_KIND
 from bot.content import PLACEHOLDER
 from bot.errors import FlowError, HipbotError
@@ -282,6 +282,7 @@ class Builder:
             if not LANGUAGE.match(language):
                 self.problem(path, f"'{language}' is not a language code like 'en' or 'de'")
         text = Text(variants)
+        self.problems += translations.check(self.file, breadcrumb(path), text)
         if not plain:
             self.texts.append((breadcrumb(path), text))
         return text

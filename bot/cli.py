@@ -22,14 +22,22 @@ if TYPE_CHECKING:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from bot import translations
+    from bot.languages import SUPPORTED
     from bot.loader import load_bundle
 
     paths = args.paths or [_flows()]
+    languages = _languages(args.languages) if args.languages else SUPPORTED
     try:
-        bundle = load_bundle(paths)
+        bundle = load_bundle(paths, languages=languages)
     except FlowErrors as errors:
-        print(errors, file=sys.stderr)
-        print(f"\n{len(errors.errors)} problem(s) found.", file=sys.stderr)
+        broken = [e for e in errors.errors if not isinstance(e, translations.MissingTranslation)]
+        # the structure first: translations of a flow that does not load are noise
+        shown = broken or errors.errors
+        print("\n".join(map(str, shown)), file=sys.stderr)
+        if not broken:
+            print(f"\nTranslations: {translations.gaps(shown, languages)}", file=sys.stderr)
+        print(f"\n{len(shown)} problem(s) found.", file=sys.stderr)
         return 1
     steps = sum(len(flow.steps) for flow in bundle.flows.values())
     tips = sum(len(catalog.tips) for catalog in bundle.catalogs.values())
@@ -38,6 +46,20 @@ def _validate(args: argparse.Namespace) -> int:
         f"{tips} tips in {', '.join(map(str, paths))}"
     )
     return 0
+
+
+def _languages(raw: str) -> tuple[str, ...]:
+    """``es,de`` as the languages to require (English always), each one hipbot supports."""
+    from bot.languages import SUPPORTED
+
+    asked = tuple(dict.fromkeys(["en", *(code.strip() for code in raw.split(",") if code.strip())]))
+    unknown = [code for code in asked if code not in SUPPORTED]
+    if unknown:
+        raise ConfigError(
+            f"--languages {raw}: {', '.join(unknown)} not supported; bot/languages.py "
+            f"SUPPORTED has {', '.join(SUPPORTED)}"
+        )
+    return asked
 
 
 def _chat(args: argparse.Namespace) -> int:
@@ -300,6 +322,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check flow files, report every problem")
     validate.add_argument("paths", nargs="*", help="files or folders (default: flows/)")
+    validate.add_argument(
+        "--languages",
+        metavar="CODES",
+        help="require only these translations, e.g. 'es' (default: every supported language)",
+    )
     validate.set_defaults(func=_validate)
 
     lint = commands.add_parser("lint", help="reading level of every topic")

@@ -34,6 +34,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from bot import translations
 from bot.errors import FlowError
 from bot.model import DEFAULT_LANGUAGE, Text
 from bot.telegram_html import HtmlProblem, check_html
@@ -42,6 +43,7 @@ KIND = "texts"  # the key a texts file starts with
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 _MARKUP = re.compile(r"</?[a-zA-Z][^>]*>|&[a-zA-Z]+;|&#\d+;")
+MAX_LABEL = 64  # a label may be a button: Telegram's clients cut longer ones off
 
 Ident = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 RawText = str | dict[str, str]
@@ -255,7 +257,9 @@ def _text(file: str, path: str, raw: RawText, key: TextKey) -> tuple[Text, list[
         if not _LANGUAGE.match(language):
             problems.append(FlowError(file, path, f"'{language}' is not a language code like 'en'"))
         problems += _check_value(file, where, value, key)
-    return Text(variants), problems
+    text = Text(variants)
+    problems += translations.check(file, path, text, limit=MAX_LABEL if key.label else None)
+    return text, problems
 
 
 def _check_value(file: str, where: str, value: str, key: TextKey) -> list[FlowError]:

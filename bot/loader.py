@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 import bot.texts  # noqa: F401  declares the text sets a texts file is checked against
-from bot import callbacks, content, pictures, schema
+from bot import callbacks, content, pictures, schema, translations
 from bot.actions import ACTION_ANSWERS, ACTIONS
 from bot.authoring import (
     Builder,
@@ -530,9 +530,15 @@ class _Checker:
 # ---------------------------------------------------------------- entry point
 
 
-def load_bundle(paths: Iterable[str | Path], actions: Iterable[str] | None = None) -> Bundle:
+def load_bundle(
+    paths: Iterable[str | Path],
+    actions: Iterable[str] | None = None,
+    languages: Iterable[str] = translations.FALLBACK_ONLY,
+) -> Bundle:
     """Load and check every file under ``paths``: flows, catalogs, texts and every kind
-    registered (``bot.kinds``); raise FlowErrors on any problem."""
+    registered (``bot.kinds``); raise FlowErrors on any problem. A text missing one of
+    ``languages`` is a problem (``hipbot validate`` asks for every supported language; the
+    bot itself falls back to English)."""
     if not registered():
         raise HipbotError(
             "no document kinds are registered: import bot.kinds first (bot.cli and the "
@@ -584,6 +590,7 @@ def load_bundle(paths: Iterable[str | Path], actions: Iterable[str] | None = Non
     check_code_needs(loading)
     kit = _kit(text_docs, files, problems)
     entry = _entry_flow(loading.flows, problems)
+    problems = translations.required(problems, languages)
     if problems:
         raise FlowErrors(problems)
     return Bundle(

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bot import translations
 from bot.authoring import DocumentKind, Loading
 from bot.errors import FlowError
 from bot.model import AnswerValue, Effect, Session, Text
@@ -237,6 +238,25 @@ def _read_safety(file: str, document: Any, loading: Loading) -> None:
     if net is not None:
         loading.keep(KIND, net)
     loading.texts.append((file, safety_texts(document)))
+    loading.problems += _translation_problems(file, document)
+
+
+def _translation_problems(file: str, document: Any) -> list[FlowError]:
+    """Each text in every supported language, and a word list per supported language: the
+    net must hear an emergency typed in any language the bot speaks."""
+    if not isinstance(document, dict):
+        return []
+    problems: list[FlowError] = []
+    for key in ("say", "button", "urgent_note"):
+        text = _texts(document.get(key))
+        if text is not None:
+            problems += translations.check(file, key, text)
+    blocks = document.get("languages")
+    if isinstance(blocks, dict):
+        problems += translations.check_word_lists(
+            file, "languages", map(str, blocks), "emergency words"
+        )
+    return problems
 
 
 def _check_safety(loading: Loading) -> None:
