@@ -40,11 +40,14 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from bot.errors import HipbotError
+
+if TYPE_CHECKING:
+    from bot.lint_languages import LanguageTopic
 
 FK_TOPIC_MAX = 6.0
 SMOG_TOPIC_MAX = 8.0
@@ -95,6 +98,7 @@ class TopicScore:
 class LintReport:
     topics: tuple[TopicScore, ...]
     problems: tuple[str, ...]
+    languages: tuple[LanguageTopic, ...] = ()  # topics of the other languages
 
     @property
     def ok(self) -> bool:
@@ -238,42 +242,53 @@ def plain_text(text: str) -> str:
     return " ".join(units)
 
 
-def _english(text: Any) -> str | None:
+def _english(text: Any, language: str = LANGUAGE) -> str | None:
+    """The text in ``language`` (a plain text is English only)."""
     if isinstance(text, str):
-        return text
-    if isinstance(text, dict) and isinstance(text.get(LANGUAGE), str):
-        return str(text[LANGUAGE])
+        return text if language == LANGUAGE else None
+    if isinstance(text, dict) and isinstance(text.get(language), str):
+        return str(text[language])
     return None
 
 
-def _texts(value: Any, where: str) -> Iterator[tuple[str, str]]:
+def _texts(value: Any, where: str, language: str = LANGUAGE) -> Iterator[tuple[str, str]]:
     """(breadcrumb, text) for a Texts value: a text, an {text, if} item or a list of them."""
     if value is None:
         return
     if isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _texts(item, f"{where}[{index}]")
+            yield from _texts(item, f"{where}[{index}]", language)
         return
     if isinstance(value, dict) and "text" in value:
         value = value["text"]
-    text = _english(value)
+    text = _english(value, language)
     if text is not None:
         yield where, text
 
 
-def _step_texts(step: dict[str, Any], where: str) -> Iterator[tuple[str, str]]:
-    yield from _texts(step.get("say"), f"{where} > say")
-    yield from _texts(step.get("alt"), f"{where} > alt")  # a picture in words
+def _step_texts(step: dict[str, Any], where: str, language: str) -> Iterator[tuple[str, str]]:
+    yield from _texts(step.get("say"), f"{where} > say", language)
+    yield from _texts(step.get("alt"), f"{where} > alt", language)  # a picture in words
     ask = step.get("ask")
     if isinstance(ask, dict):
-        yield from _texts(ask.get("reask"), f"{where} > ask.reask")
+        yield from _texts(ask.get("reask"), f"{where} > ask.reask", language)
     tips = step.get("tips")
     if isinstance(tips, dict):
-        yield from _texts(tips.get("intro"), f"{where} > tips.intro")
-        yield from _texts(tips.get("none"), f"{where} > tips.none")
+        yield from _texts(tips.get("intro"), f"{where} > tips.intro", language)
+        yield from _texts(tips.get("none"), f"{where} > tips.none", language)
 
 
-def _document_messages(doc: Any, name: str) -> Iterator[Message]:
+def _document_messages(doc: Any, name: str, language: str = LANGUAGE) -> Iterator[Message]:
+    """The messages of one document in ``language`` (its breadcrumbs name a language
+    other than English: ``... > say (es)``)."""
+    for message in _messages_in(doc, name, language):
+        if language == LANGUAGE:
+            yield message
+        else:
+            yield Message(message.topic, f"{message.where} ({language})", message.text)
+
+
+def _messages_in(doc: Any, name: str, language: str) -> Iterator[Message]:
     if not isinstance(doc, dict):
         return
     if "flow" in doc and isinstance(doc.get("steps"), dict):
@@ -281,25 +296,25 @@ def _document_messages(doc: Any, name: str) -> Iterator[Message]:
             if not isinstance(step, dict):
                 continue
             topic = str(step.get("topic") or NO_TOPIC)
-            for where, text in _step_texts(step, f"{name} > steps.{step_id}"):
+            for where, text in _step_texts(step, f"{name} > steps.{step_id}", language):
                 yield Message(topic, where, plain_text(text))
     elif "catalog" in doc and isinstance(doc.get("tips"), list):
         for index, tip in enumerate(doc["tips"]):
             if not isinstance(tip, dict):
                 continue
             label = tip.get("id", index)
-            for where, text in _texts(tip.get("text"), f"{name} > tips[{label}]"):
+            for where, text in _texts(tip.get("text"), f"{name} > tips[{label}]", language):
                 yield Message(CATALOG_TOPIC, where, plain_text(text))
     elif "policy" in doc:  # the privacy policy (bot.features.privacy): one topic of its own
         from bot.features.privacy.rules import policy_texts
 
         topic = str(doc.get("topic") or "privacy_policy")
-        for where, text in policy_texts(doc, name):
+        for where, text in policy_texts(doc, name, language):
             yield Message(topic, where, plain_text(text))
     elif "safety" in doc:  # the free-text safety net (bot.safety)
         topic = str(doc.get("topic") or "redflags")
         for key in ("say", "urgent_note"):
-            for where, text in _texts(doc.get(key), f"{name} > {key}"):
+            for where, text in _texts(doc.get(key), f"{name} > {key}", language):
                 yield Message(topic, where, plain_text(text))
     elif "texts" in doc and isinstance(doc.get("items"), dict):  # bot.content
         topic = str(doc.get("topic") or doc.get("texts"))
@@ -307,13 +322,14 @@ def _document_messages(doc: Any, name: str) -> Iterator[Message]:
         for key, value in doc["items"].items():
             if str(key) in labels:
                 continue  # button labels: a few words, not sentences (see phone fit)
-            for where, text in _texts(value, f"{name} > items.{key}"):
+            for where, text in _texts(value, f"{name} > items.{key}", language):
                 yield Message(topic, where, plain_text(text))
     elif "followups" in doc and isinstance(doc.get("messages"), list):  # reminders
         for index, item in enumerate(doc["messages"]):
             if isinstance(item, dict):
                 topic = str(item.get("topic") or "followups")
-                for where, text in _texts(item.get("say"), f"{name} > messages[{index}].say"):
+                say = item.get("say")
+                for where, text in _texts(say, f"{name} > messages[{index}].say", language):
                     yield Message(topic, where, plain_text(text))
 
 
@@ -353,12 +369,14 @@ def read_documents(paths: Iterable[str | Path]) -> list[tuple[str, Any]]:
 
 
 def collect_messages(
-    paths: Iterable[str | Path], documents: list[tuple[str, Any]] | None = None
+    paths: Iterable[str | Path],
+    documents: list[tuple[str, Any]] | None = None,
+    language: str = LANGUAGE,
 ) -> list[Message]:
-    """Every measurable message in the flow and catalog files under ``paths``."""
+    """Every measurable message in ``language`` in the flow and catalog files under ``paths``."""
     messages: list[Message] = []
     for name, doc in read_documents(paths) if documents is None else documents:
-        messages.extend(m for m in _document_messages(doc, name) if m.text)
+        messages.extend(m for m in _document_messages(doc, name, language) if m.text)
     return messages
 
 
@@ -548,7 +566,35 @@ def lint_paths(paths: Iterable[str | Path], cache_dir: Path | None = None) -> Li
     problems += phone_problems(documents, messages)
     if not messages:
         problems.append("no messages found: give a flow file, a tips catalog or a folder of them")
-    return LintReport(tuple(scores), tuple(problems))
+    others = _other_languages(paths, documents, problems)
+    return LintReport(tuple(scores), tuple(problems), tuple(others))
+
+
+def _other_languages(
+    paths: Iterable[str | Path], documents: list[tuple[str, Any]], problems: list[str]
+) -> list[LanguageTopic]:
+    """Every supported language but English, measured with its own formulas
+    (``bot.lint_languages``); a language without texts yet is left to ``hipbot validate``."""
+    from bot import languages
+    from bot.lint_languages import SCALES, measure, phone_fit
+
+    found: list[LanguageTopic] = []
+    for language in languages.SUPPORTED:
+        if language == LANGUAGE:
+            continue
+        scale = SCALES.get(language)
+        if scale is None:
+            problems.append(
+                f"{language}: no reading-level formula for this language: give it a Scale in "
+                "SCALES in bot/lint_languages.py"
+            )
+            continue
+        messages = collect_messages(paths, documents, language)
+        with _no_downloads():
+            topics, measured = measure(scale, messages)
+        found += topics
+        problems += measured + phone_fit(messages)
+    return found
 
 
 # ---------------------------------------------------------------- output
@@ -583,6 +629,10 @@ def format_table(report: LintReport) -> str:
         )
     lines.append("")
     lines.extend(f"hardest message in {s.topic}: {s.worst_where}" for s in report.topics)
+    if report.languages:
+        from bot.lint_languages import format_tables
+
+        lines += format_tables(list(report.languages))
     lines.append("")
     if report.problems:
         lines.extend(f"FAIL {problem}" for problem in report.problems)

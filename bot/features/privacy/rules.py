@@ -155,15 +155,17 @@ POLICY = DocumentKind(POLICY_KIND, "the privacy policy", _read_policy, _check_po
 # ---------------------------------------------------------------- reading the policy
 
 
-def policy_texts(document: Any, name: str) -> Iterator[tuple[str, str]]:
-    """(breadcrumb, English text) of every text a person reads in a raw ``policy:``
+def policy_texts(document: Any, name: str, language: str = "en") -> Iterator[tuple[str, str]]:
+    """(breadcrumb, text in ``language``) of every text a person reads in a raw ``policy:``
     document, for the reading-level lint (which also reads files that do not validate)."""
     if not isinstance(document, dict):
         return
 
     def english(value: Any) -> str | None:
         if isinstance(value, dict):
-            value = value.get("en")
+            value = value.get(language)
+        elif language != "en":
+            return None  # a plain text is English
         return value if isinstance(value, str) else None
 
     def listed(key: str) -> Iterator[tuple[str, Any]]:
