@@ -9,6 +9,8 @@ mean anything. Each message is also measured on its own.
 A topic fails when its Flesch-Kincaid grade is above 6, its SMOG above 8 or its Flesch
 Reading Ease below 70; a single message fails when its Flesch-Kincaid grade is above 8.
 The texts Python code says (``texts:`` files, bot.content) are measured the same way.
+Every other supported language is measured with formulas made for it, with equivalent
+targets (``bot.lint_languages``: Spanish and German), and checked for phone fit.
 
 Phone fit (:func:`phone_problems`): no message over about 80 words (a tips message at its
 longest: the intro and the ``limit`` longest tips), no step over 8 buttons, no button label
