@@ -282,7 +282,7 @@ class Builder:
             if not LANGUAGE.match(language):
                 self.problem(path, f"'{language}' is not a language code like 'en' or 'de'")
         text = Text(variants)
-        self.problems += translations.check(self.file, breadcrumb(path), text)
+        self.problems += translations.report(translations.check(self.file, breadcrumb(path), text))
         if not plain:
             self.texts.append((breadcrumb(path), text))
         return text

@@ -539,6 +539,16 @@ def load_bundle(
     registered (``bot.kinds``); raise FlowErrors on any problem. A text missing one of
     ``languages`` is a problem (``hipbot validate`` asks for every supported language; the
     bot itself falls back to English)."""
+    with translations.collecting() as gaps:
+        return _load_bundle(paths, actions, languages, gaps)
+
+
+def _load_bundle(
+    paths: Iterable[str | Path],
+    actions: Iterable[str] | None,
+    languages: Iterable[str],
+    gaps: list[FlowError],
+) -> Bundle:
     if not registered():
         raise HipbotError(
             "no document kinds are registered: import bot.kinds first (bot.cli and the "
@@ -590,7 +600,7 @@ def load_bundle(
     check_code_needs(loading)
     kit = _kit(text_docs, files, problems)
     entry = _entry_flow(loading.flows, problems)
-    problems = translations.required(problems, languages)
+    problems = translations.required([*problems, *gaps], languages)
     if problems:
         raise FlowErrors(problems)
     return Bundle(

@@ -11,19 +11,24 @@ language:
 
 A missing translation is its own kind of problem: the runtime falls back to English, so
 ``load_bundle`` raises it only for the languages it is asked to require
-(``hipbot validate`` requires every supported one, see ``required``). The others are always
-problems, since they break the text a person reads.
+(``hipbot validate`` requires every supported one, see ``required``). Readers whose problems
+are also used on their own (a ``Builder``'s) hand missing translations to ``report``, which
+passes them to the ``collecting`` that ``load_bundle`` runs. The other problems always
+count, since they break the text a person reads.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from bot import languages as supported
 from bot.errors import FlowError
 from bot.model import DEFAULT_LANGUAGE, Text
+from bot.telegram_html import HtmlProblem, check_html
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")  # the same rule as bot.content.PLACEHOLDER
 _TAG = re.compile(r"<\s*([a-zA-Z][\w-]*)")  # an opening tag's name (<b>, <a href=...>)
@@ -37,6 +42,34 @@ class MissingTranslation(FlowError):
     def __init__(self, file: str, path: str, language: str, message: str) -> None:
         self.language = language
         super().__init__(file, path, message)
+
+
+_COLLECTED: ContextVar[list[FlowError] | None] = ContextVar("missing_translations", default=None)
+
+
+@contextmanager
+def collecting() -> Iterator[list[FlowError]]:
+    """Gather the missing translations readers ``report`` while a folder loads
+    (``load_bundle``, which decides which languages count)."""
+    found: list[FlowError] = []
+    token = _COLLECTED.set(found)
+    try:
+        yield found
+    finally:
+        _COLLECTED.reset(token)
+
+
+def report(problems: Iterable[FlowError]) -> list[FlowError]:
+    """``problems`` without the missing translations, which go to the gathering under way.
+    Code that builds one document on its own gathers none: the bot falls back to English."""
+    kept: list[FlowError] = []
+    collected = _COLLECTED.get()
+    for problem in problems:
+        if not isinstance(problem, MissingTranslation):
+            kept.append(problem)
+        elif collected is not None:
+            collected.append(problem)
+    return kept
 
 
 def where(path: str, language: str) -> str:
@@ -61,8 +94,8 @@ def check(
         if language != DEFAULT_LANGUAGE and language not in text.variants:
             problems.append(_missing(file, path, language, english))
     for language, value in text.variants.items():
-        if language == DEFAULT_LANGUAGE:
-            continue
+        if language == DEFAULT_LANGUAGE or not _sound(english):
+            continue  # a broken English text is named by the text checks: fix it first
         problems += _compare(file, where(path, language), language, english, value)
     if limit is not None:
         problems += [
@@ -103,7 +136,7 @@ def _compare(file: str, at: str, language: str, english: str, value: str) -> lis
             )
         )
     want_tags, got_tags = _tags(english), _tags(value)
-    if want_tags != got_tags:
+    if want_tags != got_tags and _sound(value):
         problems.append(
             FlowError(
                 file,
@@ -113,6 +146,17 @@ def _compare(file: str, at: str, language: str, english: str, value: str) -> lis
             )
         )
     return problems
+
+
+def _sound(value: str) -> bool:
+    """Not blank, and valid Telegram HTML (else the text checks name what is wrong)."""
+    if not value.strip():
+        return False
+    try:
+        check_html(_PLACEHOLDER.sub("x", value))
+    except HtmlProblem:
+        return False
+    return True
 
 
 def _tags(value: str) -> Counter[str]:
