@@ -50,7 +50,7 @@ def test_the_bundle_carries_the_kit_of_its_folder(tmp_path: Path) -> None:
     engine_file = folder / "texts_engine.yaml"
     engine_file.write_text(
         engine_file.read_text(encoding="utf-8").replace(
-            'stale_button: "That button', 'stale_button: "Old button! That button'
+            'en: "That button', 'en: "Old button! That button'
         ),
         encoding="utf-8",
     )
@@ -95,7 +95,7 @@ def test_a_placeholder_the_key_does_not_take_is_named(tmp_path: Path) -> None:
     )
     found = problems(folder)
     assert any(
-        "items.reask_integer: unknown placeholder '{maxi}': 'engine.reask_integer' takes max, min"
+        "items.reask_integer (en): unknown placeholder '{maxi}': 'engine.reask_integer' takes max, min"
         in p
         for p in found
     ), found

@@ -129,7 +129,7 @@ def test_a_broken_safety_file_is_refused_with_the_key_and_the_rule(tmp_path: Pat
     assert "languages.fr.phrases" in said and "negatives" in said
     shutil.copytree(FLOWS, tmp_path / "flows")
     safety = tmp_path / "flows" / "safety.yaml"
-    safety.write_text(safety.read_text().replace("say: |-", "sayy: |-"))
+    safety.write_text(safety.read_text().replace("\nsay:\n", "\nsayy:\n"))
     with pytest.raises(FlowErrors) as error:
         load_bundle([tmp_path / "flows"])
     assert "sayy" in str(error.value)
