@@ -189,10 +189,13 @@ class Engine:
         flow = self.bundle.flows[self.bundle.entry]
         return Session(user_id, flow.id, flow.version, flow.start, language=language)
 
-    def handle(self, session: Session | None, event: Event, user_id: str = "") -> Outcome:
-        """Apply one event to a session and say what follows. Never raises for bad input."""
+    def handle(
+        self, session: Session | None, event: Event, user_id: str = "", language: str = "en"
+    ) -> Outcome:
+        """Apply one event to a session and say what follows. Never raises for bad input.
+        ``language``: a new person's (their channel's hint); a session keeps its own."""
         if session is None:
-            turn = _Turn(self.new_session(user_id), now=event.at)
+            turn = _Turn(self.new_session(user_id, language), now=event.at)
             if not self._opens_chat(event):
                 event = Event("start", at=event.at)
         else:

@@ -132,3 +132,10 @@ CHART_ALT = _PROGRESS.key("chart_alt")
 FEW_CHECKINS = _PROGRESS.key("few_checkins", "count")
 SUMMARY_CAPTION = _PROGRESS.key("summary_caption")
 SUMMARY_NEEDS_CONSENT = _PROGRESS.key("summary_needs_consent")
+
+
+# ---------------------------------------------------------------- language: flows/texts_language.yaml
+
+_LANGUAGE = text_set("language")
+CHOOSE_LANGUAGE = _LANGUAGE.key("choose")  # over one button per language, named in its own
+LANGUAGE_SET = _LANGUAGE.key("set", "language")  # after a change, before the step again

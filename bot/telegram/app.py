@@ -40,7 +40,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import outgoing, texts
+from bot import languages, outgoing, texts
 from bot.engine import Engine
 from bot.errors import ConfigError, FlowErrors
 from bot.features import Features, Loaded, load_features
@@ -157,7 +157,8 @@ class HipBot:
             return
         if update.my_chat_member is None and not self.storage.get_flag(f"chat:{chat.id}", "noted"):
             self.storage.set_flag(f"chat:{chat.id}", "noted", True)
-            self.storage.commit_outbox(outgoing.say(chat.id, texts.PRIVATE_ONLY.get("en")), 0)
+            said = texts.PRIVATE_ONLY.get(self._language(update))
+            self.storage.commit_outbox(outgoing.say(chat.id, said), 0)
             self._wake()
         log.info(
             "ignored a non-private chat", extra={"event": "not_private", "chat": hashed(chat.id)}
@@ -214,7 +215,10 @@ class HipBot:
         chat_id = chat_key(update)
         message_id = query.message.message_id if query.message else None
         if message_id is not None and message_id in self._acted.get(chat_id, ()):
-            await _answer(query, texts.ALREADY_CHOSEN.get(self._language(update)))
+            language = self.turns.language_of(
+                Inbound(chat_id, "note", language=self._language(update))
+            )
+            await _answer(query, texts.ALREADY_CHOSEN.get(language))
             return
         await _answer(query)
         original = getattr(query.message, "text_html", "") if query.message else ""
@@ -237,8 +241,7 @@ class HipBot:
 
     async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Edits are not read; say so once (per person), kindly."""
-        language = self._language(update)
-        self._turn(update, "note", text=texts.NO_EDITS.get(language), flag="edit_noted")
+        self._turn(update, "note", key=texts.NO_EDITS, flag="edit_noted")
 
     async def on_other_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos, voice, files, locations, contacts, polls: ask again in words."""
@@ -264,7 +267,9 @@ class HipBot:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is not None and chat.type == ChatType.PRIVATE:
             with contextlib.suppress(Exception):
-                self.storage.commit_outbox(outgoing.say(chat.id, texts.TRY_AGAIN.get("en")), 0)
+                hint = self._language(update) if isinstance(update, Update) else None
+                language = self.turns.language_of(Inbound(chat.id, "note", language=hint or "en"))
+                self.storage.commit_outbox(outgoing.say(chat.id, texts.TRY_AGAIN.get(language)), 0)
                 self._wake()
 
     # ------------------------------------------------------------ turns
@@ -295,7 +300,9 @@ class HipBot:
 
     @staticmethod
     def _language(update: Update) -> str:
-        return "en"
+        """The person's Telegram language (a hint: a stored session keeps its own)."""
+        user = update.effective_user
+        return languages.pick(user.language_code if user is not None else None)
 
 
 def _bot_id(update: Update) -> int:
