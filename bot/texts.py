@@ -139,3 +139,24 @@ SUMMARY_NEEDS_CONSENT = _PROGRESS.key("summary_needs_consent")
 _LANGUAGE = text_set("language")
 CHOOSE_LANGUAGE = _LANGUAGE.key("choose")  # over one button per language, named in its own
 LANGUAGE_SET = _LANGUAGE.key("set", "language")  # after a change, before the step again
+
+
+# ---------------------------------------------------------------- commands: flows/texts_commands.yaml
+
+_COMMANDS = text_set("commands")
+COMMAND_DESCRIPTIONS = {  # Telegram's command menu, per language (flow routes have their own)
+    name: _COMMANDS.key(name, label=True)
+    for name in (
+        "start",
+        "stop",
+        "reminders",
+        "timezone",
+        "progress",
+        "summary",
+        "leave",
+        "language",
+        "privacy",
+        "mydata",
+        "delete",
+    )
+}

@@ -47,7 +47,7 @@ from bot.features import Features, Loaded, load_features
 from bot.loader import load_bundle
 from bot.logs import hash_id
 from bot.metrics import Metrics, add_routes, start_ops
-from bot.model import Bundle
+from bot.model import DEFAULT_LANGUAGE, Bundle
 from bot.settings import RunSettings, load_dotenv_file, urgent_care
 from bot.storage import database_unavailable, open_storage
 from bot.storage.sql import SqlStorage
@@ -139,10 +139,16 @@ class HipBot:
         application.add_handler(MessageHandler(filters.ALL, self.on_other_message))
         application.add_error_handler(self.on_error)
 
-    def commands(self) -> list[BotCommand]:
+    def commands(self, language: str = DEFAULT_LANGUAGE) -> list[BotCommand]:
+        """The command menu in ``language``: the flows' route descriptions and the code's
+        own (flows/texts_commands.yaml), each falling back to English."""
         found = {**SYSTEM_COMMANDS, **self.features.descriptions}
+        for command, key in texts.COMMAND_DESCRIPTIONS.items():
+            if command in found:
+                with contextlib.suppress(KeyError):  # a flows folder without the texts
+                    found[command] = self.engine.text(key).get(language)
         for command, route in self.engine.routes.items():
-            found[command] = route.description.get("en") if route.description else command
+            found[command] = route.description.get(language) if route.description else command
         order = ["start", "menu", "help", "urgent"]
         names = sorted(found, key=lambda n: (order.index(n) if n in order else 99, n))
         return [BotCommand(name, found[name][:256]) for name in names]
@@ -305,6 +311,15 @@ class HipBot:
         return languages.pick(user.language_code if user is not None else None)
 
 
+async def set_commands(bot: Any, hipbot: HipBot) -> None:
+    """The command menu: the default (English) and one per other language, which Telegram
+    shows to people whose app is set to it."""
+    await bot.set_my_commands(hipbot.commands())
+    for language in languages.SUPPORTED:
+        if language != DEFAULT_LANGUAGE:
+            await bot.set_my_commands(hipbot.commands(language), language_code=language)
+
+
 def _bot_id(update: Update) -> int:
     """Which bot the update came to (ids are numbered per bot); 0 outside a running bot."""
     try:
@@ -374,7 +389,7 @@ async def serve(settings: RunSettings, stop: asyncio.Event, bundle: Bundle | Non
             ops = await start_ops(
                 metrics, storage.db, health, settings.listen, settings.metrics_port
             )
-        await application.bot.set_my_commands(hipbot.commands())
+        await set_commands(application.bot, hipbot)
         log.info("started", extra={"event": "started", "mode": settings.mode})
         if settings.mode == "webhook":
             await _serve_webhook(
