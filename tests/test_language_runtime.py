@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot import texts
 from bot.engine import Engine
 from bot.features import load_features
@@ -118,3 +120,65 @@ def test_language_words_are_folded_and_nothing_else_is_a_language() -> None:
     ]
     assert language_named("yes") is None and language_named("deutschland") is None
     assert set(NATIVE_NAMES) == {"en", "es", "de"}
+
+
+# ---------------------------------------------------------------- the web chat and the console
+
+
+async def test_the_web_chat_follows_accept_language_for_a_new_person(tmp_path: Path) -> None:
+    from bot.web.server import CSRF_HEADER, WebApp
+    from tests.test_web import _client, _open
+
+    storage = SqlStorage(str(tmp_path / "w.db"))
+    features = load_features()
+    features.setup(storage)
+    client = await _client(WebApp(Engine(BUNDLE), storage, features, clock=lambda: NOW))
+    try:
+        token = await _open(client)
+        headers = {CSRF_HEADER: token, "Accept-Language": "de-CH,de;q=0.9,en;q=0.5"}
+        answer = await client.post("/api/send", json={"text": "/start"}, headers=headers)
+        assert answer.status == 200
+        [session] = [
+            storage.load_session(u) for (u,) in storage.db.all("SELECT user_id FROM sessions")
+        ]
+        assert session is not None and session.language == "de"
+        headers["Accept-Language"] = "es"  # later: the stored language stays
+        await client.post("/api/send", json={"text": "/menu"}, headers=headers)
+        session = storage.load_session(session.user_id)
+        assert session is not None and session.language == "de"
+    finally:
+        await client.close()
+
+
+def test_the_console_starts_in_the_language_asked_for(tmp_path: Path) -> None:
+    import io
+
+    from bot.console import Console
+    from bot.conversation import Conversation
+
+    storage = SqlStorage(str(tmp_path / "c.db"))
+    features = load_features()
+    features.setup(storage)
+    engine = Engine(BUNDLE)
+    out = io.StringIO()
+    chat = Conversation(engine, storage, "9")
+    console = Console(chat, features, 9, out, clock=lambda: NOW, files=tmp_path, language="es")
+    console.act("/start")
+    session = storage.load_session("9")
+    assert session is not None and session.language == "es"
+
+
+@pytest.mark.parametrize("language", ["en", "es", "de"])
+def test_the_safety_net_hears_the_persons_language_and_english(
+    tmp_path: Path, language: str
+) -> None:
+    net = BUNDLE.safety
+    assert net is not None
+    t = turns(tmp_path)
+    t.handle(Inbound(5, "start", language=language))
+    # each language's words are heard whatever the person's language (a Spanish speaker with
+    # an English phone types Spanish), and the offer is in the person's language
+    for typed in ("I fell and can't get up", "me caí en la calle", "ich bin gestürzt"):
+        rows = t.handle(Inbound(5, "text", text=typed)).rows
+        buttons = [label for _, _, p in rows for row in p.get("buttons", ()) for label, _ in row]  # type: ignore[attr-defined]
+        assert net.button.get(language) in buttons, (language, typed)
