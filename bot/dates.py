@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_time, get_day_names
 
 from bot.model import DEFAULT_LANGUAGE
 
@@ -53,3 +53,15 @@ def short_date(moment: date, language: str = DEFAULT_LANGUAGE) -> str:
     """A date with its year, short: "7 Dec 2026", "7 dic 2026", "7. Dez. 2026"."""
     locale, _, pattern = _format(language)
     return format_date(moment, pattern, locale=locale)
+
+
+def weekday(index: int, language: str = DEFAULT_LANGUAGE, short: bool = False) -> str:
+    """Monday is 0: "Monday"/"lunes"/"Montag"; ``short``: "Mon"/"lun"/"Mo"."""
+    locale = _format(language)[0]
+    names = (
+        get_day_names("abbreviated", locale=locale)
+        if short
+        else get_day_names("wide", locale=locale)
+    )
+    name = names[index]
+    return str(name).rstrip(".")

@@ -160,3 +160,23 @@ COMMAND_DESCRIPTIONS = {  # Telegram's command menu, per language (flow routes h
         "delete",
     )
 }
+
+
+# ---------------------------------------------------------------- when: flows/texts_when.yaml
+
+_WHEN = text_set("when")  # how /reminders and the summary say when things happen
+TODAY_AT = _WHEN.key("today_at", "time", label=True)
+TOMORROW_AT = _WHEN.key("tomorrow_at", "time", label=True)
+NOT_PLANNED = _WHEN.key("not_planned", label=True)
+EVERY_MINUTES = _WHEN.key("every_minutes", "every", "start", "end", "days", label=True)
+EVERY_WEEKDAY_AT = _WHEN.key("every_weekday_at", "day", "time", label=True)
+EVERY_DAY_AT = _WHEN.key("every_day_at", "time", label=True)
+AT_ON_DAYS = _WHEN.key("at_on_days", "time", "days", label=True)
+EVERY_DAY = _WHEN.key("every_day", label=True)
+WORK_DAYS = _WHEN.key("work_days", label=True)
+WEEKEND = _WHEN.key("weekend", label=True)
+QUIET_OFF = _WHEN.key("quiet_off", label=True)
+QUIET_RANGE = _WHEN.key("quiet_range", "start", "end", label=True)
+STARTED_ON = _WHEN.key("started_on", "day", label=True)
+LIST_LINE = _WHEN.key("list_line", "name", "how", "when")  # one reminder in /reminders
+FOLLOWUP_PROGRESS = _WHEN.key("followup_progress", "done", "total", label=True)

@@ -18,6 +18,7 @@ message, so they come back by themselves after /start, and their follow-ups wait
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -27,7 +28,8 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from bot import crypto
+from bot import crypto, dates, texts
+from bot.content import fill
 from bot.features.reminders.rules import (
     KINDS,
     FollowupMessage,
@@ -43,7 +45,7 @@ from bot.features.reminders.rules import (
     wall_to_utc,
     zone,
 )
-from bot.model import AnswerValue
+from bot.model import DEFAULT_LANGUAGE, AnswerValue
 from bot.storage.db import Database
 from bot.storage.sql import OutboxItem, insert_outbox
 
@@ -122,10 +124,13 @@ class Reminder:
     snoozed: bool = False
     last_sent: float | None = None
 
-    def describe(self) -> str:
+    def describe(self, language: str = DEFAULT_LANGUAGE) -> str:
         if self.rule is not None:
-            return self.rule.describe()
-        return f"started {self.data.get('anchor', '')}"
+            return self.rule.describe(language)
+        anchor = str(self.data.get("anchor", ""))
+        with contextlib.suppress(ValueError):
+            anchor = dates.short_date(date.fromisoformat(anchor), language)
+        return fill(texts.STARTED_ON.get(language), day=anchor)
 
 
 @dataclass(frozen=True)
