@@ -113,6 +113,7 @@ def reminder_store(storage: SqlStorage, loaded: Loaded) -> ReminderStore:
         storage.db,
         followups=followups_of(loaded),
         answers_of=_answers_reader(storage),
+        language_of=_language_reader(storage),
         say=wording(
             {"emergency_number": settings.emergency_number, "urgent_care": settings.urgent_care}
         ),
@@ -130,6 +131,14 @@ def _answers_reader(storage: SqlStorage) -> Callable[[str], Mapping[str, AnswerV
         return session.answers if session is not None else {}
 
     return answers
+
+
+def _language_reader(storage: SqlStorage) -> Callable[[str], str]:
+    def language(user_id: str) -> str:
+        session = storage.load_session(user_id)
+        return session.language if session is not None else DEFAULT_LANGUAGE
+
+    return language
 
 
 def chat_of(user_id: str) -> int | None:
