@@ -531,8 +531,8 @@ class Engine:
 
     def _placeholder(self, name: str, session: Session) -> str:
         language = session.language
-        if name in self.config:
-            return escape(self.config[name])
+        if name in self.config:  # the deployment's: the number as it is, words translated
+            return escape(texts.configured(name, self.config[name], language))
         value = session.answers.get(name)
         question = self.questions.get(name)
         if name in ACTION_ANSWERS and isinstance(value, str | int) and not isinstance(value, bool):

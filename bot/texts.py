@@ -180,3 +180,19 @@ QUIET_RANGE = _WHEN.key("quiet_range", "start", "end", label=True)
 STARTED_ON = _WHEN.key("started_on", "day", label=True)
 LIST_LINE = _WHEN.key("list_line", "name", "how", "when")  # one reminder in /reminders
 FOLLOWUP_PROGRESS = _WHEN.key("followup_progress", "done", "total", label=True)
+
+
+# ---------------------------------------------------------------- deployment: flows/texts_deployment.yaml
+
+_DEPLOYMENT = text_set("deployment")  # the words put in for a setting left at its default
+URGENT_CARE_DEFAULT = _DEPLOYMENT.key("urgent_care", label=True)  # "call {urgent_care} today"
+URGENT_CARE_UNSET = "your doctor"  # HIPBOT_URGENT_CARE's default (bot.settings)
+
+
+def configured(name: str, value: str, language: str) -> str:
+    """A deployment setting as a placeholder shows it: the emergency number and a configured
+    urgent-care service as they are, in every language; the unset urgent care ("your
+    doctor") in the person's language."""
+    if name == "urgent_care" and value == URGENT_CARE_UNSET:
+        return URGENT_CARE_DEFAULT.get(language)
+    return value

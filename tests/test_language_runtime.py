@@ -3,6 +3,7 @@ hint, kept in the session, changed with /language (buttons or a typed name)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,16 @@ def test_the_safety_net_hears_the_persons_language_and_english(
         rows = t.handle(Inbound(5, "text", text=typed)).rows
         buttons = [label for _, _, p in rows for row in p.get("buttons", ()) for label, _ in row]  # type: ignore[attr-defined]
         assert net.button.get(language) in buttons, (language, typed)
+
+
+def test_the_emergency_number_stays_and_the_unset_urgent_care_is_translated() -> None:
+    from bot.settings import DEFAULT_URGENT_CARE
+
+    assert texts.URGENT_CARE_UNSET == DEFAULT_URGENT_CARE
+    engine = Engine(BUNDLE, {"emergency_number": "911"})
+    session = engine.new_session("5", "es")
+    assert engine._placeholder("emergency_number", session) == "911"
+    assert engine._placeholder("urgent_care", session) == "tu médico"
+    assert engine._placeholder("urgent_care", replace(session, language="de")) == "deine Arztpraxis"
+    configured = Engine(BUNDLE, {"urgent_care": "116117"})
+    assert configured._placeholder("urgent_care", session) == "116117"

@@ -496,7 +496,7 @@ def next_followup_due(
 def render_followup(message: FollowupMessage, language: str, config: Mapping[str, str]) -> str:
     text = message.text.get(language)
     for name, value in config.items():
-        text = text.replace(f"{{{name}}}", value)
+        text = text.replace(f"{{{name}}}", texts.configured(name, value, language))
     return text
 
 
