@@ -145,7 +145,7 @@ LANGUAGE_SET = _LANGUAGE.key("set", "language")  # after a change, before the st
 
 _COMMANDS = text_set("commands")
 COMMAND_DESCRIPTIONS = {  # Telegram's command menu, per language (flow routes have their own)
-    name: _COMMANDS.key(name, label=True)
+    name: _COMMANDS.key(name)
     for name in (
         "start",
         "stop",
@@ -168,7 +168,7 @@ _WHEN = text_set("when")  # how /reminders and the summary say when things happe
 TODAY_AT = _WHEN.key("today_at", "time", label=True)
 TOMORROW_AT = _WHEN.key("tomorrow_at", "time", label=True)
 NOT_PLANNED = _WHEN.key("not_planned", label=True)
-EVERY_MINUTES = _WHEN.key("every_minutes", "every", "start", "end", "days", label=True)
+EVERY_MINUTES = _WHEN.key("every_minutes", "every", "start", "end", "days")
 EVERY_WEEKDAY_AT = _WHEN.key("every_weekday_at", "day", "time", label=True)
 EVERY_DAY_AT = _WHEN.key("every_day_at", "time", label=True)
 AT_ON_DAYS = _WHEN.key("at_on_days", "time", "days", label=True)

@@ -60,7 +60,7 @@ def test_short_dates_and_day_names() -> None:
         ),
         (
             "es",
-            "todos los días a las 10:00",
+            "cada día a las 10:00",
             "cada lunes a las 08:00",
             "cada 30 minutos de 09:00 a 17:00, de lunes a viernes",
         ),
