@@ -196,3 +196,9 @@ def configured(name: str, value: str, language: str) -> str:
     if name == "urgent_care" and value == URGENT_CARE_UNSET:
         return URGENT_CARE_DEFAULT.get(language)
     return value
+
+
+# ---------------------------------------------------------------- mydata: flows/texts_mydata.yaml
+
+_MYDATA = text_set("mydata")
+MYDATA_ABOUT = _MYDATA.key("about")  # the first line of /mydata's file (plain text, in JSON)

@@ -196,3 +196,17 @@ def test_the_emergency_number_stays_and_the_unset_urgent_care_is_translated() ->
     assert engine._placeholder("urgent_care", replace(session, language="de")) == "deine Arztpraxis"
     configured = Engine(BUNDLE, {"urgent_care": "116117"})
     assert configured._placeholder("urgent_care", session) == "116117"
+
+
+def test_mydata_says_what_the_file_is_in_the_persons_language(tmp_path: Path) -> None:
+    import json
+
+    t = turns(tmp_path)
+    t.handle(Inbound(5, "start", language="es"))
+    rows = t.handle(Inbound(5, "command", name="mydata")).rows
+    [document] = [payload for _, kind, payload in rows if kind == "document"]
+    from bot import outgoing
+
+    _, content, _ = outgoing.document_of(document)
+    assert json.loads(content)["about"] == texts.MYDATA_ABOUT.get("es")
+    assert texts.MYDATA_ABOUT.get("es").startswith("Todo lo que hipbot guarda")
