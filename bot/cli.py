@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.errors import ConfigError, FlowErrors, StorageError
+from bot.languages import SUPPORTED
 
 if TYPE_CHECKING:
     from bot.crypto import Codec
@@ -87,7 +88,14 @@ def _chat(args: argparse.Namespace) -> int:
     conversation = Conversation(engine, storage, str(chat_id), clock=time.time)
     try:
         return console.main(
-            console.Console(conversation, features, chat_id, sys.stdout, files=default_data_dir())
+            console.Console(
+                conversation,
+                features,
+                chat_id,
+                sys.stdout,
+                files=default_data_dir(),
+                language=args.language,
+            )
         )
     finally:
         storage.close()
@@ -309,6 +317,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = commands.add_parser("chat", help="talk to the bot in this terminal")
     chat.add_argument("--user", default="me", help="whose conversation (default: me)")
+    chat.add_argument(
+        "--language",
+        choices=SUPPORTED,
+        default="en",
+        help="a new conversation's language (default: en; /language changes it)",
+    )
     chat.add_argument("--flows", help="folder of flow files (default: ./flows)")
     chat.add_argument("--db", help="database URL (default: $DATABASE_URL or ./data/hipbot.db)")
     chat.set_defaults(func=_chat)

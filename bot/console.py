@@ -23,7 +23,7 @@ from typing import Any, TextIO
 from bot import outgoing, pictures
 from bot.conversation import ButtonNotOffered, Conversation
 from bot.features import Features
-from bot.model import Reply
+from bot.model import DEFAULT_LANGUAGE, Reply
 from bot.outgoing import Row
 from bot.storage.sql import SqlStorage
 from bot.turns import Channel, Inbound, InboundKind, Turns
@@ -99,6 +99,7 @@ class Console:
         out: TextIO,
         clock: Callable[[], float] = time.time,
         files: Path = Path("data"),
+        language: str = DEFAULT_LANGUAGE,
     ) -> None:
         storage = chat.storage
         if not isinstance(storage, SqlStorage):
@@ -108,6 +109,7 @@ class Console:
         self.turns = Turns(chat.engine, storage, features, CONSOLE, clock)
         self.features = features
         self.chat_id = chat_id
+        self.language = language  # a new person's (``--language``); a session keeps its own
         self.out = out
         self.clock = clock
         self.files = files
@@ -142,7 +144,7 @@ class Console:
                 self._turn(Inbound(self.chat_id, "button", name=data, pressed=ON_SCREEN))
 
     def _turn(self, inbound: Inbound) -> None:
-        self._print(self.turns.handle(inbound).rows)
+        self._print(self.turns.handle(replace(inbound, language=self.language)).rows)
 
     def _print(self, rows: list[Row]) -> None:
         """Rows as the terminal shows them: new messages, files saved to disk, and a changed

@@ -22,7 +22,7 @@ from typing import Any
 
 from transitions import EventData, Machine
 
-from bot import callbacks, safety, texts
+from bot import answer_words, callbacks, safety, texts
 from bot.actions import ACTION_ANSWERS, ACTIONS, CONSENT_ANSWER, Action
 from bot.content import PLACEHOLDER, TextKey, shipped_kit
 from bot.localtime import match_timezone, timezone_label
@@ -52,11 +52,8 @@ MAX_AUTO_HOPS = 25
 WAY_OUT_AFTER = 3  # invalid answers in a row before the person is offered a way out
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _SPLIT = re.compile(r"\s*(?:,|;|\band\b|\s)\s*")
-# "ok" or "sure" is not taken as yes: at "Do you have a fever?" it would be a false alarm
-_YES = {"yes", "y", "yeah", "yep", "yes please", "true", "ja", "si"}
-_NO = {"no", "n", "nope", "no thanks", "false", "nein"}
 _TIME = re.compile(r"^(\d{1,2})(?:[:.h ](\d{2}))?\s*(am|pm|a\.m\.?|p\.m\.?)?$")
-_NUMBER = re.compile(r"^([+-]?\d{1,9})(?:\s*(?:/|out of)\s*10)?$")
+_NUMBER = re.compile(r"^([+-]?\d{1,9})(?:\s*/\s*10)?$")
 
 
 _SESSION_FIELDS = tuple(f.name for f in fields(Session))
@@ -189,10 +186,13 @@ class Engine:
         flow = self.bundle.flows[self.bundle.entry]
         return Session(user_id, flow.id, flow.version, flow.start, language=language)
 
-    def handle(self, session: Session | None, event: Event, user_id: str = "") -> Outcome:
-        """Apply one event to a session and say what follows. Never raises for bad input."""
+    def handle(
+        self, session: Session | None, event: Event, user_id: str = "", language: str = "en"
+    ) -> Outcome:
+        """Apply one event to a session and say what follows. Never raises for bad input.
+        ``language``: a new person's (their channel's hint); a session keeps its own."""
         if session is None:
-            turn = _Turn(self.new_session(user_id), now=event.at)
+            turn = _Turn(self.new_session(user_id, language), now=event.at)
             if not self._opens_chat(event):
                 event = Event("start", at=event.at)
         else:
@@ -531,8 +531,8 @@ class Engine:
 
     def _placeholder(self, name: str, session: Session) -> str:
         language = session.language
-        if name in self.config:
-            return escape(self.config[name])
+        if name in self.config:  # the deployment's: the number as it is, words translated
+            return escape(texts.configured(name, self.config[name], language))
         value = session.answers.get(name)
         question = self.questions.get(name)
         if name in ACTION_ANSWERS and isinstance(value, str | int) and not isinstance(value, bool):
@@ -734,7 +734,7 @@ class Engine:
         folded = text.casefold().strip(" .!")
         match question.kind:
             case "integer":
-                match = _NUMBER.match(folded)
+                match = _NUMBER.match(answer_words.number(folded, language))
                 if match is None:
                     return None
                 number = int(match.group(1))
@@ -742,13 +742,14 @@ class Engine:
                 inside = (low is None or number >= low) and (high is None or number <= high)
                 return number if inside else None
             case "yes_no":
-                if folded in _YES or folded == "1":
-                    return True
-                if folded in _NO or folded == "2":
-                    return False
-                return None
+                said = answer_words.yes_no(folded, language)
+                if said is None:  # the buttons' own words, their number
+                    labels = [self.text(texts.YES).get(language), self.text(texts.NO).get(language)]
+                    index = _match_label(text, labels)
+                    said = None if index is None else index == 0
+                return said
             case "time":
-                return _parse_time(folded)
+                return _parse_time(answer_words.time_text(folded, language))
             case "timezone":  # an option, or a city / IANA name / UTC offset as an IANA name
                 index = _match_label(text, [o.label.get(language) for o in question.options])
                 return question.options[index].value if index is not None else match_timezone(text)
@@ -762,12 +763,14 @@ class Engine:
         return None  # pragma: no cover
 
     def _parse_multi(self, question: Input, folded: str, language: str) -> list[str] | None:
-        if folded in ("0", "none", "nothing", "none of these", "no"):
+        if folded in answer_words.none_words(language):
             return []
         picked: list[str] = []
         labels = [o.label.get(language).casefold() for o in question.options]
         whole = _match_label(folded, labels)
-        parts = [folded] if whole is not None else [p for p in _SPLIT.split(folded) if p]
+        joining = answer_words.and_words(language)  # "and", "y", "und": between the choices
+        split = [p for p in _SPLIT.split(folded) if p and p not in joining]
+        parts = [folded] if whole is not None else split
         for part in parts:
             index = _match_label(part, labels)
             if index is None:

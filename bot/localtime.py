@@ -249,8 +249,14 @@ class QuietHours:
             return self.start <= minutes < self.end
         return minutes >= self.start or minutes < self.end
 
-    def describe(self) -> str:
-        return "off" if self.off else f"{hhmm(self.start)} to {hhmm(self.end)}"
+    def describe(self, language: str = "en") -> str:
+        """ "23:00 to 07:00" ("de 23:00 a 07:00", "23:00 bis 07:00"), or "off"."""
+        from bot import texts  # the words live in flows/ (bot.texts reads them at first use)
+        from bot.content import fill
+
+        if self.off:
+            return texts.QUIET_OFF.get(language)
+        return fill(texts.QUIET_RANGE.get(language), start=hhmm(self.start), end=hhmm(self.end))
 
 
 def quiet_from_answers(answers: Mapping[str, AnswerValue]) -> QuietHours | None:

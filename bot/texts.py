@@ -132,3 +132,73 @@ CHART_ALT = _PROGRESS.key("chart_alt")
 FEW_CHECKINS = _PROGRESS.key("few_checkins", "count")
 SUMMARY_CAPTION = _PROGRESS.key("summary_caption")
 SUMMARY_NEEDS_CONSENT = _PROGRESS.key("summary_needs_consent")
+
+
+# ---------------------------------------------------------------- language: flows/texts_language.yaml
+
+_LANGUAGE = text_set("language")
+CHOOSE_LANGUAGE = _LANGUAGE.key("choose")  # over one button per language, named in its own
+LANGUAGE_SET = _LANGUAGE.key("set", "language")  # after a change, before the step again
+
+
+# ---------------------------------------------------------------- commands: flows/texts_commands.yaml
+
+_COMMANDS = text_set("commands")
+COMMAND_DESCRIPTIONS = {  # Telegram's command menu, per language (flow routes have their own)
+    name: _COMMANDS.key(name)
+    for name in (
+        "start",
+        "stop",
+        "reminders",
+        "timezone",
+        "progress",
+        "summary",
+        "leave",
+        "language",
+        "privacy",
+        "mydata",
+        "delete",
+    )
+}
+
+
+# ---------------------------------------------------------------- when: flows/texts_when.yaml
+
+_WHEN = text_set("when")  # how /reminders and the summary say when things happen
+TODAY_AT = _WHEN.key("today_at", "time", label=True)
+TOMORROW_AT = _WHEN.key("tomorrow_at", "time", label=True)
+NOT_PLANNED = _WHEN.key("not_planned", label=True)
+EVERY_MINUTES = _WHEN.key("every_minutes", "every", "start", "end", "days")
+EVERY_WEEKDAY_AT = _WHEN.key("every_weekday_at", "day", "time", label=True)
+EVERY_DAY_AT = _WHEN.key("every_day_at", "time", label=True)
+AT_ON_DAYS = _WHEN.key("at_on_days", "time", "days", label=True)
+EVERY_DAY = _WHEN.key("every_day", label=True)
+WORK_DAYS = _WHEN.key("work_days", label=True)
+WEEKEND = _WHEN.key("weekend", label=True)
+QUIET_OFF = _WHEN.key("quiet_off", label=True)
+QUIET_RANGE = _WHEN.key("quiet_range", "start", "end", label=True)
+STARTED_ON = _WHEN.key("started_on", "day", label=True)
+LIST_LINE = _WHEN.key("list_line", "name", "how", "when")  # one reminder in /reminders
+FOLLOWUP_PROGRESS = _WHEN.key("followup_progress", "done", "total", label=True)
+
+
+# ---------------------------------------------------------------- deployment: flows/texts_deployment.yaml
+
+_DEPLOYMENT = text_set("deployment")  # the words put in for a setting left at its default
+URGENT_CARE_DEFAULT = _DEPLOYMENT.key("urgent_care", label=True)  # "call {urgent_care} today"
+URGENT_CARE_UNSET = "your doctor"  # HIPBOT_URGENT_CARE's default (bot.settings)
+
+
+def configured(name: str, value: str, language: str) -> str:
+    """A deployment setting as a placeholder shows it: the emergency number and a configured
+    urgent-care service as they are, in every language; the unset urgent care ("your
+    doctor") in the person's language."""
+    if name == "urgent_care" and value == URGENT_CARE_UNSET:
+        return URGENT_CARE_DEFAULT.get(language)
+    return value
+
+
+# ---------------------------------------------------------------- mydata: flows/texts_mydata.yaml
+
+_MYDATA = text_set("mydata")
+MYDATA_ABOUT = _MYDATA.key("about")  # the first line of /mydata's file (plain text, in JSON)

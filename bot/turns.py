@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from bot import outgoing, texts
+from bot import languages, outgoing, texts
+from bot.content import TextKey
 from bot.engine import Engine
 from bot.features import Context, Features, Response
 from bot.logs import hash_id
@@ -60,7 +61,11 @@ class Inbound:
     message whose button was pressed (its buttons are replaced by the choice, quoting
     ``pressed_text``; with ``pressed_photo`` that message is a picture and the text its
     caption). ``seen``: (source, update id) when the channel may deliver an update twice.
-    ``flag`` (for ``note``): say the note once ever per person.
+    ``flag`` (for ``note``): say the note once ever per person; ``key``: the note as a text
+    key, said in the person's language (else ``text`` as it is). ``language``: the channel's
+    hint (Telegram's ``language_code``, the browser's ``Accept-Language``), used only for a
+    person with no session yet; a session keeps the language it was made with (``/language``
+    changes it).
     """
 
     chat_id: int
@@ -73,6 +78,7 @@ class Inbound:
     pressed_photo: bool = False
     seen: tuple[int, int] | None = None
     flag: str = ""
+    key: TextKey | None = None
 
 
 @dataclass
@@ -133,7 +139,8 @@ class Turns:
             return self._note(inbound, user)
         if kind == "stop":
             self.storage.set_flag(user, "stopped", True)
-            return Done(outgoing.say(inbound.chat_id, texts.STOPPED.get(inbound.language)))
+            language = self.language_of(inbound)
+            return Done(outgoing.say(inbound.chat_id, texts.STOPPED.get(language)))
         if kind == "start":
             self.storage.set_flag(user, "stopped", False)
             self.storage.set_flag(user, "blocked", False)
@@ -175,7 +182,8 @@ class Turns:
         loaded: bool = False,
     ) -> Done:
         before = session if loaded else self.storage.load_session(user)
-        outcome = self.engine.handle(before, replace(event, at=event.at or now), user)
+        at = replace(event, at=event.at or now)
+        outcome = self.engine.handle(before, at, user, languages.pick(inbound.language))
         if (
             not self.channel.reminders
             and outcome.session.flow == REMINDERS_FLOW
@@ -249,6 +257,9 @@ class Turns:
             return Done()
         if inbound.flag:
             self.storage.set_flag(user, inbound.flag, True)
+        if inbound.key is not None:
+            language = self.language_of(inbound)
+            return Done(outgoing.say(inbound.chat_id, self.engine.text(inbound.key).get(language)))
         return Done(outgoing.say(inbound.chat_id, inbound.text))
 
     def _reminders_elsewhere(
@@ -256,7 +267,8 @@ class Turns:
     ) -> list[Row]:
         """This channel cannot send messages later: say where reminders work, then show
         where the person is (nothing changes)."""
-        note = Reply(texts.TELEGRAM_ONLY.get(inbound.language))
+        language = session.language if session is not None else languages.pick(inbound.language)
+        note = Reply(texts.TELEGRAM_ONLY.get(language))
         again = self.engine.repeat(session).replies if session is not None else ()
         shown = [r for r in [*(prefix or []), note, *again] if not r.edit]
         return [row for reply in shown for row in outgoing.say(inbound.chat_id, reply)]
@@ -271,9 +283,14 @@ class Turns:
             engine=self.engine,
             now=now,
             args=args[:200],
-            language=inbound.language,
+            language=session.language if session is not None else languages.pick(inbound.language),
             session=session,
         )
+
+    def language_of(self, inbound: Inbound) -> str:
+        """The person's language: their session's, else the channel's hint for someone new."""
+        session = self.storage.load_session(str(inbound.chat_id))
+        return session.language if session is not None else languages.pick(inbound.language)
 
     # ------------------------------------------------------------ upkeep
 

@@ -198,7 +198,7 @@ def test_integer_buttons_are_the_scale(chat: Conversation) -> None:
     assert answers(chat)["pain"] == 10
 
 
-@pytest.mark.parametrize("typed", ["11", "-1", "seven", "7.5", "", "1 2"])
+@pytest.mark.parametrize("typed", ["11", "-1", "seventeen", "7.5", "", "1 2"])
 def test_integer_out_of_range_or_not_a_number_gets_the_steps_reask(
     chat: Conversation, typed: str
 ) -> None:

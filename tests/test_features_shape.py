@@ -57,12 +57,14 @@ def test_each_feature_package_has_its_parts_apart() -> None:
         wanted = {"__init__", *PARTS[package.name]}
         assert wanted <= present, f"{package.name}: has only {sorted(present)}"
     assert (FEATURES_DIR / "heartbeat.py").is_file()
+    assert (FEATURES_DIR / "language.py").is_file()
     assert FEATURE_MODULES == [
         "bot.features.heartbeat",
         "bot.features.clinics",
         "bot.features.privacy",
         "bot.features.reminders",
         "bot.features.progress",
+        "bot.features.language",
     ]
 
 

@@ -573,7 +573,7 @@ def test_reminders_command_lists_and_its_buttons_change_stop_and_show_history(
     change = press("Change: Breaks from sitting")
     assert change.then is not None and change.then.timer == "reminders:rem_sit_every"
     history = press("My check-ins").replies[0].text
-    assert "01 Jun 2026: pain 5 of 10, better" in history
+    assert "1 Jun 2026: pain 5 of 10, better" in history
     stopped = press("Stop: Breaks from sitting")
     assert stopped.edit is not None and stopped.edit.text.startswith("Stopped.")
     assert "no reminders yet" in stopped.edit.text

@@ -58,6 +58,7 @@ FEATURE_MODULES: list[str] = [
     "bot.features.privacy",
     "bot.features.reminders",
     "bot.features.progress",  # after reminders: it reads the check-ins that feature keeps
+    "bot.features.language",
 ]
 BUTTON_PREFIX = "x:"
 

@@ -40,14 +40,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot import outgoing, texts
+from bot import languages, outgoing, texts
 from bot.engine import Engine
 from bot.errors import ConfigError, FlowErrors
 from bot.features import Features, Loaded, load_features
 from bot.loader import load_bundle
 from bot.logs import hash_id
 from bot.metrics import Metrics, add_routes, start_ops
-from bot.model import Bundle
+from bot.model import DEFAULT_LANGUAGE, Bundle
 from bot.settings import RunSettings, load_dotenv_file, urgent_care
 from bot.storage import database_unavailable, open_storage
 from bot.storage.sql import SqlStorage
@@ -139,10 +139,16 @@ class HipBot:
         application.add_handler(MessageHandler(filters.ALL, self.on_other_message))
         application.add_error_handler(self.on_error)
 
-    def commands(self) -> list[BotCommand]:
+    def commands(self, language: str = DEFAULT_LANGUAGE) -> list[BotCommand]:
+        """The command menu in ``language``: the flows' route descriptions and the code's
+        own (flows/texts_commands.yaml), each falling back to English."""
         found = {**SYSTEM_COMMANDS, **self.features.descriptions}
+        for command, key in texts.COMMAND_DESCRIPTIONS.items():
+            if command in found:
+                with contextlib.suppress(KeyError):  # a flows folder without the texts
+                    found[command] = self.engine.text(key).get(language)
         for command, route in self.engine.routes.items():
-            found[command] = route.description.get("en") if route.description else command
+            found[command] = route.description.get(language) if route.description else command
         order = ["start", "menu", "help", "urgent"]
         names = sorted(found, key=lambda n: (order.index(n) if n in order else 99, n))
         return [BotCommand(name, found[name][:256]) for name in names]
@@ -157,7 +163,8 @@ class HipBot:
             return
         if update.my_chat_member is None and not self.storage.get_flag(f"chat:{chat.id}", "noted"):
             self.storage.set_flag(f"chat:{chat.id}", "noted", True)
-            self.storage.commit_outbox(outgoing.say(chat.id, texts.PRIVATE_ONLY.get("en")), 0)
+            said = texts.PRIVATE_ONLY.get(self._language(update))
+            self.storage.commit_outbox(outgoing.say(chat.id, said), 0)
             self._wake()
         log.info(
             "ignored a non-private chat", extra={"event": "not_private", "chat": hashed(chat.id)}
@@ -214,7 +221,10 @@ class HipBot:
         chat_id = chat_key(update)
         message_id = query.message.message_id if query.message else None
         if message_id is not None and message_id in self._acted.get(chat_id, ()):
-            await _answer(query, texts.ALREADY_CHOSEN.get(self._language(update)))
+            language = self.turns.language_of(
+                Inbound(chat_id, "note", language=self._language(update))
+            )
+            await _answer(query, texts.ALREADY_CHOSEN.get(language))
             return
         await _answer(query)
         original = getattr(query.message, "text_html", "") if query.message else ""
@@ -237,8 +247,7 @@ class HipBot:
 
     async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Edits are not read; say so once (per person), kindly."""
-        language = self._language(update)
-        self._turn(update, "note", text=texts.NO_EDITS.get(language), flag="edit_noted")
+        self._turn(update, "note", key=texts.NO_EDITS, flag="edit_noted")
 
     async def on_other_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos, voice, files, locations, contacts, polls: ask again in words."""
@@ -264,7 +273,9 @@ class HipBot:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is not None and chat.type == ChatType.PRIVATE:
             with contextlib.suppress(Exception):
-                self.storage.commit_outbox(outgoing.say(chat.id, texts.TRY_AGAIN.get("en")), 0)
+                hint = self._language(update) if isinstance(update, Update) else None
+                language = self.turns.language_of(Inbound(chat.id, "note", language=hint or "en"))
+                self.storage.commit_outbox(outgoing.say(chat.id, texts.TRY_AGAIN.get(language)), 0)
                 self._wake()
 
     # ------------------------------------------------------------ turns
@@ -295,7 +306,18 @@ class HipBot:
 
     @staticmethod
     def _language(update: Update) -> str:
-        return "en"
+        """The person's Telegram language (a hint: a stored session keeps its own)."""
+        user = update.effective_user
+        return languages.pick(user.language_code if user is not None else None)
+
+
+async def set_commands(bot: Any, hipbot: HipBot) -> None:
+    """The command menu: the default (English) and one per other language, which Telegram
+    shows to people whose app is set to it."""
+    await bot.set_my_commands(hipbot.commands())
+    for language in languages.SUPPORTED:
+        if language != DEFAULT_LANGUAGE:
+            await bot.set_my_commands(hipbot.commands(language), language_code=language)
 
 
 def _bot_id(update: Update) -> int:
@@ -367,7 +389,7 @@ async def serve(settings: RunSettings, stop: asyncio.Event, bundle: Bundle | Non
             ops = await start_ops(
                 metrics, storage.db, health, settings.listen, settings.metrics_port
             )
-        await application.bot.set_my_commands(hipbot.commands())
+        await set_commands(application.bot, hipbot)
         log.info("started", extra={"event": "started", "mode": settings.mode})
         if settings.mode == "webhook":
             await _serve_webhook(

@@ -21,7 +21,7 @@ from typing import Any
 from bot import outgoing, pictures
 from bot.engine import Engine
 from bot.features import Features
-from bot.model import Reply
+from bot.model import DEFAULT_LANGUAGE, Reply
 from bot.storage.sql import SqlStorage
 from bot.turns import Channel, Inbound, InboundKind, Turns
 from bot.web.markup import markup_tree
@@ -89,8 +89,10 @@ class WebChat:
         features: Features,
         chat_id: int,
         clock: Callable[[], float],
+        language: str = DEFAULT_LANGUAGE,
     ) -> None:
         self.engine = engine
+        self.language = language  # a new person's (the browser's); a session keeps its own
         self.storage = storage
         self.chat_id = chat_id
         self.turns = Turns(engine, storage, features, WEB, clock)
@@ -112,17 +114,19 @@ class WebChat:
         """Typed text: a command, a feature's awaited answer, or the engine's."""
         stripped = text.strip()
         if not stripped.startswith("/"):
-            return self._turn(Inbound(self.chat_id, "text", text=text))
+            return self._turn(Inbound(self.chat_id, "text", text=text, language=self.language))
         name, _, args = stripped[1:].partition(" ")
         name = name.split("@", 1)[0][:32].casefold()
         kind: InboundKind = "stop" if name == "stop" else "command"
         kind = "start" if name == "start" else kind
         args = "" if kind == "start" else args[:200]  # no clinic links here
-        return self._turn(Inbound(self.chat_id, kind, text=args, name=name))
+        return self._turn(Inbound(self.chat_id, kind, text=args, name=name, language=self.language))
 
     def press(self, data: str) -> Turn:
         """A pressed button (always on the newest message: the page shows no others)."""
-        return self._turn(Inbound(self.chat_id, "button", name=data, pressed=NEWEST))
+        return self._turn(
+            Inbound(self.chat_id, "button", name=data, pressed=NEWEST, language=self.language)
+        )
 
     def _personal_url(self, ref: str) -> str:
         """A personal picture (a progress chart) drawn now, as a data: address: it goes to

@@ -33,7 +33,7 @@ from typing import Any
 from aiohttp import web
 from aiolimiter import AsyncLimiter
 
-from bot import pictures
+from bot import languages, pictures
 from bot.engine import Engine
 from bot.errors import HipbotError
 from bot.features import Features
@@ -115,9 +115,11 @@ class WebApp:
     def token(self, person: str) -> str:
         return hmac.new(self.secret, person.encode(), hashlib.sha256).hexdigest()
 
-    def chat(self, person: str) -> WebChat:
+    def chat(self, person: str, accept_language: str | None = None) -> WebChat:
+        """A person's chat; ``accept_language`` (the browser's) picks a new person's language."""
         chat_id = web_chat_id(person)
-        return WebChat(self.engine, self.storage, self.features, chat_id, self.clock)
+        language = languages.from_accept_language(accept_language)
+        return WebChat(self.engine, self.storage, self.features, chat_id, self.clock, language)
 
     def _limiter(self, person: str) -> AsyncLimiter:
         limiter = self._limiters.pop(person, None) or AsyncLimiter(
@@ -135,9 +137,11 @@ class WebApp:
             raise Refused(429, "too many messages: wait a moment, then try again")
         await limiter.acquire()
 
-    async def _run(self, person: str, work: Callable[[WebChat], Turn]) -> Turn:
+    async def _run(
+        self, person: str, work: Callable[[WebChat], Turn], accept_language: str | None = None
+    ) -> Turn:
         """One turn at a time per person (the database lock holds across processes too)."""
-        chat = self.chat(person)
+        chat = self.chat(person, accept_language)
         lock = self._locks.setdefault(chat.chat_id, asyncio.Lock())
         try:
             async with lock:
@@ -194,16 +198,17 @@ class WebApp:
         await self._take_turn_slot(person)
         body = await _json_body(request, self.settings.max_body)
         text, button = body.get("text"), body.get("button")
+        accept = request.headers.get("Accept-Language")
         if isinstance(text, str) and button is None:
             if not text.strip():
                 raise Refused(400, "text is empty")
             if len(text) > MAX_TEXT:
                 raise Refused(400, f"text is over {MAX_TEXT} characters")
-            turn = await self._run(person, lambda chat: chat.send(text))
+            turn = await self._run(person, lambda chat: chat.send(text), accept)
         elif isinstance(button, str) and text is None:
             if not button or len(button.encode()) > MAX_BUTTON:
                 raise Refused(400, f"button must be 1 to {MAX_BUTTON} bytes")
-            turn = await self._run(person, lambda chat: chat.press(button))
+            turn = await self._run(person, lambda chat: chat.press(button), accept)
         else:
             raise Refused(400, 'send {"text": "..."} or {"button": "..."}')
         return web.json_response(turn.as_json())

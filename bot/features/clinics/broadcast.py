@@ -44,8 +44,10 @@ Paid broadcasts: with ``HIPBOT_ALLOW_PAID_BROADCAST=true`` broadcast messages ca
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -142,6 +144,48 @@ def person_clocks(db: Database) -> Callable[[str], tuple[str, QuietHours]]:
     return clock
 
 
+# ---------------------------------------------------------------- texts per language
+#
+# A broadcast's text is one text for everyone, or one per language the clinic writes in,
+# stored as a JSON object ``{"en": "...", "es": "..."}``. Then each patient gets the text in
+# their language, and patients in a language it lacks get nothing (counted when it is queued).
+
+
+def texts_by_language(text: str) -> dict[str, str] | None:
+    """The texts of a per-language broadcast by language code; None for one text for all."""
+    if not text.startswith("{"):
+        return None
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(found, dict) or not found:
+        return None
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in found.items()):
+        return None
+    return found
+
+
+def encode_texts(texts: dict[str, str]) -> str:
+    """The stored form of a per-language broadcast (``texts_by_language`` reads it)."""
+    return json.dumps(texts, ensure_ascii=False, sort_keys=True)
+
+
+def text_for(text: str, language: str) -> str | None:
+    """What a patient in ``language`` gets; None when the broadcast has no text for it."""
+    found = texts_by_language(text)
+    return text if found is None else found.get(language)
+
+
+def split_by_language(people: list[Person], text: str) -> tuple[list[Person], Counter[str]]:
+    """Those who get the broadcast, and how many are left out per language it lacks."""
+    found = texts_by_language(text)
+    if found is None:
+        return people, Counter()
+    kept = [p for p in people if p.language in found]
+    return kept, Counter(p.language for p in people if p.language not in found)
+
+
 # ---------------------------------------------------------------- audiences and queueing
 
 
@@ -173,10 +217,12 @@ def queue(
     at: LocalTime | None,
     now: float,
     report_to: str | None,
+    text: str = "",
 ) -> int | None:
-    """Confirm a draft: one delivery per recipient, due now or at ``at`` locally.
+    """Confirm a draft: one delivery per recipient, due now or at ``at`` locally. With a
+    per-language ``text`` (the draft's) only patients in its languages are recipients.
     Returns the number of recipients, or None if the draft was gone (sent twice, discarded)."""
-    people = recipients(storage, clinic_id, audience, now)
+    people, _ = split_by_language(recipients(storage, clinic_id, audience, now), text)
     due = []
     clock_of = person_clocks(storage.db)
     for person in people:
@@ -225,7 +271,10 @@ def sweep(storage: SqlStorage, now: float, rate: float = 30.0, paid: bool = Fals
                 if clinic_id not in names:
                     clinic = store.clinic(clinic_id)
                     names[clinic_id] = clinic.name if clinic else ""
-                rows.append(_outbox_row(names[clinic_id], broadcast, user_id, delivery_id, paid))
+                language = _language_of(storage, user_id)
+                rows.append(
+                    _outbox_row(names[clinic_id], broadcast, user_id, delivery_id, paid, language)
+                )
                 handed.append(delivery_id)
         insert_outbox(db, rows, now, priority=PRIORITY)
         store.mark_outboxed(handed, now)
@@ -259,11 +308,25 @@ def stop_data(clinic_id: int) -> str:
     return f"x:{STOP_BUTTON}:{clinic_id}"
 
 
+def _language_of(storage: SqlStorage, user_id: str) -> str:
+    """The patient's language (their session's): for the text and the stop button."""
+    session = storage.load_session(user_id)
+    return session.language if session is not None else "en"
+
+
 def _outbox_row(
-    clinic_name: str, broadcast: Broadcast, user_id: str, delivery_id: int, paid: bool
+    clinic_name: str,
+    broadcast: Broadcast,
+    user_id: str,
+    delivery_id: int,
+    paid: bool,
+    language: str = "en",
 ) -> tuple[int, str, dict[str, Any]]:
     chat = int(user_id)
-    reply = patient_message(clinic_name, broadcast.text, stop_data(broadcast.clinic_id))
+    found = texts_by_language(broadcast.text)
+    # a patient whose language changed since it was queued: the first text the clinic wrote
+    text = broadcast.text if found is None else found.get(language) or next(iter(found.values()))
+    reply = patient_message(clinic_name, text, stop_data(broadcast.clinic_id), language)
     (row,) = outgoing.say(chat, replace(reply, step="broadcast"), delivery=delivery_id)
     if paid:
         row[2]["paid"] = True  # Telegram: allow_paid_broadcast (bot.telegram.render)

@@ -110,10 +110,10 @@ def on_started(db: Database, session: Session, effect: Effect, now: float) -> No
         return
     chat = int(session.user_id)
     buttons = (
-        (ReplyButton(texts.JOIN_LABEL.get(), f"x:{JOIN}:{code}"),),
-        (ReplyButton(texts.DECLINE_LABEL.get(), f"x:{DECLINE}:{code}"),),
+        (ReplyButton(texts.JOIN_LABEL.get(session.language), f"x:{JOIN}:{code}"),),
+        (ReplyButton(texts.DECLINE_LABEL.get(session.language), f"x:{DECLINE}:{code}"),),
     )
-    question = Reply(join_question(clinic.name), buttons, step="clinic_join")
+    question = Reply(join_question(clinic.name, session.language), buttons, step="clinic_join")
     insert_outbox(db, outgoing.say(chat, question), now, priority=JOIN_PRIORITY)
 
 
@@ -400,7 +400,9 @@ def _confirmed(ctx: Context, draft: Broadcast) -> Response:
     store = ClinicStore(ctx.storage.db)
     audience = audiences(ctx).get(draft.audience, EVERYONE)
     at = bc.parse_local_time(draft.at_time) if draft.at_time else None
-    count = bc.queue(ctx.storage, draft.clinic_id, draft.id, audience, at, ctx.now, ctx.user_id)
+    count = bc.queue(
+        ctx.storage, draft.clinic_id, draft.id, audience, at, ctx.now, ctx.user_id, draft.text
+    )
     store.clear_wizard(ctx.user_id)
     if count is None:
         return _old_draft()

@@ -259,32 +259,75 @@ def _cli_broadcast(args: argparse.Namespace, storage: SqlStorage) -> int:
         raise CliError(
             f"no audience {args.audience!r} in {folder}; audiences: {', '.join(sorted(known))}"
         )
-    try:
-        text = Path(args.text_file).read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as error:
-        raise CliError(f"cannot read {args.text_file}: {error}") from error
-    problem = message_problem(store, clinic.id, text)
-    if problem:
-        raise CliError(f"{args.text_file}: {_plain(problem)}")
+    text, by_language = _broadcast_text(args.text_file)
+    for language, said in (by_language or {"": text}).items():
+        problem = message_problem(store, clinic.id, said)
+        if problem:
+            where = f"{args.text_file} > {language}" if language else args.text_file
+            raise CliError(f"{where}: {_plain(problem)}")
     at = bc.parse_local_time(args.at) if args.at else None
     report_to = args.report_to.strip() if args.report_to else None
     if report_to is not None and clinic.id not in store.roles_of(report_to):
         raise CliError(f"--report-to {report_to} is not staff of clinic {clinic.id}")
     now = time.time()
-    people = bc.recipients(storage, clinic.id, audience, now)
+    people, left_out = bc.split_by_language(bc.recipients(storage, clinic.id, audience, now), text)
     when = f"at {at} in each patient's own time zone" if at else "now"
+    if left_out:
+        counts = ", ".join(f"{code}: {n}" for code, n in sorted(left_out.items()))
+        print(
+            f"skipped for language: {sum(left_out.values())} patients have no text in their "
+            f"language ({counts})"
+        )
     if args.dry_run:
         print(f"dry run: {len(people)} recipients ({audience.id}: {audience.label}), {when}")
-        print(patient_message(clinic.name, text, bc.stop_data(clinic.id)).text)
+        for language, said in (by_language or {"": text}).items():
+            if language:
+                print(f"[{language}]")
+            print(
+                patient_message(clinic.name, said, bc.stop_data(clinic.id), language or "en").text
+            )
         return 0
     draft = store.create_draft(clinic.id, "cli", now)
     store.update_draft(
         clinic.id, draft, text=text, audience=audience.id, at_time=str(at) if at else None
     )
-    count = bc.queue(storage, clinic.id, draft, audience, at, now, report_to)
+    count = bc.queue(storage, clinic.id, draft, audience, at, now, report_to, text)
     print(f"broadcast #{draft} queued for {count} recipients ({audience.id}), {when}")
     print(f"the running bot sends it; see: hipbot broadcast status {draft}")
     return 0
+
+
+def _broadcast_text(path: str) -> tuple[str, dict[str, str] | None]:
+    """A broadcast file: one text for all, or YAML with one text per language
+    (``en: ...``, ``es: ...``); the stored text and the texts by language (None: one text)."""
+    import re
+
+    import yaml
+
+    from bot.languages import SUPPORTED
+
+    try:
+        raw = Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise CliError(f"cannot read {path}: {error}") from error
+    try:
+        parsed = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        parsed = None
+    if not isinstance(parsed, dict) or not all(
+        isinstance(key, str) and re.fullmatch("[a-z]{2,3}", key) for key in parsed
+    ):
+        return raw, None  # one text ("Note: ..." is a text, not a language)
+    texts: dict[str, str] = {}
+    for language, said in parsed.items():
+        if language not in SUPPORTED:
+            raise CliError(
+                f"{path} > {language}: not a language the bot speaks ({', '.join(SUPPORTED)})"
+            )
+        if not isinstance(said, str) or not said.strip():
+            raise CliError(f"{path} > {language}: give the message text for this language")
+        texts[str(language)] = said.strip()
+    return bc.encode_texts(texts), texts
 
 
 def _plain(text: str) -> str:

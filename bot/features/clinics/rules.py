@@ -302,11 +302,11 @@ def which_to_leave(language: str = "en") -> str:
     return _say(texts.WHICH_TO_LEAVE, None, language)
 
 
-def patient_message(clinic_name: str, text: str, stop_data: str) -> Reply:
+def patient_message(clinic_name: str, text: str, stop_data: str, language: str = "en") -> Reply:
     """A broadcast as its patients see it: the clinic's name, its text, a way to stop.
 
     The preview in the ``/broadcast`` wizard is this very Reply.
     """
     body = f"<b>{escape(clinic_name)}</b>\n\n{text}"
-    stop = texts.STOP_LABEL.get()
+    stop = texts.STOP_LABEL.get(language)
     return Reply(body, ((ReplyButton(stop, stop_data),),), step="broadcast")

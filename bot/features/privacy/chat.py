@@ -308,7 +308,8 @@ def privacy_command(ctx: Context) -> Response:
 
 def mydata_command(ctx: Context) -> Response:
     """/mydata: everything stored about the person, as a JSON file."""
-    content = export_document(collect(ctx.storage, ctx.user_id), ctx.user_id, ctx.now)
+    data = collect(ctx.storage, ctx.user_id)
+    content = export_document(data, ctx.user_id, ctx.now, ctx.language)
     name = f"hipbot-my-data-{time.strftime('%Y%m%d', time.gmtime(ctx.now))}.json"
     return Response(documents=[Document(name, content, texts.MYDATA_CAPTION.get(ctx.language))])
 

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from bot import schema
 from bot.authoring import Builder, DocumentKind, Loading, check_texts, validation_errors
 from bot.errors import FlowError
-from bot.model import ConsentRule, Flow, Policy, PolicyItem, Right, Target, Text
+from bot.model import DEFAULT_LANGUAGE, ConsentRule, Flow, Policy, PolicyItem, Right, Target, Text
 
 POLICY_KIND = "policy"
 PLACEHOLDERS = frozenset({"retention_days", "version", "updated"})
@@ -246,10 +246,14 @@ def answers_with_times(record: Mapping[str, Any] | None) -> list[dict[str, Any]]
     ]
 
 
-def export_document(data: Mapping[str, Any], user_id: str, now: float) -> bytes:
+def export_document(
+    data: Mapping[str, Any], user_id: str, now: float, language: str = DEFAULT_LANGUAGE
+) -> bytes:
     """/mydata's file: everything stored about one person, as readable JSON."""
+    from bot import texts
+
     body = {
-        "about": "Everything hipbot keeps about you, as stored on the day of this export.",
+        "about": texts.MYDATA_ABOUT.get(language),
         "user_id": user_id,
         "exported_at": iso(now),
         **data,

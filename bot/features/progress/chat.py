@@ -160,13 +160,13 @@ def red_flag_screen(
     return RedFlagScreen(outcome, local_of(when, tz).date())
 
 
-def _reminder_uses(reminders: Any, user_id: str) -> list[ReminderUse]:
+def _reminder_uses(reminders: Any, user_id: str, language: str = "en") -> list[ReminderUse]:
     uses = []
     for reminder in reminders.reminders(user_id):
         key = NAMES.get(reminder.kind)
-        what = key.get() if key is not None else reminder.kind
+        what = key.get(language) if key is not None else reminder.kind
         uses.append(
-            ReminderUse(what, reminder.describe(), reminder.done_count, reminder.sent_count)
+            ReminderUse(what, reminder.describe(language), reminder.done_count, reminder.sent_count)
         )
     return uses
 
@@ -196,7 +196,7 @@ def build_summary(context: Context) -> Summary:
         pain_now=pain_now if not isinstance(pain_now, bool) else None,
         red_flags=red_flag_screen(answers, answered_at, tz),
         checkins=checkins[-MAX_POINTS:],
-        reminders=_reminder_uses(reminders, user),
+        reminders=_reminder_uses(reminders, user, language),
         questions=None,  # which Common questions were opened is not recorded
     )
 

@@ -26,7 +26,7 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 
-from bot import callbacks, outgoing, texts
+from bot import callbacks, dates, outgoing, texts
 from bot.authoring import document_kind, read_yaml, yaml_files
 from bot.content import fill
 from bot.errors import FlowErrors
@@ -49,7 +49,7 @@ from bot.features.reminders.rules import (
     zone,
 )
 from bot.features.reminders.store import BUTTON_KEY, Reminder, ReminderStore
-from bot.model import AnswerValue, Effect, Event, Reply, ReplyButton, Session
+from bot.model import DEFAULT_LANGUAGE, AnswerValue, Effect, Event, Reply, ReplyButton, Session
 from bot.storage.db import Database
 from bot.storage.sql import SqlStorage, insert_outbox
 
@@ -67,9 +67,9 @@ START, TIME_ZONE, QUIET, CHECKIN = "rem_start", "rem_tz_region", "rem_quiet", "r
 TREND = {"better": texts.TREND_BETTER, "same": texts.TREND_SAME, "worse": texts.TREND_WORSE}
 
 
-def _name(kind: str) -> str:
+def _name(kind: str, language: str = DEFAULT_LANGUAGE) -> str:
     key = NAMES.get(kind)
-    return key.get() if key is not None else kind
+    return key.get(language) if key is not None else kind
 
 
 # ---------------------------------------------------------------- the store of a storage
@@ -113,6 +113,7 @@ def reminder_store(storage: SqlStorage, loaded: Loaded) -> ReminderStore:
         storage.db,
         followups=followups_of(loaded),
         answers_of=_answers_reader(storage),
+        language_of=_language_reader(storage),
         say=wording(
             {"emergency_number": settings.emergency_number, "urgent_care": settings.urgent_care}
         ),
@@ -130,6 +131,14 @@ def _answers_reader(storage: SqlStorage) -> Callable[[str], Mapping[str, AnswerV
         return session.answers if session is not None else {}
 
     return answers
+
+
+def _language_reader(storage: SqlStorage) -> Callable[[str], str]:
+    def language(user_id: str) -> str:
+        session = storage.load_session(user_id)
+        return session.language if session is not None else DEFAULT_LANGUAGE
+
+    return language
 
 
 def chat_of(user_id: str) -> int | None:
@@ -166,7 +175,7 @@ def on_schedule(store: ReminderStore) -> Handler:
                 rule = rule_from_answers(kind, answers)
                 store.set_reminder(session.user_id, chat, kind, rule, now)
                 if kind == "sitting":
-                    _say_if_window_changed(db, chat, rule, answers, now)
+                    _say_if_window_changed(db, chat, rule, answers, now, session.language)
         except (RuleError, ValueError) as error:
             log.warning(
                 "reminder not saved",
@@ -177,14 +186,20 @@ def on_schedule(store: ReminderStore) -> Handler:
 
 
 def _say_if_window_changed(
-    db: Database, chat: int, rule: Rule, answers: Mapping[str, AnswerValue], now: float
+    db: Database,
+    chat: int,
+    rule: Rule,
+    answers: Mapping[str, AnswerValue],
+    now: float,
+    language: str = DEFAULT_LANGUAGE,
 ) -> None:
     """A window typed back to front, or shorter than one break, was put right: say so,
     rather than let the person believe the times they typed."""
     typed = (answers.get("sit_start"), answers.get("sit_end"))
     if typed == (hhmm(rule.start), hhmm(rule.end)):
         return
-    text = fill(texts.WINDOW_NOTE.get(), start=hhmm(rule.start), end=hhmm(rule.end))
+    template = texts.WINDOW_NOTE.get(language)
+    text = fill(template, start=hhmm(rule.start), end=hhmm(rule.end))
     insert_outbox(db, outgoing.say(chat, text), now)
 
 
@@ -238,30 +253,34 @@ def sweep(ports: Ports, now: float) -> int:
 # ---------------------------------------------------------------- /reminders
 
 
-def when_text(instant: float | None, tz_name: str, now: float) -> str:
-    """'today at 10:30', 'tomorrow at 08:00', 'Fri 12 Jun at 09:00' in the person's time."""
+def when_text(
+    instant: float | None, tz_name: str, now: float, language: str = DEFAULT_LANGUAGE
+) -> str:
+    """'today at 10:30', 'tomorrow at 08:00', 'Friday, 12 June, 09:00' in the person's time
+    and language (bot.dates)."""
     if instant is None:
-        return "not planned"
+        return texts.NOT_PLANNED.get(language)
     tz = zone(tz_name)
     moment, today = local_of(instant, tz), local_of(now, tz).date()
-    clock = moment.strftime("%H:%M")
+    clock = dates.clock(moment, language)
     if moment.date() == today:
-        return f"today at {clock}"
+        return fill(texts.TODAY_AT.get(language), time=clock)
     if moment.date() == today + timedelta(days=1):
-        return f"tomorrow at {clock}"
-    return f"{moment.strftime('%a')} {moment.day} {moment.strftime('%b')} at {clock}"
+        return fill(texts.TOMORROW_AT.get(language), time=clock)
+    return dates.day_and_time(moment, language)
 
 
-def _describe(store: Reminders, reminder: Reminder, tz_name: str, now: float) -> str:
-    name = _name(reminder.kind)
+def _describe(store: Reminders, reminder: Reminder, tz_name: str, now: float, language: str) -> str:
+    name = _name(reminder.kind, language)
     if reminder.rule is not None:
-        how = reminder.rule.describe()
+        how = reminder.rule.describe(language)
     else:
         sequence = store.followups.get(str(reminder.data.get("sequence")))
         done = store.followup_done(reminder.user_id, sequence.id) if sequence else {}
         total = len(sequence.messages) if sequence else 0
-        how = f"{len(done)} of {total} done"
-    return f"<b>{name}</b>: {how}. Next: {when_text(reminder.next_due, tz_name, now)}."
+        how = fill(texts.FOLLOWUP_PROGRESS.get(language), done=str(len(done)), total=str(total))
+    when = when_text(reminder.next_due, tz_name, now, language)
+    return fill(texts.LIST_LINE.get(language), name=name, how=how, when=when)
 
 
 def list_reminders(context: Context) -> Response:
@@ -269,35 +288,37 @@ def list_reminders(context: Context) -> Response:
     store = context.store(REMINDERS)
     settings = store.settings(context.user_id)
     reminders = store.reminders(context.user_id)
-    lines = [f"<b>{texts.LIST_TITLE.get()}</b>"]
+    lines = [f"<b>{texts.LIST_TITLE.get(context.language)}</b>"]
     if not reminders:
-        lines.append(texts.LIST_NONE.get())
-    lines += [_describe(store, r, settings.tz, context.now) for r in reminders]
+        lines.append(texts.LIST_NONE.get(context.language))
+    lines += [_describe(store, r, settings.tz, context.now, context.language) for r in reminders]
     lines.append(
         fill(
-            texts.LIST_SETTINGS.get(),
+            texts.LIST_SETTINGS.get(context.language),
             timezone=timezone_label(settings.tz),
-            quiet=settings.quiet.describe(),
+            quiet=settings.quiet.describe(context.language),
         )
     )
     if context.storage.get_flag(context.user_id, "stopped"):
-        lines.append(texts.LIST_STOPPED.get())
+        lines.append(texts.LIST_STOPPED.get(context.language))
     rows: list[tuple[ReplyButton, ...]] = []
     for reminder in reminders:
-        name = _name(reminder.kind)
-        change, stop = texts.CHANGE.get(), texts.STOP.get()
+        name = _name(reminder.kind, context.language)
+        change, stop = texts.CHANGE.get(context.language), texts.STOP.get(context.language)
         rows.append((button(BUTTON_KEY, f"chg:{reminder.kind}", f"{change}: {name}"),))
         rows.append((button(BUTTON_KEY, f"off:{reminder.id}", f"{stop}: {name}"),))
-    rows.append((button(BUTTON_KEY, "add:", texts.ADD.get()),))
+    rows.append((button(BUTTON_KEY, "add:", texts.ADD.get(context.language)),))
     rows.append(
         (
-            button(BUTTON_KEY, "tz:", texts.MY_TIMEZONE.get()),
-            button(BUTTON_KEY, "quiet:", texts.MY_QUIET.get()),
+            button(BUTTON_KEY, "tz:", texts.MY_TIMEZONE.get(context.language)),
+            button(BUTTON_KEY, "quiet:", texts.MY_QUIET.get(context.language)),
         )
     )
     if store.checkins(context.user_id):
-        rows.append((button(BUTTON_KEY, "hist:", texts.MY_CHECKINS.get()),))
-    rows.append((ReplyButton(texts.BACK_TO_MENU.get(), callbacks.encode_route("menu")),))
+        rows.append((button(BUTTON_KEY, "hist:", texts.MY_CHECKINS.get(context.language)),))
+    rows.append(
+        (ReplyButton(texts.BACK_TO_MENU.get(context.language), callbacks.encode_route("menu")),)
+    )
     return Response(replies=[Reply("\n".join(lines), tuple(rows), step="reminders_list")])
 
 
@@ -307,9 +328,11 @@ def set_timezone(context: Context) -> Response:
         return Response(then=Event.timer_named(f"{FLOW}:{TIME_ZONE}"))
     tz = match_timezone(context.args)
     if tz is None:
-        return Response(replies=[Reply(texts.PLACE_NOT_FOUND.get())])
+        return Response(replies=[Reply(texts.PLACE_NOT_FOUND.get(context.language))])
     context.store(REMINDERS).save_settings(context.user_id, context.now, tz=tz)
-    return Response(replies=[Reply(fill(texts.TIMEZONE_SET.get(), timezone=timezone_label(tz)))])
+    return Response(
+        replies=[Reply(fill(texts.TIMEZONE_SET.get(context.language), timezone=timezone_label(tz)))]
+    )
 
 
 def _history(context: Context) -> Response:
@@ -317,13 +340,19 @@ def _history(context: Context) -> Response:
     tz = zone(store.settings(context.user_id).tz)
     checkins = store.checkins(context.user_id)[-12:]
     if not checkins:
-        return Response(replies=[Reply(texts.NO_CHECKINS.get())])
-    lines = [f"<b>{texts.CHECKINS_TITLE.get()}</b>"]
+        return Response(replies=[Reply(texts.NO_CHECKINS.get(context.language))])
+    lines = [f"<b>{texts.CHECKINS_TITLE.get(context.language)}</b>"]
     for checkin in checkins:
-        day = local_of(checkin.at, tz).strftime("%d %b %Y")
-        pain = "-" if checkin.pain is None else fill(texts.PAIN_OF_10.get(), pain=str(checkin.pain))
-        trend = TREND.get(checkin.trend or "", texts.TREND_NONE).get()
-        lines.append(fill(texts.CHECKIN_LINE.get(), day=day, pain=pain, trend=trend))
+        day = dates.short_date(local_of(checkin.at, tz), context.language)
+        pain = (
+            "-"
+            if checkin.pain is None
+            else fill(texts.PAIN_OF_10.get(context.language), pain=str(checkin.pain))
+        )
+        trend = TREND.get(checkin.trend or "", texts.TREND_NONE).get(context.language)
+        lines.append(
+            fill(texts.CHECKIN_LINE.get(context.language), day=day, pain=pain, trend=trend)
+        )
     return Response(replies=[Reply("\n".join(lines))])
 
 
@@ -349,41 +378,44 @@ def press(context: Context, argument: str) -> Response:
                 context.user_id, _number(value) or 0
             )
             listing = list_reminders(context).replies[0]
-            note = (texts.STOPPED_NOTE if stopped else texts.ALREADY_OFF).get()
+            note = (texts.STOPPED_NOTE if stopped else texts.ALREADY_OFF).get(context.language)
             return Response(edit=Reply(f"{note}\n\n{listing.text}", listing.buttons))
     reminder_id = _number(value)
     store = context.store(REMINDERS)
     reminder = store.reminder(context.user_id, reminder_id) if reminder_id is not None else None
     if reminder is None:
-        return Response(edit=Reply(texts.REMINDER_OFF.get()))
-    shown = _shown_text(reminder)
+        return Response(edit=Reply(texts.REMINDER_OFF.get(context.language)))
+    shown = _shown_text(reminder, context.language)
     match verb:
         case "done":
             store.done(context.user_id, reminder.id, context.now)
-            return Response(edit=Reply(f"{shown}\n\n✓ {texts.DONE_NOTE.get()}"))
+            return Response(edit=Reply(f"{shown}\n\n✓ {texts.DONE_NOTE.get(context.language)}"))
         case "s15" | "s60":
             minutes = 15 if verb == "s15" else 60
             due = store.snooze(context.user_id, reminder.id, minutes, context.now)
             tz = store.settings(context.user_id).tz
-            snoozed = fill(texts.SNOOZED.get(), when=when_text(due, tz, context.now))
+            snoozed = fill(
+                texts.SNOOZED.get(context.language),
+                when=when_text(due, tz, context.now, context.language),
+            )
             return Response(edit=Reply(f"{shown}\n\n⏰ {snoozed}"))
         case "stop":
             store.stop(context.user_id, reminder.id)
             said = texts.STOPPED_TIPS if reminder.kind == "followup" else texts.STOPPED_REMINDER
-            return Response(edit=Reply(f"{shown}\n\n{said.get()}"))
+            return Response(edit=Reply(f"{shown}\n\n{said.get(context.language)}"))
         case "go":
             return Response(
-                edit=Reply(f"{shown}\n\n✓ {texts.LETS_START.get()}"),
+                edit=Reply(f"{shown}\n\n✓ {texts.LETS_START.get(context.language)}"),
                 then=Event.timer_named(f"{FLOW}:{CHECKIN}"),
             )
-    return Response(edit=Reply(texts.OLD_BUTTON.get()))
+    return Response(edit=Reply(texts.OLD_BUTTON.get(context.language)))
 
 
-def _shown_text(reminder: Reminder) -> str:
+def _shown_text(reminder: Reminder, language: str = DEFAULT_LANGUAGE) -> str:
     """The text of the reminder's latest message (the pressed one, in almost every case)."""
     if reminder.kind == "followup":
-        return f"<b>{reminder_title('followup')}</b>"
-    return reminder_text(reminder.kind, max(0, reminder.sent_count - 1))
+        return f"<b>{reminder_title('followup', language=language)}</b>"
+    return reminder_text(reminder.kind, max(0, reminder.sent_count - 1), language=language)
 
 
 def _number(value: str) -> int | None:

@@ -15,7 +15,7 @@ from bot import outgoing, texts
 from bot.features import button
 from bot.features.reminders.rules import reminder_text, reminder_title, render_followup
 from bot.features.reminders.store import BUTTON_KEY, Due
-from bot.model import Reply, ReplyButton
+from bot.model import DEFAULT_LANGUAGE, Reply, ReplyButton
 from bot.storage.sql import OutboxItem
 
 Say = Callable[[Due], OutboxItem]
@@ -29,32 +29,37 @@ NAMES = {  # how /reminders and the summary name each kind (words: flows/texts_r
 }
 
 
-def reminder_buttons(reminder_id: int, kind: str) -> list[list[ReplyButton]]:
+def reminder_buttons(
+    reminder_id: int, kind: str, language: str = DEFAULT_LANGUAGE
+) -> list[list[ReplyButton]]:
     """Done, Snooze 15 min, Snooze 1 h, Stop this reminder (check-in: Start it first)."""
     rows = [
-        [button(BUTTON_KEY, f"done:{reminder_id}", texts.DONE_BUTTON.get())],
+        [button(BUTTON_KEY, f"done:{reminder_id}", texts.DONE_BUTTON.get(language))],
         [
-            button(BUTTON_KEY, f"s15:{reminder_id}", texts.SNOOZE_15.get()),
-            button(BUTTON_KEY, f"s60:{reminder_id}", texts.SNOOZE_60.get()),
+            button(BUTTON_KEY, f"s15:{reminder_id}", texts.SNOOZE_15.get(language)),
+            button(BUTTON_KEY, f"s60:{reminder_id}", texts.SNOOZE_60.get(language)),
         ],
-        [button(BUTTON_KEY, f"stop:{reminder_id}", texts.STOP_REMINDER.get())],
+        [button(BUTTON_KEY, f"stop:{reminder_id}", texts.STOP_REMINDER.get(language))],
     ]
     if kind == "checkin":
-        rows.insert(0, [button(BUTTON_KEY, f"go:{reminder_id}", texts.START_CHECKIN.get())])
+        start = texts.START_CHECKIN.get(language)
+        rows.insert(0, [button(BUTTON_KEY, f"go:{reminder_id}", start)])
     if kind == "followup":
-        rows = [[button(BUTTON_KEY, f"stop:{reminder_id}", texts.STOP_TIPS.get())]]
+        rows = [[button(BUTTON_KEY, f"stop:{reminder_id}", texts.STOP_TIPS.get(language))]]
     return rows
 
 
 def say_due(due: Due, config: Mapping[str, str]) -> OutboxItem:
     """The outbox row for one claimed reminder; ``config`` fills a follow-up's placeholders
     such as {emergency_number}."""
+    language = due.language
     if due.followup is not None:
-        title = f"<b>{reminder_title('followup')}</b>\n"
-        text = title + render_followup(due.followup, "en", config)
+        title = f"<b>{reminder_title('followup', language=language)}</b>\n"
+        text = title + render_followup(due.followup, language, config)
     else:
-        text = reminder_text(due.kind, due.sent_before)
-    buttons = tuple(tuple(row) for row in reminder_buttons(due.reminder_id, due.kind))
+        text = reminder_text(due.kind, due.sent_before, language=language)
+    rows = reminder_buttons(due.reminder_id, due.kind, language)
+    buttons = tuple(tuple(row) for row in rows)
     reply = Reply(text, buttons, step=f"reminder:{due.kind}")
     (row,) = outgoing.say(due.chat_id, reply, reminder=due.reminder_id)
     return row

@@ -70,7 +70,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from bot import schema, texts
+from bot import dates, schema, texts
 from bot.authoring import (
     Builder,
     CodeNeeds,
@@ -80,7 +80,7 @@ from bot.authoring import (
     did_you_mean,
     validation_errors,
 )
-from bot.content import Kit, shipped_kit
+from bot.content import Kit, fill, shipped_kit
 from bot.errors import FlowError
 
 # wall-clock time lives in bot.localtime (the engine and actions use it too); the reminder
@@ -122,16 +122,23 @@ _DST_MARGIN = 180
 # ---------------------------------------------------------------- days
 
 
-def days_text(days: Iterable[int]) -> str:
-    """{0,1,2,3,4} -> 'Mon-Fri'; every day -> 'every day'; else 'Mon, Wed'."""
+def days_text(days: Iterable[int], language: str = DEFAULT_LANGUAGE) -> str:
+    """{0,1,2,3,4} -> 'Mon-Fri'; every day -> 'every day'; else 'Mon, Wed' (in ``language``:
+    the words are in flows/texts_when.yaml, the day names Babel's)."""
     chosen = sorted(set(days))
     if chosen == list(range(7)):
-        return "every day"
+        return texts.EVERY_DAY.get(language)
     if chosen == list(range(5)):
-        return "Mon-Fri"
+        return texts.WORK_DAYS.get(language)
     if chosen == [5, 6]:
-        return "Sat and Sun"
-    return ", ".join(DAY_NAMES[day] for day in chosen)
+        return texts.WEEKEND.get(language)
+    return ", ".join(_day_name(day, language, short=True) for day in chosen)
+
+
+def _day_name(day: int, language: str, short: bool) -> str:
+    if language == DEFAULT_LANGUAGE and short:
+        return DAY_NAMES[day]
+    return dates.weekday(day, language, short=short)
 
 
 # ---------------------------------------------------------------- rules
@@ -176,18 +183,25 @@ class Rule:
             return list(range(self.start + self.every, self.end + 1, self.every))
         return [self.at]
 
-    def describe(self) -> str:
+    def describe(self, language: str = DEFAULT_LANGUAGE) -> str:
+        """ "every day at 10:00", "cada lunes a las 08:00", "alle 30 Minuten von ..."."""
         if self.kind == "window":
-            return (
-                f"every {self.every} minutes from {hhmm(self.start)} to {hhmm(self.end)}, "
-                f"{days_text(self.days)}"
+            return fill(
+                texts.EVERY_MINUTES.get(language),
+                every=str(self.every),
+                start=hhmm(self.start),
+                end=hhmm(self.end),
+                days=days_text(self.days, language),
             )
         if self.kind == "weekly":
             (day,) = self.days
-            return f"every {DAY_NAMES[day]} at {hhmm(self.at)}"
+            name = _day_name(day, language, short=language == DEFAULT_LANGUAGE)
+            return fill(texts.EVERY_WEEKDAY_AT.get(language), day=name, time=hhmm(self.at))
         if self.days == ALL_DAYS:
-            return f"every day at {hhmm(self.at)}"
-        return f"at {hhmm(self.at)}, {days_text(self.days)}"
+            return fill(texts.EVERY_DAY_AT.get(language), time=hhmm(self.at))
+        return fill(
+            texts.AT_ON_DAYS.get(language), time=hhmm(self.at), days=days_text(self.days, language)
+        )
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind, "days": sorted(self.days)}
@@ -482,7 +496,7 @@ def next_followup_due(
 def render_followup(message: FollowupMessage, language: str, config: Mapping[str, str]) -> str:
     text = message.text.get(language)
     for name, value in config.items():
-        text = text.replace(f"{{{name}}}", value)
+        text = text.replace(f"{{{name}}}", texts.configured(name, value, language))
     return text
 
 

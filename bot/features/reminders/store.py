@@ -18,6 +18,7 @@ message, so they come back by themselves after /start, and their follow-ups wait
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -27,7 +28,8 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from bot import crypto
+from bot import crypto, dates, texts
+from bot.content import fill
 from bot.features.reminders.rules import (
     KINDS,
     FollowupMessage,
@@ -43,7 +45,7 @@ from bot.features.reminders.rules import (
     wall_to_utc,
     zone,
 )
-from bot.model import AnswerValue
+from bot.model import DEFAULT_LANGUAGE, AnswerValue
 from bot.storage.db import Database
 from bot.storage.sql import OutboxItem, insert_outbox
 
@@ -122,10 +124,13 @@ class Reminder:
     snoozed: bool = False
     last_sent: float | None = None
 
-    def describe(self) -> str:
+    def describe(self, language: str = DEFAULT_LANGUAGE) -> str:
         if self.rule is not None:
-            return self.rule.describe()
-        return f"started {self.data.get('anchor', '')}"
+            return self.rule.describe(language)
+        anchor = str(self.data.get("anchor", ""))
+        with contextlib.suppress(ValueError):
+            anchor = dates.short_date(date.fromisoformat(anchor), language)
+        return fill(texts.STARTED_ON.get(language), day=anchor)
 
 
 @dataclass(frozen=True)
@@ -151,19 +156,22 @@ class Due:
     kind: str
     sent_before: int = 0
     followup: FollowupMessage | None = None  # the follow-up message, for kind "followup"
+    language: str = DEFAULT_LANGUAGE  # the person's (their session's), for the words
 
 
 Say = Callable[[Due], OutboxItem]
 
 
 AnswersOf = Callable[[str], Mapping[str, AnswerValue]]
+LanguageOf = Callable[[str], str]
 
 
 class ReminderStore:
     """Reminders on a ``Database``; every method joins the caller's transaction if any.
 
     ``followups`` are the sequences people can be enrolled in (by id); ``answers_of`` reads
-    a person's saved answers (for the follow-ups' conditions); ``say`` turns each claimed
+    a person's saved answers (for the follow-ups' conditions) and ``language_of`` their
+    language (what a reminder is said in); ``say`` turns each claimed
     ``Due`` into its outbox row (the feature's wording; only a store that sweeps needs it).
     """
 
@@ -173,8 +181,10 @@ class ReminderStore:
         followups: Mapping[str, FollowupSequence] | None = None,
         answers_of: AnswersOf | None = None,
         say: Say | None = None,
+        language_of: LanguageOf | None = None,
     ) -> None:
         self.db = db
+        self.language_of: LanguageOf = language_of or (lambda user_id: DEFAULT_LANGUAGE)
         self.followups = dict(followups or {})
         self.answers_of: AnswersOf = answers_of or (lambda user_id: {})
         self.say = say
@@ -473,7 +483,7 @@ class ReminderStore:
 
     def _claim(self, db: Database, row: Sequence[Any], now: float) -> Due | None:
         """Move one due row on; what to send, if anything."""
-        rid, _, chat_id, kind, rule_text, due, count, last_sent = row[:8]
+        rid, user_id, chat_id, kind, rule_text, due, count, last_sent = row[:8]
         settings = PersonSettings(row[8], QuietHours(int(row[9]), int(row[10])))
         paused = bool(row[11])
         if kind == "followup":
@@ -492,7 +502,7 @@ class ReminderStore:
         ).rowcount
         if not changed or not send:
             return None  # another sweeper moved it first, or nothing to send
-        return Due(int(chat_id), int(rid), kind, int(count))
+        return Due(int(chat_id), int(rid), kind, int(count), language=self.language_of(user_id))
 
     def _claim_followup(
         self, db: Database, row: Sequence[Any], settings: PersonSettings, paused: bool, now: float
@@ -534,7 +544,8 @@ class ReminderStore:
         ).rowcount
         if not changed or sent is None:
             return None
-        return Due(int(chat_id), int(rid), "followup", followup=sent)
+        language = self.language_of(user_id)
+        return Due(int(chat_id), int(rid), "followup", followup=sent, language=language)
 
     @staticmethod
     def _tomorrow(at: int, settings: PersonSettings, now: float) -> float:
