@@ -34,6 +34,11 @@ from dataclasses import dataclass
 
 from bot.lint import MAX_WORDS, Message, words
 
+MESSAGE_MIN_WORDS = 10
+"""Fewer words than this and a message is not scored on its own: these formulas weigh word
+length and sentence length over a text, and on a fragment ("Erledigt.", "Zeitzone: {tz}.")
+one long compound decides the score. Short messages still count in their topic's score."""
+
 
 @dataclass(frozen=True, slots=True)
 class Formula:
@@ -156,7 +161,7 @@ def measure(scale: Scale, messages: list[Message]) -> tuple[list[LanguageTopic],
             for message in group:
                 for formula in scale.formulas:
                     target = formula.message_target
-                    if target is None:
+                    if target is None or words(message.text) < MESSAGE_MIN_WORDS:
                         continue
                     score = formula.measure(message.text)
                     if formula.fails(score, target):
