@@ -405,7 +405,10 @@ def test_consent_wording_and_buttons() -> None:
     said = " ".join(english(consent["say"]))
     for words in ("/delete", "/privacy", "save", "answers"):
         assert words in said
-    labels = {b["label"]: b["go"] for b in consent["buttons"]}
+    labels = {
+        (b["label"]["en"] if isinstance(b["label"], dict) else b["label"]): b["go"]
+        for b in consent["buttons"]
+    }
     assert "I agree" in labels
     steps = main_flow()["steps"]
     assert "record_consent" in actions(steps[labels["I agree"]])
