@@ -170,3 +170,15 @@ def test_gaps_counts_per_language() -> None:
         translations.MissingTranslation("f", "q", "es", "m"),
     ]
     assert translations.gaps(problems, ("en", "es", "de")) == "es: 2 texts missing, de: 0"
+
+
+def test_a_message_too_long_in_one_language_only(tmp_path: Path) -> None:
+    folder = copy(tmp_path)
+    long = "Camina un poco. " * 260  # 4160 characters
+    edit(folder / "care.yaml", '"¿Qué quieres hacer?"', f'"{long.strip()}"')
+    with pytest.raises(FlowErrors) as caught:
+        load_bundle([folder])
+    assert [str(problem) for problem in caught.value.errors] == [
+        f"{folder / 'care.yaml'} > steps.menu > say (es): text is {len(long.strip())} "
+        "characters; Telegram allows 4096: split it into steps"
+    ]
