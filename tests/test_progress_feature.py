@@ -110,7 +110,7 @@ def _checkin(turns: Turns, pain: int, feeling: str, *scores: int) -> list[outgoi
     _say(turns, "/remind", "A weekly check-in", "Sunday", "19:00")
     rows = _say(turns, "Do a check-in now", str(pain), feeling)
     if _button(rows, "Skip this"):  # the first check-in: pick the activities
-        rows = _say(turns, "Sitting", "Stairs", "Done")
+        rows = _say(turns, "Sitting", "Stairs", "Done", "Nothing else")
     for score in scores:
         rows = _say(turns, str(score))
     return rows

@@ -215,5 +215,8 @@ def _date_ticks(axes: Axes, days: tuple[date, ...], labels: Mapping[str, str]) -
         axes.set_xlim(days[0].toordinal() - 4, days[0].toordinal() + 4)
 
 
-def _short(name: str, limit: int = 32) -> str:
-    return name if len(name) <= limit else name[: limit - 1] + "…"
+def _short(name: str, limit: int = 40) -> str:
+    """A legend label: the person's own words, cut to fit, with ``$`` escaped (matplotlib
+    would read text between two as a formula)."""
+    shown = name if len(name) <= limit else name[: limit - 1] + "…"
+    return shown.replace("$", r"\$")
