@@ -15,6 +15,10 @@ text saying why and how to agree).
 The activity scores of each check-in (``ci_act1``.. and ``ci_score1``..) are kept by this
 feature's ``checkin_recorded`` handler (``bot.features.progress.store``), next to the check-in the
 reminders feature keeps; both go with /delete and a consent withdrawal.
+
+The Common questions a person opens (the answer steps of topic ``faq``, ``faq_titles``) are
+kept by a turn hook, only while the person agrees to the policy, for the /summary page and
+/mydata; they go with /delete and a withdrawal too.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from bot.features.progress import store
 from bot.features.reminders.messages import NAMES
 from bot.features.reminders.store import ReminderStore
 from bot.localtime import local_of, zone
-from bot.model import AnswerValue, Effect, Reply, Session
+from bot.model import AnswerValue, Bundle, Effect, Reply, Session, Text
 from bot.progress.chart import CheckIn, Feeling, chart_makes_sense, render_chart
 from bot.progress.summary import RedFlagScreen, ReminderUse, Summary, render_summary
 from bot.storage.db import Database
@@ -85,6 +89,80 @@ def make_chart(storage: SqlStorage, user_id: str) -> bytes:
     return render_chart(checkins)
 
 
+# ---------------------------------------------------------------- Common questions opened
+
+FAQ_TOPIC = "faq"  # the steps of Common questions (flows/hip.yaml)
+
+
+def faq_titles(bundle: Bundle) -> dict[str, Text]:
+    """The Common questions' answers: step -> its question, as the menus' buttons word it.
+    An answer is a ``faq`` step a ``faq`` menu leads to that is not itself a menu (a step
+    with buttons to three or more ``faq`` steps)."""
+
+    def faq_targets(step: Any) -> list[Any]:
+        return [
+            b
+            for b in step.buttons
+            if (target := bundle.flows.get(b.go.flow)) is not None
+            and (found := target.steps.get(b.go.step)) is not None
+            and found.topic == FAQ_TOPIC
+        ]
+
+    titles: dict[str, Text] = {}
+    for flow in bundle.flows.values():
+        menus = [s for s in flow.steps.values() if s.topic == FAQ_TOPIC]
+        for menu in menus:
+            for button in faq_targets(menu):
+                answer = bundle.flows[button.go.flow].steps[button.go.step]
+                if len(faq_targets(answer)) < 3:
+                    titles.setdefault(answer.id, button.label)
+    return titles
+
+
+def agreed(bundle: Bundle, session: Session) -> bool:
+    """The person agreed to the current privacy policy (the consent answers are kept under)."""
+    policy, given = bundle.policy, session.answers.get(CONSENT_ANSWER)
+    return (
+        policy is not None
+        and isinstance(given, int)
+        and not isinstance(given, bool)
+        and given >= policy.consent.version
+    )
+
+
+def opened_hook(ports: Ports) -> Any:
+    """A turn hook: keep each Common question the person opens, only with their consent."""
+
+    def hook(db: Database, session: Session, now: float) -> None:
+        bundle = ports.loaded.bundle
+        titles = ports.loaded.once("progress.faq_titles", lambda: faq_titles(bundle))
+        if session.step in titles and agreed(bundle, session):
+            store.record_opened(db, session.user_id, now, session.step)
+
+    return hook
+
+
+def export_with_titles(ports: Ports) -> Any:
+    """/mydata: what the store keeps, each opened question with its words (in English)."""
+
+    def export(db: Database, user_id: str) -> dict[str, Any]:
+        kept = store.export(db, user_id)
+        titles = ports.loaded.once("progress.faq_titles", lambda: faq_titles(ports.loaded.bundle))
+        for item in kept["questions_opened"]:
+            title = titles.get(item["step"])
+            item["question"] = title.get("en") if title is not None else None
+        return kept
+
+    return export
+
+
+def opened_titles(bundle: Bundle, db: Database, user_id: str, language: str) -> list[str]:
+    """The questions the person opened, oldest first, in their language."""
+    titles = faq_titles(bundle)
+    steps = [step for _, step in store.questions_opened(db, user_id)]
+    return [titles[step].get(language) for step in steps if step in titles]
+
+
 # ---------------------------------------------------------------- effects
 
 
@@ -106,7 +184,8 @@ def setup(ports: Ports) -> None:
     storage.on_effect("checkin_recorded", on_checkin)
     storage.on_effect("consent_withdrawn", on_withdrawn)
     storage.erasers.append(store.erase)
-    storage.exporters["progress"] = store.export
+    storage.exporters["progress"] = export_with_titles(ports)
+    storage.turn_hooks.append(opened_hook(ports))
     pictures.register_personal(PICTURE, make_chart)
     outgoing.register_maker(SUMMARY, make_summary)
 
@@ -197,7 +276,7 @@ def build_summary(context: Context) -> Summary:
         red_flags=red_flag_screen(answers, answered_at, tz),
         checkins=checkins[-MAX_POINTS:],
         reminders=_reminder_uses(reminders, user),
-        questions=None,  # which Common questions were opened is not recorded
+        questions=opened_titles(context.engine.bundle, storage.db, user, language),
     )
 
 
