@@ -39,6 +39,7 @@ from bot.features.reminders.store import ReminderStore
 from bot.localtime import local_of, zone
 from bot.model import AnswerValue, Bundle, Effect, Reply, Session, Text
 from bot.progress.chart import CheckIn, Feeling, chart_makes_sense, render_chart
+from bot.progress.labels import chart_labels, summary_labels
 from bot.progress.summary import RedFlagScreen, ReminderUse, Summary, render_summary
 from bot.storage.db import Database
 
@@ -86,7 +87,8 @@ def make_chart(storage: SqlStorage, user_id: str) -> bytes:
     checkins = checkins_of(storage, user_id)[-MAX_POINTS:]
     if not checkins:
         raise ValueError("no check-ins to chart (erased since the chart was asked for?)")
-    return render_chart(checkins)
+    record = storage.session_record(user_id) or {}
+    return render_chart(checkins, chart_labels(str(record.get("language") or "en")))
 
 
 # ---------------------------------------------------------------- Common questions opened
@@ -223,17 +225,21 @@ def _labels(engine: Engine, name: str, value: AnswerValue, language: str) -> lis
 
 
 def red_flag_screen(
-    answers: Mapping[str, AnswerValue], answered_at: Mapping[str, float], tz: Any
+    answers: Mapping[str, AnswerValue],
+    answered_at: Mapping[str, float],
+    tz: Any,
+    language: str = "en",
 ) -> RedFlagScreen | None:
     """The safety questions' outcome and day, when the person answered any of them."""
     asked = [name for name in answers if name.startswith(RED_FLAG_PREFIX)]
     if not asked:
         return None
     yes = [name for name in asked if answers[name] is True]
+    words = summary_labels(language)
     outcome = (
-        f"Said yes to {len(yes)} of {len(asked)} warning questions"
+        words["red_flags_yes"].format(yes=len(yes), asked=len(asked))
         if yes
-        else f"No to all {len(asked)} warning questions asked"
+        else words["red_flags_no"].format(asked=len(asked))
     )
     when = max((answered_at.get(name, 0.0) for name in asked), default=0.0)
     return RedFlagScreen(outcome, local_of(when, tz).date())
@@ -273,10 +279,11 @@ def build_summary(context: Context) -> Summary:
         symptoms=symptoms,
         activities=activities,
         pain_now=pain_now if not isinstance(pain_now, bool) else None,
-        red_flags=red_flag_screen(answers, answered_at, tz),
+        red_flags=red_flag_screen(answers, answered_at, tz, language),
         checkins=checkins[-MAX_POINTS:],
         reminders=_reminder_uses(reminders, user),
         questions=opened_titles(context.engine.bundle, storage.db, user, language),
+        language=language,
     )
 
 
@@ -298,6 +305,7 @@ def summary_json(summary: Summary) -> bytes:
         ],
         "reminders": [vars(r) for r in summary.reminders],
         "questions": None if summary.questions is None else list(summary.questions),
+        "language": summary.language,
     }
     return json.dumps(value).encode()
 
@@ -319,12 +327,14 @@ def summary_of(data: bytes) -> Summary:
         ],
         reminders=[ReminderUse(**r) for r in value["reminders"]],
         questions=value["questions"],
+        language=str(value.get("language") or "en"),
     )
 
 
 def make_summary(data: bytes) -> bytes:
     """The made document ``summary``: the PDF, made when the row is delivered."""
-    return render_summary(summary_of(data))
+    summary = summary_of(data)
+    return render_summary(summary, summary_labels(summary.language))
 
 
 def summary_command(context: Context) -> Response:
