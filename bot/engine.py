@@ -220,6 +220,10 @@ class Engine:
         turn = _Turn(session)
         if not self._migrate(turn, show=True):
             self._prompt_again(turn, count_failure=False)
+            step = self.step_of(turn.session)
+            if step.image and turn.replies:  # the step's picture comes back with it
+                alt = step.alt.get(turn.session.language) if step.alt else ""
+                turn.replies[0] = replace(turn.replies[0], image=step.image, alt=alt)
         return turn.outcome()
 
     def _opens_chat(self, event: Event) -> bool:
