@@ -12,16 +12,32 @@
 - ``tick_lag_ms_p99`` / ``tick_lag_ms_p99_idle``: how late a 5 ms timer in another thread
   fires during the burst and without it: a stand-in for other patients' replies, which share
   the interpreter lock with the chart threads.
+- ``reply_p99_ms_alone`` / ``reply_p99_ms_during_burst`` / ``reply_ratio``: other patients'
+  replies through the real ``Turns`` service (engine, features, sealed SQLite store), timed
+  one after another on this thread as the bot's event loop runs them (``REPLY_GAP_S``
+  apart, as updates come in), with nothing else
+  running and while ``BURST`` charts are drawn in worker threads (``asyncio.to_thread``'s
+  default pool size, as the sender draws them). Target: ratio at most 1.5.
+- ``reply_p99_ms_during_burst_processes`` / ``reply_ratio_processes``: the same while the
+  charts are drawn in ``WORKERS`` child processes at a lower CPU priority (``CHART_NICE``)
+  instead: how they could be drawn, with the interpreter lock not shared with the replies.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import date, timedelta
+from pathlib import Path
 
 from bench import median, percentile, report
+from bot.engine import Engine
+from bot.features import load_features
+from bot.loader import load_bundle
 from bot.progress.chart import CheckIn, render_chart
 from bot.progress.summary import RedFlagScreen, ReminderUse, Summary, render_summary
 
@@ -29,6 +45,18 @@ BURST = 50
 WORKERS = 4
 WEEKS = 26
 TICK_S = 0.005
+PATIENTS = 20  # other patients, each asking in turn
+REPLIES_ALONE = 300
+CHART_NICE = 10  # the child processes give way to the replies for the CPU
+REPLY_GAP_S = 0.01  # between two replies: patients type, the loop waits for updates
+FLOWS = Path(__file__).resolve().parent.parent / "flows"
+# each other patient's turns, in a loop: a command, a menu button, a question's answer
+ASKS = (
+    ("command", "questions"),
+    ("text", "Scans and diagnosis"),
+    ("text", "Is a scan enough?"),
+    ("command", "menu"),
+)
 
 
 def _checkins(seed: int) -> list[CheckIn]:
@@ -102,6 +130,74 @@ def _burst() -> tuple[list[float], list[float], float, _Sampler]:
     return [r[0] for r in results], [r[1] for r in results], burst_s, sampler
 
 
+class _Patients:
+    """Other patients talking to the real ``Turns`` service (sealed SQLite in ``folder``)."""
+
+    def __init__(self, folder: str) -> None:
+        from bot.storage import SqlStorage
+        from bot.turns import Channel, Inbound, Turns
+
+        self.inbound = Inbound
+        bundle = load_bundle([str(FLOWS)])
+        engine = Engine(bundle, {"emergency_number": "112", "urgent_care": "your doctor"})
+        storage = SqlStorage(str(Path(folder) / "bench.db"))
+        features = load_features()
+        features.setup(storage)
+        self.turns = Turns(engine, storage, features, Channel("bench"), time.time)
+        self.count = 0
+        for chat in self._chats():
+            self.turns.handle(Inbound(chat, "command", text="", name="start"))
+
+    @staticmethod
+    def _chats() -> range:
+        return range(9000, 9000 + PATIENTS)
+
+    def reply_ms(self) -> float:
+        """One patient's next turn, timed from the update to its rows being stored."""
+        chat = self._chats()[self.count % PATIENTS]
+        kind, words = ASKS[(self.count // PATIENTS) % len(ASKS)]
+        self.count += 1
+        inbound = (
+            self.inbound(chat, "command", text="", name=words)
+            if kind == "command"
+            else self.inbound(chat, "text", text=words)
+        )
+        time.sleep(REPLY_GAP_S)
+        start = time.perf_counter()
+        self.turns.handle(inbound)
+        return (time.perf_counter() - start) * 1e3
+
+
+def _during(patients: _Patients, pool: Executor) -> list[float]:
+    """Reply times while ``BURST`` charts are drawn by ``pool``."""
+    futures = [pool.submit(render_chart, _checkins(seed)) for seed in range(BURST)]
+    during: list[float] = []
+    while not all(f.done() for f in futures):
+        during.append(patients.reply_ms())
+    for future in futures:
+        future.result()  # a chart that failed fails the bench
+    return during
+
+
+def _replies(folder: str) -> tuple[list[float], list[float], list[float], int]:
+    """Other patients' reply times alone, while ``BURST`` charts are drawn in worker
+    threads, and while they are drawn in child processes."""
+    patients = _Patients(folder)
+    for _ in range(2 * PATIENTS):  # warm-up: every session stored, caches filled
+        patients.reply_ms()
+    alone = [patients.reply_ms() for _ in range(REPLIES_ALONE)]
+    workers = min(32, (os.cpu_count() or 1) + 4)  # asyncio.to_thread's default pool
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chart") as threads:
+        during = _during(patients, threads)
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(
+        max_workers=WORKERS, mp_context=context, initializer=os.nice, initargs=(CHART_NICE,)
+    ) as processes:
+        list(processes.map(render_chart, [_checkins(0)] * WORKERS))  # start them, warm
+        in_processes = _during(patients, processes)
+    return alone, during, in_processes, workers
+
+
 def _summary() -> Summary:
     return Summary(
         made_on=date(2026, 7, 1),
@@ -125,6 +221,11 @@ def run(json: bool = False) -> int:
         cpu.append((time.process_time() - start_cpu) * 1e3)
     idle_lags = _sample_idle(2.0)
     render_ms, wait_ms, burst_s, sampler = _burst()
+    with tempfile.TemporaryDirectory() as folder:
+        replies_alone, replies_during, replies_processes, reply_workers = _replies(folder)
+    reply_alone = percentile(replies_alone, 0.99)
+    reply_during = percentile(replies_during, 0.99)
+    reply_processes = percentile(replies_processes, 0.99)
     pdf_ms = []
     for _ in range(5):
         start = time.perf_counter()
@@ -141,6 +242,13 @@ def run(json: bool = False) -> int:
         "rss_mb": round(sampler.peak_rss, 1),
         "tick_lag_ms_p99": round(percentile(sampler.lags, 0.99), 2),
         "tick_lag_ms_p99_idle": round(percentile(idle_lags, 0.99), 2),
+        "reply_p99_ms_alone": round(reply_alone, 2),
+        "reply_p99_ms_during_burst": round(reply_during, 2),
+        "reply_ratio": round(reply_during / reply_alone, 2) if reply_alone else 0.0,
+        "reply_p99_ms_during_burst_processes": round(reply_processes, 2),
+        "reply_ratio_processes": round(reply_processes / reply_alone, 2) if reply_alone else 0.0,
+        "replies_during_burst": len(replies_during),
+        "reply_chart_workers": reply_workers,
         "charts": BURST,
         "workers": WORKERS,
     }
@@ -159,6 +267,22 @@ def run(json: bool = False) -> int:
         ("rss_mb", f"{result['rss_mb']} MB", "peak resident memory during the burst"),
         ("tick_lag_ms_p99", f"{result['tick_lag_ms_p99']} ms", "5 ms timer, during the burst"),
         ("tick_lag_ms_p99_idle", f"{result['tick_lag_ms_p99_idle']} ms", "the same, no burst"),
+        (
+            "reply_p99_ms_alone",
+            f"{result['reply_p99_ms_alone']} ms",
+            f"other patients' replies (Turns), {REPLIES_ALONE} alone",
+        ),
+        (
+            "reply_p99_ms_during_burst",
+            f"{result['reply_p99_ms_during_burst']} ms",
+            f"{len(replies_during)} replies while {BURST} charts are drawn",
+        ),
+        ("reply_ratio", f"{result['reply_ratio']}", "during / alone (target at most 1.5)"),
+        (
+            "reply_ratio_processes",
+            f"{result['reply_ratio_processes']}",
+            f"the same, charts drawn in {WORKERS} child processes",
+        ),
     ]
     report("bench pictures: progress charts and the summary PDF", rows, result, json)
     return 0

@@ -104,6 +104,11 @@ def pick_activities(session: Session, args: Mapping[str, Any]) -> ActionResult:
     return ActionResult(trend.pick_activities(session, args))
 
 
+def add_own_activity(session: Session, args: Mapping[str, Any]) -> ActionResult:
+    """The activity the person typed at the first check-in in the next free slot."""
+    return ActionResult(trend.add_own_activity(session, args))
+
+
 ACTIONS: dict[str, Action] = {
     "record_consent": record_consent,
     "withdraw_consent": withdraw_consent,
@@ -115,4 +120,5 @@ ACTIONS: dict[str, Action] = {
     "check_quiet_time": check_quiet_time,  # a reminder time in quiet hours (flows/reminders.yaml)
     "track_checkin": track_checkin,  # the worse-trend rule (bot.trend)
     "pick_activities": pick_activities,  # the activities rated each week
+    "add_own_activity": add_own_activity,  # and one the person typed
 }

@@ -53,7 +53,8 @@ WAY_OUT_AFTER = 3  # invalid answers in a row before the person is offered a way
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _SPLIT = re.compile(r"\s*(?:,|;|\band\b|\s)\s*")
 _TIME = re.compile(r"^(\d{1,2})(?:[:.h ](\d{2}))?\s*(am|pm|a\.m\.?|p\.m\.?)?$")
-_NUMBER = re.compile(r"^([+-]?\d{1,9})(?:\s*/\s*10)?$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_NUMBER = re.compile(r"^([+-]?\d{1,9})(?:\s*(?:/|out of)\s*10)?$")
 
 
 _SESSION_FIELDS = tuple(f.name for f in fields(Session))
@@ -219,6 +220,10 @@ class Engine:
         turn = _Turn(session)
         if not self._migrate(turn, show=True):
             self._prompt_again(turn, count_failure=False)
+            step = self.step_of(turn.session)
+            if step.image and turn.replies:  # the step's picture comes back with it
+                alt = step.alt.get(turn.session.language) if step.alt else ""
+                turn.replies[0] = replace(turn.replies[0], image=step.image, alt=alt)
         return turn.outcome()
 
     def _opens_chat(self, event: Event) -> bool:
@@ -326,6 +331,9 @@ class Engine:
             if kind is not None:
                 self._press_multi(turn, question, kind, 0)
                 return
+        if question is not None and question.kind == "text":
+            self._typed_answer(turn, step, question, text)
+            return
         if question is not None:
             value = self._parse(question, text, turn.session.language)
             if value is not None:
@@ -355,6 +363,19 @@ class Engine:
             )
             return
         self._prompt_again(turn)
+
+    def _typed_answer(self, turn: Turn, step: Step, question: Input, text: str) -> None:
+        """A 'text' question: a button's label presses it; other words are the answer when
+        they fit (``typed_text``), else the step's re-ask."""
+        index = _match_label(text, [b.label.get(turn.session.language) for b in step.buttons])
+        if index is not None:
+            self._press(turn, step, "b", index)
+            return
+        value = typed_text(text, question.maximum)
+        if value is None:
+            self._prompt_again(turn)
+            return
+        self._answer(turn, question, value)
 
     def _safety_net(self, turn: Turn, text: str) -> bool:
         """Typed words that suggest an emergency: offer the urgent screen and the number at
@@ -760,6 +781,8 @@ class Engine:
                 return question.options[index].value if index is not None else None
             case "multi":
                 return self._parse_multi(question, folded, language)
+            case "text":
+                return typed_text(text, question.maximum)
         return None  # pragma: no cover
 
     def _parse_multi(self, question: Input, folded: str, language: str) -> list[str] | None:
@@ -786,6 +809,15 @@ Turn = _Turn
 # The message of tips last shown at a tips step (0 the first). Like ``_consent`` it is not
 # a valid answer name in a flow, so no flow can save or test it; clearing answers drops it.
 TIPS_PAGE = "_tips_page"
+
+
+def typed_text(text: str, limit: int | None) -> str | None:
+    """A typed answer as it is kept: control characters and runs of spaces become one space,
+    trimmed; None when nothing is left or it is longer than ``limit`` characters."""
+    cleaned = " ".join(_CONTROL.sub(" ", _INVISIBLE.sub("", text)).split())
+    if not cleaned or (limit is not None and len(cleaned) > limit):
+        return None
+    return cleaned
 
 
 def _page(session: Session) -> int:

@@ -62,6 +62,7 @@ from bot.telegram_html import HtmlProblem, visible_length
 MAX_BUTTONS = 100  # python-telegram-bot's assumption; Telegram documents none
 MAX_LABEL = 64  # longer labels are cut off in Telegram's clients
 MAX_AUTO_HOPS = 25
+MAX_TEXT_ANSWER = 200  # a typed answer ('text' question) is a few words, never a story
 # answers the engine keeps itself (bot.safety): flows may test them like saved answers
 ENGINE_ANSWERS = frozenset({"recent_red_flag"})
 
@@ -229,6 +230,8 @@ def _build_input(raw: schema.AskDoc, path: list[str | int], b: Builder) -> Input
     elif raw.type == "integer" and raw.min is not None and raw.max is not None:
         if raw.min > raw.max:
             b.problem([*path, "min"], f"min {raw.min} is larger than max {raw.max}")
+    elif raw.type == "text":
+        _check_text_input(raw, path, b)
     elif raw.min is not None or raw.max is not None:
         b.problem(path, f"'min' and 'max' only apply to integer questions, not '{raw.type}'")
     if raw.type != "multi" and (raw.done_label or raw.none_label):
@@ -247,6 +250,20 @@ def _build_input(raw: schema.AskDoc, path: list[str | int], b: Builder) -> Input
         none_label=b.label(raw.none_label, [*path, "none_label"]) if raw.none_label else None,
         audit=raw.audit,
     )
+
+
+def _check_text_input(raw: schema.AskDoc, path: list[str | int], b: Builder) -> None:
+    """A typed answer: short (``max`` characters, at most ``MAX_TEXT_ANSWER``) and a re-ask
+    of its own (the default re-ask says to tap a button)."""
+    if raw.min is not None:
+        b.problem([*path, "min"], "a 'text' question takes 'max' (characters), not 'min'")
+    if raw.max is None or not 1 <= raw.max <= MAX_TEXT_ANSWER:
+        b.problem(
+            path,
+            f"a 'text' question needs 'max' from 1 to {MAX_TEXT_ANSWER} characters, not {raw.max}",
+        )
+    if raw.reask is None:
+        b.problem(path, "a 'text' question needs a 'reask' saying what to type")
 
 
 def _build_catalog(doc: schema.CatalogDoc, b: Builder) -> Catalog:

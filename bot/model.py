@@ -151,7 +151,7 @@ class Option:
     label: Text
 
 
-InputKind = Literal["choice", "multi", "yes_no", "integer", "time", "timezone"]
+InputKind = Literal["choice", "multi", "yes_no", "integer", "time", "timezone", "text"]
 
 
 @dataclass(frozen=True, slots=True)

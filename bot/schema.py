@@ -182,11 +182,11 @@ class OptionDoc(StrictDoc):
 class AskDoc(StrictDoc):
     """A question whose answer is saved under ``save``."""
 
-    type: Literal["choice", "multi", "yes_no", "integer", "time", "timezone"]
+    type: Literal["choice", "multi", "yes_no", "integer", "time", "timezone", "text"]
     save: Ident
     options: list[OptionDoc] | None = None  # choice and multi
     min: int | None = None  # integer
-    max: int | None = None  # integer
+    max: int | None = None  # integer; text: the most characters a typed answer may have
     reask: Texts | None = None  # said when the answer is not valid
     done_label: Text | None = None  # multi: the button that finishes the choice
     none_label: Text | None = None  # multi: a "none of these" button

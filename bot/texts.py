@@ -202,3 +202,42 @@ def configured(name: str, value: str, language: str) -> str:
 
 _MYDATA = text_set("mydata")
 MYDATA_ABOUT = _MYDATA.key("about")  # the first line of /mydata's file (plain text, in JSON)
+# ------------------------------------------- progress page: flows/texts_progress_page.yaml
+# the words on the chart and the summary PDF (bot.progress.labels), plain text
+
+_PAGE = text_set("progress_page")
+_PAGE_HEADINGS = frozenset({"red_flags", "reminders", "better", "same", "worse", "none"})
+PAGE_LABELS = {
+    name: _PAGE.key(name, *placeholders, label=name in _PAGE_HEADINGS)  # a few words
+    for name, placeholders in {
+        "chart_title": (),
+        "pain_axis": (),
+        "pain_line": (),
+        "activity_axis": (),
+        "date_axis": (),
+        "months": (),
+        "day_month": ("day", "month"),
+        "date": ("day", "month", "year"),
+        "title": (),
+        "made_on": (),
+        "made_by": (),
+        "symptoms": (),
+        "activities": (),
+        "pain_now": (),
+        "red_flags": (),
+        "red_flags_none": (),
+        "red_flags_yes": ("yes", "asked"),
+        "red_flags_no": ("asked",),
+        "progress": (),
+        "few_checkins": (),
+        "checkin_line": ("day", "pain", "feeling"),
+        "better": (),
+        "same": (),
+        "worse": (),
+        "reminders": (),
+        "reminder_line": ("what", "how_often", "done", "sent"),
+        "questions": (),
+        "none": (),
+        "more": ("count",),
+    }.items()
+}

@@ -15,7 +15,9 @@ did not hold at the check-in before).
 in the answers (``ci_recent``: "pain:trend" strings, sealed with the other answers), counts
 them (``ci_count``) and saves ``ci_worse_run`` (yes when the person should be told now).
 ``pick_activities`` turns the activities a person picked (``ci_acts``) into up to three
-named slots (``ci_act1`` ... ``ci_act3``) that the weekly rating questions ask about.
+named slots (``ci_act1`` ... ``ci_act3``) that the weekly rating questions ask about. With
+a slot free, the person may type one of their own (``ci_act_own``, a 'text' question);
+``add_own_activity`` puts those words in the next free slot.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ ACTIVITY_NAMES: Mapping[str, str] = {
     "side_lying": "lying on one side",
     "standing": "standing for a long time",
 }
+OWN_ANSWER = "ci_act_own"  # the activity the person typed, in their words
 SLOTS = tuple(f"ci_act{n}" for n in range(1, MAX_ACTIVITIES + 1))
 SCORES = tuple(f"ci_score{n}" for n in range(1, MAX_ACTIVITIES + 1))
 ANSWERS = frozenset({"ci_recent", "ci_count", "ci_worse_run", *SLOTS})
@@ -113,9 +116,26 @@ def pick_activities(session: Session, args: Mapping[str, Any]) -> Session:
     picked = session.answers.get("ci_acts")
     chosen = [v for v in picked if v in ACTIVITY_NAMES] if isinstance(picked, list) else []
     answers = {k: v for k, v in session.answers.items() if k not in SLOTS and k not in SCORES}
+    answers.pop(OWN_ANSWER, None)
     for slot, value in zip(SLOTS, chosen[:MAX_ACTIVITIES], strict=False):
         answers[slot] = ACTIVITY_NAMES[value]
     return replace(session, answers=answers)
+
+
+def add_own_activity(session: Session, args: Mapping[str, Any]) -> Session:
+    """The activity the person typed (``ci_act_own``) in the first free slot, unless a slot
+    already names it or all are taken."""
+    typed = session.answers.get(OWN_ANSWER)
+    if not isinstance(typed, str) or not typed.strip():
+        return session
+    named = [session.answers.get(slot) for slot in SLOTS]
+    taken = {n.casefold() for n in named if isinstance(n, str)}
+    if typed.casefold() in taken:
+        return session
+    for slot, name in zip(SLOTS, named, strict=True):
+        if not isinstance(name, str):
+            return session.with_answer(slot, typed)
+    return session
 
 
 def activity_scores(answers: Mapping[str, AnswerValue]) -> dict[str, int]:

@@ -64,3 +64,38 @@ def test_pressing_a_button_under_a_picture_shows_the_choice_in_its_caption(
     assert not fake.calls("editMessageText") or all(
         call.status == 200 for call in fake.calls("editMessageText")
     )
+
+
+def test_a_refused_file_id_is_forgotten_and_the_picture_goes_up_again(
+    fake: FakeBotApi, bot: BotProcess
+) -> None:
+    first = open_the_joint_step(fake, FIRST)
+    assert first.media is not None
+    old_id = first.media["photo"][-1]["file_id"]
+    storage = SqlStorage(str(bot.db_path))
+
+    def stored() -> list[tuple[str, str]] | None:  # kept just after the photo is answered
+        rows = storage.db.all("SELECT picture, file_id FROM telegram_files")
+        return [tuple(row) for row in rows] or None
+
+    assert fake.wait_for_sync(stored, TIMEOUT, "the file id stored") == [("hip-normal.png", old_id)]
+    with storage.db.transaction() as db:  # an id Telegram no longer knows (another bot, say)
+        db.execute("UPDATE telegram_files SET file_id = 'AgACgone'")
+
+    second = open_the_joint_step(fake, SECOND)
+    assert "The hip joint" in (second.text or "")  # the photo still arrives, with its caption
+    upload = second.file
+    assert isinstance(upload, UploadedFile)
+    assert upload.content == pictures.load("hip_normal").content
+    refused = [c for c in fake.calls("sendPhoto") if c.params["photo"] == "AgACgone"]
+    assert [c.status for c in refused] == [400]  # asked once by the refused id, then uploaded
+    assert second.media is not None
+    new_id = second.media["photo"][-1]["file_id"]
+    assert new_id != old_id
+
+    def stored_anew() -> list[tuple[str, str]] | None:
+        rows = stored()
+        return rows if rows and rows[0][1] != "AgACgone" else None
+
+    kept = fake.wait_for_sync(stored_anew, TIMEOUT, "the new file id stored")
+    assert kept == [("hip-normal.png", new_id)]

@@ -110,7 +110,7 @@ def _checkin(turns: Turns, pain: int, feeling: str, *scores: int) -> list[outgoi
     _say(turns, "/remind", "A weekly check-in", "Sunday", "19:00")
     rows = _say(turns, "Do a check-in now", str(pain), feeling)
     if _button(rows, "Skip this"):  # the first check-in: pick the activities
-        rows = _say(turns, "Sitting", "Stairs", "Done")
+        rows = _say(turns, "Sitting", "Stairs", "Done", "Nothing else")
     for score in scores:
         rows = _say(turns, str(score))
     return rows
@@ -230,7 +230,7 @@ def test_summary_is_one_page_with_what_the_person_said(
         "A weekly check-in (every Sun at 19:00): done 0 of 0 times",  # a reminder, how often
     ):
         assert expected in text, expected
-    assert "Questions I read about" not in text  # not recorded: left out, not "None"
+    assert "Questions I read about • None" in text  # none opened (tests/test_questions_opened.py)
 
 
 def test_mydata_and_delete_cover_the_activity_scores(

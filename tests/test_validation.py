@@ -20,7 +20,8 @@ from bot.loader import load_bundle
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN = "tests/flows/broken"
 KNOWN_ACTIONS = (
-    "check_quiet_time, clear_answers, finish_check, pick_activities, record_checkin, "
+    "add_own_activity, check_quiet_time, clear_answers, finish_check, pick_activities, "
+    "record_checkin, "
     "record_consent, record_red_flag, schedule_reminder, track_checkin, withdraw_consent"
 )
 

@@ -32,6 +32,7 @@ CHART_LABELS: Mapping[str, str] = {
     "activity_axis": "How well you can do it (10 = as before)",
     "date_axis": "Check-in day",
     "months": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
+    "day_month": "{day} {month}",
 }
 
 _ACTIVITY_STYLES = (
@@ -207,7 +208,8 @@ def _date_ticks(axes: Axes, days: tuple[date, ...], labels: Mapping[str, str]) -
     step = max(1, -(-len(days) // 6))
     shown = list(days[::step])
     axes.set_xticks(shown)  # type: ignore[arg-type]
-    axes.set_xticklabels([f"{d.day} {months[d.month - 1]}" for d in shown])
+    day_month = labels.get("day_month", "{day} {month}")
+    axes.set_xticklabels([day_month.format(day=d.day, month=months[d.month - 1]) for d in shown])
     axes.set_xlabel(
         labels["date_axis"], fontsize=style.NOTE_PT - 1, family=style.FONT, color=style.INK
     )
@@ -215,5 +217,8 @@ def _date_ticks(axes: Axes, days: tuple[date, ...], labels: Mapping[str, str]) -
         axes.set_xlim(days[0].toordinal() - 4, days[0].toordinal() + 4)
 
 
-def _short(name: str, limit: int = 32) -> str:
-    return name if len(name) <= limit else name[: limit - 1] + "…"
+def _short(name: str, limit: int = 40) -> str:
+    """A legend label: the person's own words, cut to fit, with ``$`` escaped (matplotlib
+    would read text between two as a formula)."""
+    shown = name if len(name) <= limit else name[: limit - 1] + "…"
+    return shown.replace("$", r"\$")

@@ -13,10 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import cast
 
 import matplotlib
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import MethodReturnValue, XPos, YPos
 
 from bot.progress.chart import CHART_LABELS, CheckIn, chart_makes_sense, render_chart
 
@@ -49,6 +50,9 @@ SUMMARY_LABELS: Mapping[str, str] = {
     "none": "None",
     "more": "and {count} more",
     "months": CHART_LABELS["months"],
+    "date": "{day} {month} {year}",
+    "red_flags_yes": "Said yes to {yes} of {asked} warning questions",
+    "red_flags_no": "No to all {asked} warning questions asked",
 }
 
 
@@ -76,6 +80,7 @@ class Summary:
     checkins: Sequence[CheckIn] = ()
     reminders: Sequence[ReminderUse] = ()
     questions: Sequence[str] | None = field(default_factory=tuple)  # None: not recorded
+    language: str = "en"  # the person's: the page's words (bot.progress.labels)
 
 
 def render_summary(summary: Summary, labels: Mapping[str, str] = SUMMARY_LABELS) -> bytes:
@@ -98,7 +103,10 @@ def _fonts() -> Path:
 
 
 def _day(day: date, labels: Mapping[str, str]) -> str:
-    return f"{day.day} {labels['months'].split()[day.month - 1]} {day.year}"
+    month = labels["months"].split()[day.month - 1]
+    return labels.get("date", "{day} {month} {year}").format(
+        day=day.day, month=month, year=day.year
+    )
 
 
 class _Page:
@@ -157,18 +165,33 @@ class _Page:
             top = self.pdf.get_y()
             self.pdf.set_font("DejaVu", "B", 11)
             self.pdf.set_text_color(*INK)
-            self.pdf.multi_cell(55, 5.5, name, new_x=XPos.RIGHT, new_y=YPos.TOP)
+            name_height = float(
+                cast(
+                    float,
+                    self.pdf.multi_cell(
+                        55, 5.5, name, align="L", dry_run=True, output=MethodReturnValue.HEIGHT
+                    ),
+                )
+            )
+            self.pdf.multi_cell(55, 5.5, name, align="L", new_x=XPos.RIGHT, new_y=YPos.TOP)
             self.pdf.set_font("DejaVu", "", 11)
             self.pdf.multi_cell(0, 5.5, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-            self.pdf.set_y(max(self.pdf.get_y(), top + 5.5) + 1.5)
+            # a heading on two lines (a longer language) pushes the next row down too
+            self.pdf.set_y(max(self.pdf.get_y(), top + name_height, top + 5.5) + 1.5)
         self.rule()
 
     def progress(self, checkins: Sequence[CheckIn]) -> None:
         self.text(self.labels["progress"], 13, bold=True)
         self.pdf.ln(1)
         if chart_makes_sense(checkins):
+            translated = {
+                k.removeprefix("chart_"): v
+                for k, v in self.labels.items()
+                if k.startswith("chart_")
+            }
             chart = render_chart(
-                checkins, {**CHART_LABELS, "title": "", "months": self.labels["months"]}
+                checkins,
+                {**CHART_LABELS, **translated, "title": "", "months": self.labels["months"]},
             )
             size = 100.0
             self.pdf.image(io.BytesIO(chart), x=(self.pdf.w - size) / 2, w=size, h=size)

@@ -35,6 +35,7 @@ Exporter = Callable[[Database, str], Any]
 OutcomeHook = Callable[
     [Database, int, dict[str, Any], str, str], None
 ]  # chat, params, state, error
+TurnHook = Callable[[Database, Session, float], None]  # the session a turn wrote, when
 OutboxItem = tuple[int, str, dict[str, Any]]
 Before = tuple[Mapping[str, Any], Mapping[str, Any]]  # stored answers, when each was given
 SESSION_READ = "SELECT data FROM sessions WHERE user_id = ?"
@@ -64,6 +65,7 @@ class SqlStorage:
         self.erasers: list[Eraser] = []
         self.exporters: dict[str, Exporter] = {}
         self.outcome_hooks: list[OutcomeHook] = []
+        self.turn_hooks: list[TurnHook] = []  # told inside commit_turn's transaction
         self._loaded: dict[str, tuple[int, Mapping[str, Any], Mapping[str, Any]]] = {}
         self.migrate()
         crypto.check_readable(self.db, self.codec)
@@ -141,6 +143,8 @@ class SqlStorage:
             for effect in effects:
                 for handler in self.effect_handlers.get(effect.name, ()):
                     handler(db, session, effect, now)
+            for hook in self.turn_hooks:
+                hook(db, session, now)
             insert_outbox(db, outbox, now)
 
     def _write_session(self, db: Database, session: Session, now: float) -> None:

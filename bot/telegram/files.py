@@ -3,7 +3,8 @@
 ``render`` names a ``sendPhoto``'s picture (``Call.picture``). Before sending, ``prepare``
 puts in the file id stored for this bot and this picture's content, or else the picture's
 bytes as an upload; after an upload, ``remember`` stores the file id Telegram answered with
-(the largest size of its ``photo`` array). Keyed by the picture's name and a hash of its
+(the largest size of its ``photo`` array). A stored id Telegram refuses (400 "wrong file
+identifier") is forgotten and the picture uploaded again, once (the sender). Keyed by the picture's name and a hash of its
 bytes, so a changed picture goes up again. Both run in a worker thread (they read files,
 render drawings and use the database). A personal picture (a person's progress chart) is
 drawn for the row's chat now and always uploaded: no file id of it is kept.
@@ -58,6 +59,28 @@ def prepare(storage: Any, bot: Bot, call: Call) -> Call:
         str(row[0]) if row else InputFile(picture.content, filename=picture.name)
     )
     return replace(call, params={**call.params, "photo": photo})
+
+
+def refused_file_id(call: Call, message: str) -> bool:
+    """Whether a 400 answer to ``call`` says Telegram does not know the stored file id it
+    sent (the upload then goes again, once: ``forget`` and ``prepare``)."""
+    return (
+        bool(call.picture)
+        and isinstance(call.params.get("photo"), str)
+        and ("file" in message.casefold())
+    )
+
+
+def forget(storage: Any, bot: Bot, call: Call) -> None:
+    """Drop the stored file id ``call`` sent: Telegram refused it."""
+    db = _db(storage)
+    photo = call.params.get("photo")
+    if db is None or not isinstance(photo, str):
+        return
+    with db.transaction():
+        db.execute(
+            "DELETE FROM telegram_files WHERE bot = ? AND file_id = ?", (bot_key(bot), photo)
+        )
 
 
 def remember(storage: Any, bot: Bot, call: Call, result: Any, now: float | None = None) -> None:

@@ -259,8 +259,21 @@ class OutboxSender:
             )
             return None
         try:
-            async with self.limiter:
-                result = await self.bot.do_api_request(call.method, api_kwargs=call.params)
+            try:
+                async with self.limiter:
+                    result = await self.bot.do_api_request(call.method, api_kwargs=call.params)
+            except BadRequest as error:
+                if not files.refused_file_id(call, error.message):
+                    raise
+                # Telegram no longer knows the stored file id: forget it, upload once more
+                log.warning(
+                    "a stored file id was refused; uploading the picture again",
+                    extra={"event": "file_id_refused", "step": step, "error": error.message},
+                )
+                await self._store(files.forget, self.storage, self.bot, call)
+                call = await self._db(files.prepare, self.storage, self.bot, call)
+                async with self.limiter:
+                    result = await self.bot.do_api_request(call.method, api_kwargs=call.params)
         except RetryAfter as error:
             self._count(row, "429")
             wait = seconds(error.retry_after)

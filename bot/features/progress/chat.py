@@ -15,6 +15,10 @@ text saying why and how to agree).
 The activity scores of each check-in (``ci_act1``.. and ``ci_score1``..) are kept by this
 feature's ``checkin_recorded`` handler (``bot.features.progress.store``), next to the check-in the
 reminders feature keeps; both go with /delete and a consent withdrawal.
+
+The Common questions a person opens (the answer steps of topic ``faq``, ``faq_titles``) are
+kept by a turn hook, only while the person agrees to the policy, for the /summary page and
+/mydata; they go with /delete and a withdrawal too.
 """
 
 from __future__ import annotations
@@ -33,8 +37,9 @@ from bot.features.progress import store
 from bot.features.reminders.messages import NAMES
 from bot.features.reminders.store import ReminderStore
 from bot.localtime import local_of, zone
-from bot.model import AnswerValue, Effect, Reply, Session
+from bot.model import AnswerValue, Bundle, Effect, Reply, Session, Text
 from bot.progress.chart import CheckIn, Feeling, chart_makes_sense, render_chart
+from bot.progress.labels import chart_labels, summary_labels
 from bot.progress.summary import RedFlagScreen, ReminderUse, Summary, render_summary
 from bot.storage.db import Database
 
@@ -82,7 +87,82 @@ def make_chart(storage: SqlStorage, user_id: str) -> bytes:
     checkins = checkins_of(storage, user_id)[-MAX_POINTS:]
     if not checkins:
         raise ValueError("no check-ins to chart (erased since the chart was asked for?)")
-    return render_chart(checkins)
+    record = storage.session_record(user_id) or {}
+    return render_chart(checkins, chart_labels(str(record.get("language") or "en")))
+
+
+# ---------------------------------------------------------------- Common questions opened
+
+FAQ_TOPIC = "faq"  # the steps of Common questions (flows/hip.yaml)
+
+
+def faq_titles(bundle: Bundle) -> dict[str, Text]:
+    """The Common questions' answers: step -> its question, as the menus' buttons word it.
+    An answer is a ``faq`` step a ``faq`` menu leads to that is not itself a menu (a step
+    with buttons to three or more ``faq`` steps)."""
+
+    def faq_targets(step: Any) -> list[Any]:
+        return [
+            b
+            for b in step.buttons
+            if (target := bundle.flows.get(b.go.flow)) is not None
+            and (found := target.steps.get(b.go.step)) is not None
+            and found.topic == FAQ_TOPIC
+        ]
+
+    titles: dict[str, Text] = {}
+    for flow in bundle.flows.values():
+        menus = [s for s in flow.steps.values() if s.topic == FAQ_TOPIC]
+        for menu in menus:
+            for button in faq_targets(menu):
+                answer = bundle.flows[button.go.flow].steps[button.go.step]
+                if len(faq_targets(answer)) < 3:
+                    titles.setdefault(answer.id, button.label)
+    return titles
+
+
+def agreed(bundle: Bundle, session: Session) -> bool:
+    """The person agreed to the current privacy policy (the consent answers are kept under)."""
+    policy, given = bundle.policy, session.answers.get(CONSENT_ANSWER)
+    return (
+        policy is not None
+        and isinstance(given, int)
+        and not isinstance(given, bool)
+        and given >= policy.consent.version
+    )
+
+
+def opened_hook(ports: Ports) -> Any:
+    """A turn hook: keep each Common question the person opens, only with their consent."""
+
+    def hook(db: Database, session: Session, now: float) -> None:
+        bundle = ports.loaded.bundle
+        titles = ports.loaded.once("progress.faq_titles", lambda: faq_titles(bundle))
+        if session.step in titles and agreed(bundle, session):
+            store.record_opened(db, session.user_id, now, session.step)
+
+    return hook
+
+
+def export_with_titles(ports: Ports) -> Any:
+    """/mydata: what the store keeps, each opened question with its words (in English)."""
+
+    def export(db: Database, user_id: str) -> dict[str, Any]:
+        kept = store.export(db, user_id)
+        titles = ports.loaded.once("progress.faq_titles", lambda: faq_titles(ports.loaded.bundle))
+        for item in kept["questions_opened"]:
+            title = titles.get(item["step"])
+            item["question"] = title.get("en") if title is not None else None
+        return kept
+
+    return export
+
+
+def opened_titles(bundle: Bundle, db: Database, user_id: str, language: str) -> list[str]:
+    """The questions the person opened, oldest first, in their language."""
+    titles = faq_titles(bundle)
+    steps = [step for _, step in store.questions_opened(db, user_id)]
+    return [titles[step].get(language) for step in steps if step in titles]
 
 
 # ---------------------------------------------------------------- effects
@@ -106,7 +186,8 @@ def setup(ports: Ports) -> None:
     storage.on_effect("checkin_recorded", on_checkin)
     storage.on_effect("consent_withdrawn", on_withdrawn)
     storage.erasers.append(store.erase)
-    storage.exporters["progress"] = store.export
+    storage.exporters["progress"] = export_with_titles(ports)
+    storage.turn_hooks.append(opened_hook(ports))
     pictures.register_personal(PICTURE, make_chart)
     outgoing.register_maker(SUMMARY, make_summary)
 
@@ -144,17 +225,21 @@ def _labels(engine: Engine, name: str, value: AnswerValue, language: str) -> lis
 
 
 def red_flag_screen(
-    answers: Mapping[str, AnswerValue], answered_at: Mapping[str, float], tz: Any
+    answers: Mapping[str, AnswerValue],
+    answered_at: Mapping[str, float],
+    tz: Any,
+    language: str = "en",
 ) -> RedFlagScreen | None:
     """The safety questions' outcome and day, when the person answered any of them."""
     asked = [name for name in answers if name.startswith(RED_FLAG_PREFIX)]
     if not asked:
         return None
     yes = [name for name in asked if answers[name] is True]
+    words = summary_labels(language)
     outcome = (
-        f"Said yes to {len(yes)} of {len(asked)} warning questions"
+        words["red_flags_yes"].format(yes=len(yes), asked=len(asked))
         if yes
-        else f"No to all {len(asked)} warning questions asked"
+        else words["red_flags_no"].format(asked=len(asked))
     )
     when = max((answered_at.get(name, 0.0) for name in asked), default=0.0)
     return RedFlagScreen(outcome, local_of(when, tz).date())
@@ -194,10 +279,11 @@ def build_summary(context: Context) -> Summary:
         symptoms=symptoms,
         activities=activities,
         pain_now=pain_now if not isinstance(pain_now, bool) else None,
-        red_flags=red_flag_screen(answers, answered_at, tz),
+        red_flags=red_flag_screen(answers, answered_at, tz, language),
         checkins=checkins[-MAX_POINTS:],
         reminders=_reminder_uses(reminders, user, language),
-        questions=None,  # which Common questions were opened is not recorded
+        questions=opened_titles(context.engine.bundle, storage.db, user, language),
+        language=language,
     )
 
 
@@ -219,6 +305,7 @@ def summary_json(summary: Summary) -> bytes:
         ],
         "reminders": [vars(r) for r in summary.reminders],
         "questions": None if summary.questions is None else list(summary.questions),
+        "language": summary.language,
     }
     return json.dumps(value).encode()
 
@@ -240,12 +327,14 @@ def summary_of(data: bytes) -> Summary:
         ],
         reminders=[ReminderUse(**r) for r in value["reminders"]],
         questions=value["questions"],
+        language=str(value.get("language") or "en"),
     )
 
 
 def make_summary(data: bytes) -> bytes:
     """The made document ``summary``: the PDF, made when the row is delivered."""
-    return render_summary(summary_of(data))
+    summary = summary_of(data)
+    return render_summary(summary, summary_labels(summary.language))
 
 
 def summary_command(context: Context) -> Response:

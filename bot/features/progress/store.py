@@ -4,7 +4,8 @@ check-ins they go with.
 ``activity_scores`` holds, per check-in (the same ``at`` as its row in ``checkin_answers``),
 the activities the person named and their 0-10 scores (Patient-Specific Functional Scale
 style). Health data: sealed with the data key, erased by /delete and by a consent
-withdrawal, and shown in /mydata.
+withdrawal, and shown in /mydata. ``questions_opened`` holds the Common questions a person
+opened (the step of each answer, once, sealed), under the same rules.
 """
 
 from __future__ import annotations
@@ -28,10 +29,21 @@ MIGRATIONS = [
     );
     CREATE INDEX activity_scores_user ON activity_scores (user_id, at);
     """,
+    # 2: the Common questions a person opened (the step of each answer, sealed)
+    """
+    CREATE TABLE questions_opened (
+        id      {id},
+        user_id TEXT NOT NULL,
+        at      {real} NOT NULL,
+        data    TEXT NOT NULL
+    );
+    CREATE INDEX questions_opened_user ON questions_opened (user_id, at);
+    """,
 ]
-TABLES = ("activity_scores",)
+TABLES = ("activity_scores", "questions_opened")
 
 crypto.sealed_column("activity_scores", "id", "data")  # scores are health data
+crypto.sealed_column("questions_opened", "id", "data")  # what someone reads up on tells much
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,24 @@ def scores(db: Database, user_id: str) -> list[Scores]:
     return found
 
 
+def questions_opened(db: Database, user_id: str) -> list[tuple[float, str]]:
+    """The Common questions a person opened: (when first, the answer's step), oldest first."""
+    rows = db.all(
+        "SELECT at, data FROM questions_opened WHERE user_id = ? ORDER BY at, id", (user_id,)
+    )
+    return [(float(at), str(crypto.decrypt_json(db, data))) for at, data in rows]
+
+
+def record_opened(db: Database, user_id: str, at: float, step: str) -> None:
+    """Keep that the person opened the Common question answered at ``step`` (once)."""
+    if any(seen == step for _, seen in questions_opened(db, user_id)):
+        return
+    db.execute(
+        "INSERT INTO questions_opened (user_id, at, data) VALUES (?, ?, ?)",
+        (user_id, at, crypto.encrypt_json(db, step)),
+    )
+
+
 def erase(db: Database, user_id: str) -> None:
     """Everything progress keeps about a person (/delete, consent withdrawn)."""
     for table in TABLES:
@@ -73,5 +103,8 @@ def erase(db: Database, user_id: str) -> None:
 def export(db: Database, user_id: str) -> dict[str, Any]:
     """/mydata: the activity scores, with the time of their check-in."""
     return {
-        "activity_scores": [{"at": s.at, "scores": dict(s.scores)} for s in scores(db, user_id)]
+        "activity_scores": [{"at": s.at, "scores": dict(s.scores)} for s in scores(db, user_id)],
+        "questions_opened": [
+            {"at": at, "step": step} for at, step in questions_opened(db, user_id)
+        ],
     }
