@@ -16,6 +16,7 @@ from bot.features.clinics.chat import (
     join_button,
     leave_button,
     leave_command,
+    login_command,
     read_text,
     setup,
     stats_command,
@@ -37,6 +38,7 @@ def feature() -> Feature:
             "broadcasts": broadcasts_command,
             "cancel": cancel_command,
             "stats": stats_command,
+            "login": login_command,
         },
         descriptions={"leave": "Stop messages from a clinic"},
         buttons={

@@ -33,6 +33,7 @@ from bot.callbacks import small_number
 from bot.content import fill
 from bot.features import Context, Ports, Response, button
 from bot.features.clinics import broadcast as bc
+from bot.features.clinics import dashboard
 from bot.features.clinics.rules import (
     CLINIC_PREFIX,
     EVERYONE,
@@ -83,6 +84,13 @@ def setup(ports: Ports) -> None:
     storage.erasers.append(store.erase_user)
     storage.exporters["clinics"] = store.export_user
     storage.outcome_hooks.append(bc.Outcomes())
+    storage.on_effect("red_flag", on_red_flag)
+    storage.erasers.append(dashboard.erase_user)
+
+
+def on_red_flag(db: Database, session: Session, effect: Effect, now: float) -> None:
+    """A red flag: a row in the dashboard's alert inbox of each clinic that asked for alerts."""
+    dashboard.record_alerts(db, session.user_id, bool(effect.args.get("urgent", True)), now)
 
 
 Handler = Callable[[Database, Session, Effect, float], None]
@@ -501,6 +509,24 @@ def _stop(ctx: Context, broadcast: Broadcast) -> Response:
             )
         ]
     )
+
+
+def login_command(ctx: Context) -> Response:
+    """/login: a one-time code (per clinic) for the clinic dashboard in the browser."""
+    roles = _roles(ctx)
+    if not roles:
+        return _not_staff(ctx, "login")
+    store = ClinicStore(ctx.storage.db)
+    url = ctx.loaded.settings.web_url.rstrip("/")
+    replies = []
+    for clinic_id in roles:
+        try:
+            code = dashboard.issue_code(ctx.storage.db, clinic_id, ctx.user_id, ctx.now)
+        except dashboard.TooManyCodes as error:
+            return Response(replies=[Reply(escape(str(error)))])
+        name = store.clinic(clinic_id)
+        replies.append(Reply(dashboard.code_message(name.name if name else "", code, url)))
+    return Response(replies=replies)
 
 
 def stats_command(ctx: Context) -> Response:
