@@ -62,6 +62,7 @@ STOP = "bx"
 JOIN = "cj"
 DECLINE = "cn"
 LEAVE = bc.STOP_BUTTON
+SHARE = "cs"
 
 _EXAMPLES = ("<b>bold</b>", "<i>italic</i>", '<a href="https://example.org">a link</a>')
 ASK_TEXT = (
@@ -137,6 +138,52 @@ def join_button(ctx: Context, code: str) -> Response:
     if ref and _alerts_on(ctx.storage.db, clinic.id):  # what /urgent means for this patient
         note = ctx.engine.text(texts.ALERTS_NOTE).get(ctx.language)
         said += "\n\n" + fill(note, clinic=escape(clinic.name))
+    if not ref:
+        return Response(edit=Reply(said))
+    return Response(edit=Reply(said), replies=[_share_question(ctx, clinic.id, clinic.name)])
+
+
+# ---------------------------------------------------------------- sharing progress (dashboard)
+
+
+def _share_question(ctx: Context, clinic_id: int, clinic_name: str) -> Reply:
+    """Share check-ins with a clinic that knows the patient by its REF? (own consent, own
+    version: ``dashboard.SHARE_VERSION``; revocable with /share)."""
+    text = fill(ctx.engine.text(texts.SHARE_QUESTION).get(ctx.language), clinic=escape(clinic_name))
+    yes = ctx.engine.text(texts.SHARE_YES_LABEL).get(ctx.language)
+    no = ctx.engine.text(texts.SHARE_NO_LABEL).get(ctx.language)
+    rows = ((button(SHARE, f"y.{clinic_id}", yes),), (button(SHARE, f"n.{clinic_id}", no),))
+    return Reply(text, rows, step="clinic_share")
+
+
+def share_command(ctx: Context) -> Response:
+    """/share: for each clinic that knows the patient by a REF, whether they share, to change."""
+    store = ClinicStore(ctx.storage.db)
+    replies = []
+    for clinic, link in store.links_of(ctx.user_id):
+        if link.opted_in and link.patient_ref:
+            replies.append(_share_question(ctx, clinic.id, clinic.name))
+    if not replies:
+        return Response(replies=[Reply(ctx.engine.text(texts.SHARE_NONE).get(ctx.language))])
+    return Response(replies=replies)
+
+
+def share_button(ctx: Context, argument: str) -> Response:
+    choice, _, number = argument.partition(".")
+    store = ClinicStore(ctx.storage.db)
+    mine = {
+        c.id: c for c, link in store.links_of(ctx.user_id) if link.opted_in and link.patient_ref
+    }
+    clinic = mine.get(small_number(number) or 0)  # only the person's own clinics
+    if clinic is None or choice not in ("y", "n"):
+        return _stale_button(SHARE, argument)
+    with ctx.storage.db.transaction() as db:
+        if choice == "y":
+            dashboard.give_share(db, clinic.id, ctx.user_id, ctx.now)
+        else:
+            dashboard.withdraw_share(db, clinic.id, ctx.user_id, ctx.now)
+    key = texts.SHARED if choice == "y" else texts.NOT_SHARED
+    said = fill(ctx.engine.text(key).get(ctx.language), clinic=escape(clinic.name))
     return Response(edit=Reply(said))
 
 
