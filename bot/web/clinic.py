@@ -715,7 +715,8 @@ def broadcast_body(staff: dash.WebStaff, broadcast: Any, found: dash.Progress) -
         staff.admin or broadcast.author == staff.user_id
     ):
         cancel = (
-            f'<form method="post" action="/clinic/{staff.clinic_id}/broadcasts/{broadcast.id}/cancel">'
+            f'<form id="cancel" method="post" '
+            f'action="/clinic/{staff.clinic_id}/broadcasts/{broadcast.id}/cancel">'
             f'{_csrf(staff)}<button type="submit" class="danger">Cancel this broadcast</button></form>'
         )
     url = f"/clinic/{staff.clinic_id}/broadcasts/{broadcast.id}/progress"

@@ -289,6 +289,8 @@ async def _security_headers(request: web.Request, handler: Handler) -> web.Strea
             raise
         response = Refused(error.status, error.reason or "refused").response()
     response.headers.update(HEADERS)
+    if request.path.startswith("/clinic"):  # forms post their Origin (checked) only with this
+        response.headers["Referrer-Policy"] = "same-origin"
     if request.path.startswith("/api/"):
         response.headers["Cache-Control"] = "no-store"
     return response

@@ -30,6 +30,8 @@
             cell.textContent = data[cell.dataset.count];
           }
           done = data.finished;
+          const cancel = document.getElementById("cancel");
+          if (done && cancel) { cancel.remove(); }
         }
       } catch (error) { /* try again next time */ }
       if (!done) { setTimeout(poll, 1000); }
