@@ -99,7 +99,9 @@ def world(tmp_path: Path) -> Iterator[tuple[FakeBotApi, BotProcess, str, int, in
     with FakeBotApi.in_thread() as fake:
         for user in (ADMIN_A, EDITOR_A, ADMIN_B, *PATIENTS):
             fake.user(user)
-        bot = BotProcess(fake, tmp_path, HIPBOT_RATE_LIMIT="1000").start()
+        bot = BotProcess(
+            fake, tmp_path, HIPBOT_RATE_LIMIT="1000", HIPBOT_BOT_USERNAME="hipbot_test_bot"
+        ).start()
         web = None
         try:
             fake.wait_for_sync(lambda: fake.commands, TIMEOUT, "setMyCommands at start")
@@ -247,6 +249,12 @@ def test_a_clinic_runs_its_side_from_the_browser(
             expect(page.locator("#state")).to_have_text("cancelled")
 
             page.get_by_role("link", name="Links").click()
+            expect(page.locator("main")).to_contain_text("https://t.me/hipbot_test_bot?start=c_")
+            qr = page.get_by_role("img", name="QR code of the join link")
+            assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+            page.get_by_label(re.compile("^Patient REF")).fill("P-77")
+            page.get_by_role("button", name="Make a personal link").click()
+            expect(page.locator("main")).to_contain_text("start=p_")
             _shots(page, "links")
             page.get_by_role("link", name="Staff").click()
             _shots(page, "staff")

@@ -755,7 +755,7 @@ def links_body(
         f"{error}{top}<h2>Personal links</h2>"
         f'<form method="post" action="/clinic/{staff.clinic_id}/links">{_csrf(staff)}'
         '<label for="ref">Patient REF (your own code, never a name)</label>'
-        '<input id="ref" name="ref" required maxlength="32" pattern="[A-Za-z0-9_-]{1,32}">'
+        '<input id="ref" name="ref" required maxlength="32" pattern="[A-Za-z0-9_\\-]{1,32}">'
         '<button type="submit">Make a personal link</button></form>'
         + (
             "<table><thead><tr><th scope=col>REF</th><th scope=col>Link</th>"
