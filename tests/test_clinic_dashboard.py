@@ -18,8 +18,9 @@ from bot.engine import Engine
 from bot.features import load_features
 from bot.features.clinics import dashboard as dash
 from bot.features.clinics.store import ClinicStore
+from bot.features.reminders.store import ReminderStore
 from bot.loader import load_bundle
-from bot.model import Bundle
+from bot.model import Bundle, Effect, Session
 from bot.storage import open_storage
 from bot.storage.sql import SqlStorage
 from bot.web.clinic import COOKIE, MAX_FORM
@@ -409,3 +410,77 @@ async def test_a_broadcast_goes_through_the_shared_machinery_and_can_be_cancelle
     assert cancel.status == 200
     assert ClinicStore(storage.db).broadcast(a, bid).state == "cancelled"  # type: ignore[union-attr]
     assert _audit(storage, a)[:2] == ["broadcast-cancelled", "broadcast-sent"]
+
+
+async def test_a_sharing_patients_chart_is_drawn_for_their_clinic_only(
+    web: tuple[TestClient[Any, Any], Clock], storage: SqlStorage, clinics: tuple[int, int]
+) -> None:
+    client, _ = web
+    a, b = clinics
+    reminders = ReminderStore(storage.db)
+    for day, pain in enumerate((6, 5, 3)):
+        reminders.record_checkin("5000", pain, "better", T0 - 86400 * (3 - day))
+    token = await _sign_in(client, storage, a, ADMIN_A)
+    page = await (await client.get(f"/clinic/{a}/patients", headers=_cookie(token))).text()
+    assert f"/clinic/{a}/patients/P-0/chart.png" in page
+    chart = await client.get(f"/clinic/{a}/patients/P-0/chart.png", headers=_cookie(token))
+    assert chart.status == 200 and (await chart.read()).startswith(b"\x89PNG")
+    token_b = await _sign_in(client, storage, b, ADMIN_B)
+    other = await client.get(f"/clinic/{a}/patients/P-0/chart.png", headers=_cookie(token_b))
+    assert other.status == 404
+
+
+def test_a_red_flag_lands_in_the_inbox_of_clinics_that_asked(
+    storage: SqlStorage, clinics: tuple[int, int]
+) -> None:
+    a, b = clinics
+    with storage.db.transaction() as db:
+        db.execute("INSERT INTO clinic_alert_optins (clinic_id, since) VALUES (?, ?)", (a, T0))
+    session = Session(user_id="5001", flow="hip", version=1, step="start")
+    with storage.db.transaction() as db:
+        for handler in storage.effect_handlers["red_flag"]:
+            handler(db, session, Effect("red_flag", {"urgent": False}), T0)
+    (alert,) = dash.alerts(storage.db, a)
+    assert (alert.patient_ref, alert.urgent, alert.acked_at) == ("P-1", False, None)
+    assert dash.alerts(storage.db, b) == []
+    storage.delete_user("5001")
+    assert dash.alerts(storage.db, a) == []
+
+
+def test_the_overview_counts_each_step_in_one_pass(
+    storage: SqlStorage, clinics: tuple[int, int]
+) -> None:
+    a, b = clinics
+    store = ClinicStore(storage.db)
+    users = [str(6000 + n) for n in range(8)]
+    for user in users:
+        store.link(a, user, None, T0)
+    store.link(b, "6100", None, T0)
+    with storage.db.transaction() as db:
+        for n, user in enumerate(users):
+            db.execute(
+                "INSERT INTO sessions (user_id, data, revision, updated_at) VALUES (?, ?, 1, ?)",
+                (user, "{{}}", T0 - 86400 * (2 if n < 6 else 20)),
+            )
+            db.execute(
+                "INSERT INTO journal (user_id, kind, data, at) VALUES (?, 'consent_given', ?, ?)",
+                (user, "{{}}", T0),
+            )
+        for user in users[:5]:
+            db.execute(
+                "INSERT INTO journal (user_id, kind, data, at) VALUES (?, 'check_finished', ?, ?)",
+                (user, "{{}}", T0),
+            )
+        db.execute(
+            "INSERT INTO journal (user_id, kind, data, at) VALUES ('6100', 'check_finished', ?, ?)",
+            ("{{}}", T0),
+        )
+    found = dash.overview(storage.db, a, T0)
+    assert (found.linked, found.active_7, found.active_30) == (11, 6, 8)
+    assert dict(found.funnel) == {
+        "Joined the clinic": 11,
+        "Agreed to the privacy terms": 8,
+        "Finished the symptom check": 5,
+        "Sent a progress check-in": 0,
+    }
+    assert found.shown()["reminders_on"] == "<5"

@@ -87,6 +87,7 @@ def setup(ports: Ports) -> None:
     storage.outcome_hooks.append(bc.Outcomes())
     storage.on_effect("red_flag", on_red_flag)
     storage.erasers.append(dashboard.erase_user)
+    storage.exporters["clinic_sharing"] = dashboard.export_user
 
 
 def on_red_flag(db: Database, session: Session, effect: Effect, now: float) -> None:

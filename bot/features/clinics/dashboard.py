@@ -85,7 +85,7 @@ MIGRATION = """
         PRIMARY KEY (clinic_id, user_id)
     );
     CREATE INDEX clinic_patients_clinic ON clinic_patients (clinic_id, opted_in, user_id);
-    CREATE INDEX sessions_updated ON sessions (updated_at, user_id);
+    CREATE INDEX sessions_user_updated ON sessions (user_id, updated_at);
     CREATE INDEX journal_kind_user ON journal (kind, user_id);
 """
 
@@ -349,9 +349,28 @@ def acknowledge(db: Database, clinic_id: int, alert_id: int, by: str, now: float
 
 
 def erase_user(db: Database, user_id: str) -> None:
-    """/delete: the person's alert rows and sharing consent (the clinic keeps no trace)."""
+    """/delete: the person's alert rows and sharing consent (the clinic keeps no trace); as
+    staff, their sign-in codes and web sessions; audit entries stay, without their id."""
     db.execute("DELETE FROM clinic_alerts WHERE user_id = ?", (user_id,))
     db.execute("DELETE FROM clinic_share_consents WHERE user_id = ?", (user_id,))
+    db.execute("DELETE FROM staff_login_codes WHERE user_id = ?", (user_id,))
+    db.execute("DELETE FROM staff_web_sessions WHERE user_id = ?", (user_id,))
+    db.execute("UPDATE clinic_audit SET actor = '' WHERE actor = ?", (user_id,))
+    db.execute("UPDATE clinic_alerts SET acked_by = '' WHERE acked_by = ?", (user_id,))
+
+
+def export_user(db: Database, user_id: str) -> dict[str, object]:
+    """/mydata: which clinics the person shares their check-ins with (and since when)."""
+    rows = db.all(
+        "SELECT c.name, s.version, s.given_at, s.withdrawn_at FROM clinic_share_consents s"
+        " JOIN clinics c ON c.id = s.clinic_id WHERE s.user_id = ? ORDER BY c.id",
+        (user_id,),
+    )
+    return {
+        "shares_checkins_with": [
+            {"clinic": r[0], "version": r[1], "given_at": r[2], "stopped_at": r[3]} for r in rows
+        ]
+    }
 
 
 # ---------------------------------------------------------------- the overview
@@ -383,61 +402,44 @@ FUNNEL = (
 
 
 def overview(db: Database, clinic_id: int, now: float) -> Overview:
+    """Every count in one pass over the clinic's linked patients (one index probe per table
+    and patient), so the page stays quick with thousands of patients."""
     tables = set(db.tables())
-    linked = _count(
-        db,
-        "SELECT count(*) FROM clinic_patients WHERE clinic_id = ? AND opted_in = 1",
-        (clinic_id,),
-    )
-    active = [
-        _count(
-            db,
-            "SELECT count(*) FROM clinic_patients p JOIN sessions s ON s.user_id = p.user_id"
-            " WHERE p.clinic_id = ? AND p.opted_in = 1 AND s.updated_at >= ?",
-            (clinic_id, now - days * 86400.0),
-        )
-        for days in (7, 30)
+    parts = [
+        "CASE WHEN s.updated_at >= ? THEN 1 ELSE 0 END",
+        "CASE WHEN s.updated_at >= ? THEN 1 ELSE 0 END",
     ]
-    funnel = []
-    for label, kind in FUNNEL:
-        if kind is None:
-            funnel.append((label, linked))
-            continue
-        funnel.append(
-            (
-                label,
-                _count(
-                    db,
-                    "SELECT count(*) FROM clinic_patients p WHERE p.clinic_id = ?"
-                    " AND p.opted_in = 1 AND EXISTS (SELECT 1 FROM journal j"
-                    " WHERE j.kind = ? AND j.user_id = p.user_id)",
-                    (clinic_id, kind),
-                ),
-            )
-        )
+    params: list[object] = [now - 7 * 86400.0, now - 30 * 86400.0]
+    labels = []
+    for label, kind in FUNNEL[1:]:
+        parts.append(_exists("journal j", "j.kind = ? AND j.user_id = p.user_id"))
+        params.append(kind)
+        labels.append(label)
     if "checkin_answers" in tables:
-        funnel.append(
-            (
-                "Sent a progress check-in",
-                _count(
-                    db,
-                    "SELECT count(*) FROM clinic_patients p WHERE p.clinic_id = ?"
-                    " AND p.opted_in = 1 AND EXISTS (SELECT 1 FROM checkin_answers c"
-                    " WHERE c.user_id = p.user_id)",
-                    (clinic_id,),
-                ),
-            )
-        )
-    reminders_on = 0
+        parts.append(_exists("checkin_answers c", "c.user_id = p.user_id"))
+        labels.append(CHECKED_IN)
     if "reminders" in tables:
-        reminders_on = _count(
-            db,
-            "SELECT count(*) FROM clinic_patients p WHERE p.clinic_id = ? AND p.opted_in = 1"
-            " AND EXISTS (SELECT 1 FROM reminders r WHERE r.user_id = p.user_id"
-            " AND r.next_due_utc IS NOT NULL)",
-            (clinic_id,),
-        )
-    return Overview(linked, active[0], active[1], tuple(funnel), reminders_on)
+        parts.append(_exists("reminders r", "r.user_id = p.user_id AND r.next_due_utc IS NOT NULL"))
+    sums = ", ".join(f"COALESCE(sum({part}), 0)" for part in parts)
+    row = db.one(
+        f"SELECT count(*), {sums} FROM clinic_patients p"
+        " LEFT JOIN sessions s ON s.user_id = p.user_id"
+        " WHERE p.clinic_id = ? AND p.opted_in = 1",
+        (*params, clinic_id),
+    )
+    counts = [int(n) for n in row]
+    linked, active_7, active_30 = counts[0], counts[1], counts[2]
+    steps = counts[3 : 3 + len(labels)]
+    funnel = ((FUNNEL[0][0], linked), *zip(labels, steps, strict=True))
+    reminders_on = counts[3 + len(labels)] if "reminders" in tables else 0
+    return Overview(linked, active_7, active_30, tuple(funnel), reminders_on)
+
+
+CHECKED_IN = "Sent a progress check-in"
+
+
+def _exists(table: str, condition: str) -> str:
+    return f"CASE WHEN EXISTS (SELECT 1 FROM {table} WHERE {condition}) THEN 1 ELSE 0 END"
 
 
 def _count(db: Database, sql: str, params: Sequence[object]) -> int:
