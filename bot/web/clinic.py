@@ -248,9 +248,7 @@ class Dashboard:
         staff = self._authed(request, admin=True)
         await self._form(request, staff)
         aid = request.match_info["aid"]
-        if not aid.isdigit() or not any(
-            a.id == int(aid) for a in dash.alerts(self.db, staff.clinic_id)
-        ):
+        if not aid.isdigit() or not dash.has_alert(self.db, staff.clinic_id, int(aid)):
             raise web.HTTPNotFound()
         dash.acknowledge(self.db, staff.clinic_id, int(aid), staff.user_id, self.clock())
         raise web.HTTPSeeOther(f"/clinic/{staff.clinic_id}/alerts")

@@ -328,6 +328,13 @@ def alerts(db: Database, clinic_id: int, limit: int = 200) -> list[Alert]:
     return [Alert(int(r[0]), r[1], bool(r[2]), float(r[3]), r[4], r[5]) for r in rows]
 
 
+def has_alert(db: Database, clinic_id: int, alert_id: int) -> bool:
+    row = db.one(
+        "SELECT 1 FROM clinic_alerts WHERE clinic_id = ? AND id = ?", (clinic_id, alert_id)
+    )
+    return row is not None
+
+
 def open_alerts(db: Database, clinic_id: int) -> int:
     row = db.one(
         "SELECT count(*) FROM clinic_alerts WHERE clinic_id = ? AND acked_at IS NULL",
