@@ -23,6 +23,7 @@ BENCHES: dict[str, str] = {
     "privacy": "bench.privacy",
     "replicas": "bench.replicas",
     "pictures": "bench.pictures",
+    "dashboard": "bench.dashboard",
 }
 
 

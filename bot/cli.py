@@ -106,6 +106,7 @@ def _web(args: argparse.Namespace) -> int:
     from bot.features import Loaded, load_features
     from bot.loader import load_bundle
     from bot.settings import Settings, load_dotenv_file, urgent_care
+    from bot.web.clinic import ClinicSettings
     from bot.web.server import WebApp, serve
 
     load_dotenv_file()
@@ -116,7 +117,12 @@ def _web(args: argparse.Namespace) -> int:
     storage = _open_all(args.db or settings.database_url, features=features)
     config = {"emergency_number": settings.emergency_number, "urgent_care": urgent_care()}
     try:
-        serve(WebApp(Engine(bundle, config), storage, features), args.host, args.port)
+        clinic = ClinicSettings(
+            secure_cookies=not args.dev_http_cookies,
+            public_url=settings.web_url,
+        )
+        app = WebApp(Engine(bundle, config), storage, features, clinic=clinic)
+        serve(app, args.host, args.port)
     finally:
         storage.close()
     return 0
@@ -332,6 +338,11 @@ def build_parser() -> argparse.ArgumentParser:
     webchat.add_argument("--port", type=int, default=8090, help="port (default: 8090)")
     webchat.add_argument("--flows", help="folder of flow files (default: ./flows)")
     webchat.add_argument("--db", help="database URL (default: $DATABASE_URL or ./data/hipbot.db)")
+    webchat.add_argument(
+        "--dev-http-cookies",
+        action="store_true",
+        help="the clinic dashboard's cookie without Secure (only for a local test on http)",
+    )
     webchat.set_defaults(func=_web)
 
     validate = commands.add_parser("validate", help="check flow files, report every problem")

@@ -235,6 +235,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("HIPBOT_METRICS_PORT", "metrics_port", _port, "—", "polling mode: serve `/metrics` (Prometheus) and `/healthz` on this port (on `HIPBOT_WEBHOOK_LISTEN`); webhook mode serves both on the webhook port"),
     Variable("HIPBOT_HEALTH_STALL", "stall_seconds", _whole(5, 86400, "seconds that due messages may wait unsent before /healthz reports unhealthy"), "120", "seconds due messages may wait with nothing sent before `/healthz` answers 503"),
     Variable("HIPBOT_BOT_USERNAME", "bot_username", _bot_username, "—", "the bot's username, for the join links `hipbot clinic link` prints (or `--bot`)"),
+    Variable("HIPBOT_WEB_URL", "web_url", _api_base, "—", "where staff open `hipbot web` (https://...): the sign-in code message links to its `/clinic/login`"),
     Variable("HIPBOT_ALLOW_PAID_BROADCAST", "allow_paid_broadcast", _flag, "false", "`true`: clinic broadcasts carry `allow_paid_broadcast` (Telegram then allows up to 1000 a second, for a fee; raise `HIPBOT_RATE_LIMIT` to match)"),
     Variable("HIPBOT_DATA_KEY", "data_key", _data_key, "—", "the key that seals answers at rest (`hipbot keys new`); several, comma-separated: the first seals, all open"),
     Variable("HIPBOT_DATA_KEY_FILE", "data_key_file", _key_file, "<database>.key", "a file with the key(s) instead, one a line (made on first use; in production mount it from a secret store, not the data volume; PostgreSQL needs this or `HIPBOT_DATA_KEY`)"),
@@ -274,6 +275,7 @@ class Settings(BaseSettings):
     stall_seconds: float = Field(120.0, validation_alias="HIPBOT_HEALTH_STALL")
     bot_username: str = Field("", validation_alias="HIPBOT_BOT_USERNAME")
     allow_paid_broadcast: bool = Field(False, validation_alias="HIPBOT_ALLOW_PAID_BROADCAST")
+    web_url: str = Field("", validation_alias="HIPBOT_WEB_URL")
     data_key: str = Field("", validation_alias="HIPBOT_DATA_KEY", repr=False)
     data_key_file: str = Field("", validation_alias="HIPBOT_DATA_KEY_FILE")
     retention_days: int = Field(365, validation_alias="HIPBOT_RETENTION_DAYS")

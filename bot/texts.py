@@ -53,6 +53,12 @@ LINK_GONE = _CLINICS.key("link_gone")
 JOIN_LABEL = _CLINICS.key("join_button", label=True)
 DECLINE_LABEL = _CLINICS.key("decline_button", label=True)
 STOP_LABEL = _CLINICS.key("stop_button", label=True)
+SHARE_QUESTION = _CLINICS.key("share_question", "clinic")  # progress shared with the clinic?
+SHARED = _CLINICS.key("shared", "clinic")
+NOT_SHARED = _CLINICS.key("not_shared", "clinic")
+SHARE_NONE = _CLINICS.key("share_none")
+SHARE_YES_LABEL = _CLINICS.key("share_yes_button", label=True)
+SHARE_NO_LABEL = _CLINICS.key("share_no_button", label=True)
 
 # ---------------------------------------------------------------- reminders: flows/texts_reminders.yaml
 

@@ -48,6 +48,7 @@ WRONG = [
     ("HIPBOT_WEBHOOK_PORT", "99999", "a number from 1 to 65535"),
     ("HIPBOT_WEBHOOK_PATH", "telegram", "must start with '/'"),
     ("HIPBOT_WEBHOOK_URL", "bot.example.org", "must start with http:// or https://"),
+    ("HIPBOT_WEB_URL", "clinic.example.org", "must start with http:// or https://"),
     ("HIPBOT_WEBHOOK_SECRET", "spaces are not ok", "1-256 characters of A-Z a-z 0-9 _ -"),
     ("HIPBOT_RATE_LIMIT", "fast", "more than 0 and at most 1000"),
     ("HIPBOT_LOG_FORMAT", "xml", "use 'text' or 'json'"),

@@ -39,6 +39,8 @@ from bot.errors import HipbotError
 from bot.features import Features
 from bot.storage.sql import SqlStorage
 from bot.web.chat import MAX_BUTTON, MAX_TEXT, PICTURES_URL, Turn, WebChat, web_chat_id
+from bot.web.clinic import MAX_FORM as CLINIC_MAX_FORM
+from bot.web.clinic import ClinicSettings, Dashboard
 
 log = logging.getLogger("hipbot.web")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -99,6 +101,7 @@ class WebApp:
         clock: Callable[[], float] = time.time,
         settings: WebSettings | None = None,
         secret: bytes | None = None,
+        clinic: ClinicSettings | None = None,
     ) -> None:
         self.engine = engine
         self.storage = storage
@@ -109,6 +112,9 @@ class WebApp:
         self._limiters: OrderedDict[str, AsyncLimiter] = OrderedDict()
         self._locks: dict[int, asyncio.Lock] = {}
         self._picture_refs: dict[str, str] | None = None
+        self.dashboard = Dashboard(
+            storage, features, frozenset(engine.questions), clock, clinic or ClinicSettings()
+        )
 
     # ------------------------------------------------------------ identity
 
@@ -257,7 +263,8 @@ class WebApp:
 
     def build(self) -> web.Application:
         app = web.Application(
-            middlewares=[_security_headers], client_max_size=self.settings.max_body
+            middlewares=[_security_headers],
+            client_max_size=max(self.settings.max_body, CLINIC_MAX_FORM),
         )
         app.cleanup_ctx.append(self._jobs)
         app.router.add_get("/", self.page)
@@ -266,6 +273,7 @@ class WebApp:
         app.router.add_get("/favicon.ico", _no_icon)
         app.router.add_get(PICTURES_URL + "/{name}", self.picture)
         app.router.add_static("/static", STATIC, append_version=False)
+        self.dashboard.routes(app)  # /clinic: the clinic dashboard (bot.web.clinic)
         return app
 
 
@@ -286,6 +294,8 @@ async def _security_headers(request: web.Request, handler: Handler) -> web.Strea
             raise
         response = Refused(error.status, error.reason or "refused").response()
     response.headers.update(HEADERS)
+    if request.path.startswith("/clinic"):  # forms post their Origin (checked) only with this
+        response.headers["Referrer-Policy"] = "same-origin"
     if request.path.startswith("/api/"):
         response.headers["Cache-Control"] = "no-store"
     return response
@@ -298,6 +308,8 @@ async def _json_body(request: web.Request, limit: int) -> dict[str, Any]:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise Refused(413, f"body over {limit} bytes") from None
+    if len(raw) > limit:  # the app's own cap is the clinic dashboard's, larger
+        raise Refused(413, f"body over {limit} bytes")
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):

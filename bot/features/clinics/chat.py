@@ -33,6 +33,7 @@ from bot.callbacks import small_number
 from bot.content import fill
 from bot.features import Context, Ports, Response, button
 from bot.features.clinics import broadcast as bc
+from bot.features.clinics import dashboard
 from bot.features.clinics.rules import (
     CLINIC_PREFIX,
     EVERYONE,
@@ -61,6 +62,7 @@ STOP = "bx"
 JOIN = "cj"
 DECLINE = "cn"
 LEAVE = bc.STOP_BUTTON
+SHARE = "cs"
 
 _EXAMPLES = ("<b>bold</b>", "<i>italic</i>", '<a href="https://example.org">a link</a>')
 ASK_TEXT = (
@@ -83,6 +85,14 @@ def setup(ports: Ports) -> None:
     storage.erasers.append(store.erase_user)
     storage.exporters["clinics"] = store.export_user
     storage.outcome_hooks.append(bc.Outcomes())
+    storage.on_effect("red_flag", on_red_flag)
+    storage.erasers.append(dashboard.erase_user)
+    storage.exporters["clinic_sharing"] = dashboard.export_user
+
+
+def on_red_flag(db: Database, session: Session, effect: Effect, now: float) -> None:
+    """A red flag: a row in the dashboard's alert inbox of each clinic that asked for alerts."""
+    dashboard.record_alerts(db, session.user_id, bool(effect.args.get("urgent", True)), now)
 
 
 Handler = Callable[[Database, Session, Effect, float], None]
@@ -129,6 +139,52 @@ def join_button(ctx: Context, code: str) -> Response:
     if ref and _alerts_on(ctx.storage.db, clinic.id):  # what /urgent means for this patient
         note = ctx.engine.text(texts.ALERTS_NOTE).get(ctx.language)
         said += "\n\n" + fill(note, clinic=escape(clinic.name))
+    if not ref:
+        return Response(edit=Reply(said))
+    return Response(edit=Reply(said), replies=[_share_question(ctx, clinic.id, clinic.name)])
+
+
+# ---------------------------------------------------------------- sharing progress (dashboard)
+
+
+def _share_question(ctx: Context, clinic_id: int, clinic_name: str) -> Reply:
+    """Share check-ins with a clinic that knows the patient by its REF? (own consent, own
+    version: ``dashboard.SHARE_VERSION``; revocable with /share)."""
+    text = fill(ctx.engine.text(texts.SHARE_QUESTION).get(ctx.language), clinic=escape(clinic_name))
+    yes = ctx.engine.text(texts.SHARE_YES_LABEL).get(ctx.language)
+    no = ctx.engine.text(texts.SHARE_NO_LABEL).get(ctx.language)
+    rows = ((button(SHARE, f"y.{clinic_id}", yes),), (button(SHARE, f"n.{clinic_id}", no),))
+    return Reply(text, rows, step="clinic_share")
+
+
+def share_command(ctx: Context) -> Response:
+    """/share: for each clinic that knows the patient by a REF, whether they share, to change."""
+    store = ClinicStore(ctx.storage.db)
+    replies = []
+    for clinic, link in store.links_of(ctx.user_id):
+        if link.opted_in and link.patient_ref:
+            replies.append(_share_question(ctx, clinic.id, clinic.name))
+    if not replies:
+        return Response(replies=[Reply(ctx.engine.text(texts.SHARE_NONE).get(ctx.language))])
+    return Response(replies=replies)
+
+
+def share_button(ctx: Context, argument: str) -> Response:
+    choice, _, number = argument.partition(".")
+    store = ClinicStore(ctx.storage.db)
+    mine = {
+        c.id: c for c, link in store.links_of(ctx.user_id) if link.opted_in and link.patient_ref
+    }
+    clinic = mine.get(small_number(number) or 0)  # only the person's own clinics
+    if clinic is None or choice not in ("y", "n"):
+        return _stale_button(SHARE, argument)
+    with ctx.storage.db.transaction() as db:
+        if choice == "y":
+            dashboard.give_share(db, clinic.id, ctx.user_id, ctx.now)
+        else:
+            dashboard.withdraw_share(db, clinic.id, ctx.user_id, ctx.now)
+    key = texts.SHARED if choice == "y" else texts.NOT_SHARED
+    said = fill(ctx.engine.text(key).get(ctx.language), clinic=escape(clinic.name))
     return Response(edit=Reply(said))
 
 
@@ -503,6 +559,24 @@ def _stop(ctx: Context, broadcast: Broadcast) -> Response:
             )
         ]
     )
+
+
+def login_command(ctx: Context) -> Response:
+    """/login: a one-time code (per clinic) for the clinic dashboard in the browser."""
+    roles = _roles(ctx)
+    if not roles:
+        return _not_staff(ctx, "login")
+    store = ClinicStore(ctx.storage.db)
+    url = ctx.loaded.settings.web_url.rstrip("/")
+    replies = []
+    for clinic_id in roles:
+        try:
+            code = dashboard.issue_code(ctx.storage.db, clinic_id, ctx.user_id, ctx.now)
+        except dashboard.TooManyCodes as error:
+            return Response(replies=[Reply(escape(str(error)))])
+        name = store.clinic(clinic_id)
+        replies.append(Reply(dashboard.code_message(name.name if name else "", code, url)))
+    return Response(replies=replies)
 
 
 def stats_command(ctx: Context) -> Response:

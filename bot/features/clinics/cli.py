@@ -62,6 +62,13 @@ def add_cli(subparsers: Any) -> None:
     staff_remove.add_argument("user_id")
     staff_remove.add_argument("--db", help=db_help)
     staff_remove.set_defaults(func=_cli_staff_remove)
+    login = staff_cmds.add_parser(
+        "login-link", help="send a staff member a dashboard sign-in code on Telegram, and print it"
+    )
+    login.add_argument("clinic")
+    login.add_argument("user_id")
+    login.add_argument("--db", help=db_help)
+    login.set_defaults(func=_cli_staff_login)
 
     send = subparsers.add_parser(
         "broadcast",
@@ -193,6 +200,29 @@ def _cli_staff_add(args: argparse.Namespace, storage: SqlStorage) -> int:
     clinic = _find_clinic(store, args.clinic)
     store.add_staff(clinic.id, args.user_id.strip(), args.role, time.time())
     print(f"{args.user_id} is now {args.role} of clinic {clinic.id} ({clinic.name})")
+    return 0
+
+
+@_cli
+def _cli_staff_login(args: argparse.Namespace, storage: SqlStorage) -> int:
+    from bot.features.clinics import dashboard
+    from bot.settings import load_settings
+
+    store = ClinicStore(storage.db)
+    clinic = _find_clinic(store, args.clinic)
+    user = args.user_id.strip()
+    url = load_settings().web_url.rstrip("/")
+    try:
+        code = dashboard.send_code(storage.db, clinic.id, user, time.time(), url)
+    except LookupError:
+        raise CliError(
+            f"{user} is not staff of clinic {clinic.id} ({clinic.name}): "
+            f"hipbot staff add {clinic.id} {user} --role admin"
+        ) from None
+    except dashboard.TooManyCodes as error:
+        raise CliError(str(error)) from None
+    print(f"code (queued to {user} on Telegram; works once, for 10 minutes): {code}")
+    print(f"sign in: {url or 'http://127.0.0.1:8090'}/clinic/login?code={code}")
     return 0
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import HipbotError
+from bot.features.clinics.dashboard import MIGRATION as DASHBOARD_MIGRATION
 from bot.features.clinics.rules import (
     CLINIC_PREFIX,
     PERSONAL_PREFIX,
@@ -100,6 +101,9 @@ MIGRATIONS: list[str] = [
         updated_at {real} NOT NULL
     );
     """,
+    # 2: the web dashboard: sign-in codes, web sessions, audit log, red-flag inbox, progress
+    # sharing consents, and indexes for its overview (bot.features.clinics.dashboard)
+    DASHBOARD_MIGRATION,
 ]
 
 # broadcast states: draft -> queued -> sending -> done; queued/sending -> cancelled
