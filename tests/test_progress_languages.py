@@ -30,7 +30,7 @@ features = progress.features
 HEADINGS = {
     "en": ("My hip: what I told hipbot", "I made this page myself"),
     "es": ("Mi cadera: lo que le dije a hipbot", "Hice esta página yo mismo"),
-    "de": ("Meine Hüfte: was ich hipbot gesagt habe", "Ich habe diese Seite selbst erstellt"),
+    "de": ("Meine Hüfte: was ich hipbot gesagt habe", "Ich habe diese Seite selbst gemacht"),
 }
 
 
