@@ -101,6 +101,7 @@ def test_the_chart_is_drawn_in_the_language_of_the_session(
         return b"png"
 
     monkeypatch.setattr(chat, "render_chart", render)
+    monkeypatch.setattr(chat.pool, "draw", lambda drawing, *args: drawing(*args))  # in-process
     chat.make_chart(storage, str(CHAT))
     session = storage.load_session(str(CHAT))
     assert session is not None

@@ -48,6 +48,7 @@ from bot.loader import load_bundle
 from bot.logs import hash_id
 from bot.metrics import Metrics, add_routes, start_ops
 from bot.model import DEFAULT_LANGUAGE, Bundle
+from bot.progress import pool as progress_pool
 from bot.settings import RunSettings, load_dotenv_file, urgent_care
 from bot.storage import database_unavailable, open_storage
 from bot.storage.sql import SqlStorage
@@ -414,6 +415,7 @@ async def serve(settings: RunSettings, stop: asyncio.Event, bundle: Bundle | Non
         if ops is not None:
             await ops.cleanup()
         await application.shutdown()
+        await asyncio.to_thread(progress_pool.shutdown)  # the chart and summary drawers
         storage.close()
 
 

@@ -2,14 +2,15 @@
 
 ``/progress`` (and the flow's "See my progress" button, step ``rem_ci_chart_show``) sends the
 personal picture ``progress``: a photo row that names it and nothing else. The chart is
-drawn when the row is sent, from the person's sealed check-ins (``make_chart``: in the
-sender's worker thread on Telegram, in the turn's thread in the web chat, at the terminal),
+drawn when the row is sent, from the person's sealed check-ins (``make_chart``: in a child
+process, ``bot.progress.pool``, which the sender's worker thread on Telegram, the turn's
+thread in the web chat and the terminal wait for),
 so its bytes are never stored. Under 3 check-ins ``/progress`` says so in a short text.
 
 ``/summary`` sends a one-page PDF (``bot.progress.summary``) built from what the person told
 the bot, as a made ``document`` row: the row holds the summary's data (sealed at rest in the
-outbox like every row) and the PDF is made when it is delivered (in a worker thread on
-Telegram), so it is never stored. Only with consent to keep answers (without it: a short
+outbox like every row) and the PDF is made when it is delivered (in a child process,
+``bot.progress.pool``), so it is never stored. Only with consent to keep answers (without it: a short
 text saying why and how to agree).
 
 The activity scores of each check-in (``ci_act1``.. and ``ci_score1``..) are kept by this
@@ -38,6 +39,7 @@ from bot.features.reminders.messages import NAMES
 from bot.features.reminders.store import ReminderStore
 from bot.localtime import local_of, zone
 from bot.model import AnswerValue, Bundle, Effect, Reply, Session, Text
+from bot.progress import pool
 from bot.progress.chart import CheckIn, Feeling, chart_makes_sense, render_chart
 from bot.progress.labels import chart_labels, summary_labels
 from bot.progress.summary import RedFlagScreen, ReminderUse, Summary, render_summary
@@ -88,7 +90,8 @@ def make_chart(storage: SqlStorage, user_id: str) -> bytes:
     if not checkins:
         raise ValueError("no check-ins to chart (erased since the chart was asked for?)")
     record = storage.session_record(user_id) or {}
-    return render_chart(checkins, chart_labels(str(record.get("language") or "en")))
+    labels = chart_labels(str(record.get("language") or "en"))
+    return pool.draw(render_chart, checkins, labels)
 
 
 # ---------------------------------------------------------------- Common questions opened
@@ -334,7 +337,7 @@ def summary_of(data: bytes) -> Summary:
 def make_summary(data: bytes) -> bytes:
     """The made document ``summary``: the PDF, made when the row is delivered."""
     summary = summary_of(data)
-    return render_summary(summary, summary_labels(summary.language))
+    return pool.draw(render_summary, summary, summary_labels(summary.language))
 
 
 def summary_command(context: Context) -> Response:
