@@ -45,6 +45,38 @@ ACTIVITY_NAMES: Mapping[str, str] = {
     "side_lying": "lying on one side",
     "standing": "standing for a long time",
 }
+# the same in the other languages (the rating questions: "How well can you do this now: ...?")
+ACTIVITY_WORDS: Mapping[str, Mapping[str, str]] = {
+    "en": ACTIVITY_NAMES,
+    "es": {
+        "sitting": "estar sentado",
+        "driving": "conducir o ir en coche",
+        "squatting": "ponerse en cuclillas",
+        "stairs": "subir y bajar escaleras",
+        "running": "correr",
+        "sport": "hacer deporte o ir al gimnasio",
+        "side_lying": "acostarse de lado",
+        "standing": "estar de pie mucho rato",
+    },
+    "de": {
+        "sitting": "sitzen",
+        "driving": "Auto fahren oder mitfahren",
+        "squatting": "in die Hocke gehen",
+        "stairs": "Treppen steigen",
+        "running": "joggen oder rennen",
+        "sport": "Sport oder Fitnessstudio",
+        "side_lying": "auf der Seite liegen",
+        "standing": "lange stehen",
+    },
+}
+
+
+def activity_name(value: str, language: str) -> str:
+    """A listed activity (``sitting``) as the rating questions name it in ``language``
+    (English for a language without its own words)."""
+    return ACTIVITY_WORDS.get(language, ACTIVITY_NAMES).get(value, ACTIVITY_NAMES[value])
+
+
 OWN_ANSWER = "ci_act_own"  # the activity the person typed, in their words
 SLOTS = tuple(f"ci_act{n}" for n in range(1, MAX_ACTIVITIES + 1))
 SCORES = tuple(f"ci_score{n}" for n in range(1, MAX_ACTIVITIES + 1))
@@ -112,13 +144,14 @@ def track_checkin(session: Session, args: Mapping[str, Any]) -> Session:
 
 def pick_activities(session: Session, args: Mapping[str, Any]) -> Session:
     """The activities picked (``ci_acts``, at most the first three) as ``ci_act1`` ...
-    in words; slots beyond those picked are cleared."""
+    in words, in the person's language (the questions ask with them, the chart and the
+    summary show them); slots beyond those picked are cleared."""
     picked = session.answers.get("ci_acts")
     chosen = [v for v in picked if v in ACTIVITY_NAMES] if isinstance(picked, list) else []
     answers = {k: v for k, v in session.answers.items() if k not in SLOTS and k not in SCORES}
     answers.pop(OWN_ANSWER, None)
     for slot, value in zip(SLOTS, chosen[:MAX_ACTIVITIES], strict=False):
-        answers[slot] = ACTIVITY_NAMES[value]
+        answers[slot] = activity_name(value, session.language)
     return replace(session, answers=answers)
 
 
