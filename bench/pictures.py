@@ -21,6 +21,10 @@
 - ``reply_p99_ms_during_burst_processes`` / ``reply_ratio_processes``: the same while the
   charts are drawn in ``WORKERS`` child processes at a lower CPU priority (``CHART_NICE``)
   instead: how they could be drawn, with the interpreter lock not shared with the replies.
+- ``reply_ratio`` is measured the bot's way: worker threads (as the sender) wait for
+  ``bot.progress.pool`` (its ``WORKERS`` child processes, nice 10);
+  ``reply_ratio_pool_1`` / ``_2`` with 1 and 2 processes; ``reply_ratio_threads``: drawn in
+  the threads themselves (how the bot drew before the pool).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from bench import median, percentile, report
 from bot.engine import Engine
 from bot.features import load_features
 from bot.loader import load_bundle
+from bot.progress import pool as drawing_pool
 from bot.progress.chart import CheckIn, render_chart
 from bot.progress.summary import RedFlagScreen, ReminderUse, Summary, render_summary
 
@@ -47,6 +52,8 @@ WEEKS = 26
 TICK_S = 0.005
 PATIENTS = 20  # other patients, each asking in turn
 REPLIES_ALONE = 300
+BOT_WORKERS = drawing_pool.WORKERS  # the bot's pool of drawing processes (bot.progress.pool)
+POOL_SIZES = (1, 2)
 CHART_NICE = 10  # the child processes give way to the replies for the CPU
 REPLY_GAP_S = 0.01  # between two replies: patients type, the loop waits for updates
 FLOWS = Path(__file__).resolve().parent.parent / "flows"
@@ -179,9 +186,37 @@ def _during(patients: _Patients, pool: Executor) -> list[float]:
     return during
 
 
-def _replies(folder: str) -> tuple[list[float], list[float], list[float], int]:
+def _in_bot_pool(checkins: list[CheckIn]) -> bytes:
+    """A chart as the bot draws it: a worker thread waits for ``bot.progress.pool``."""
+    return drawing_pool.draw(render_chart, checkins)
+
+
+def _with_bot_pool(patients: _Patients, workers: int, threads: int) -> list[float]:
+    """Reply times while ``BURST`` charts are asked for from ``threads`` worker threads (as the
+    sender asks), drawn by the bot's pool with ``workers`` child processes."""
+    drawing_pool.shutdown()
+    drawing_pool.WORKERS = workers
+    try:
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ask") as asking:
+            list(asking.map(_in_bot_pool, [_checkins(0)] * workers))  # start them, warm
+            futures = [asking.submit(_in_bot_pool, _checkins(seed)) for seed in range(BURST)]
+            during: list[float] = []
+            while not all(f.done() for f in futures):
+                during.append(patients.reply_ms())
+            for future in futures:
+                future.result()
+        return during
+    finally:
+        drawing_pool.shutdown()
+        drawing_pool.WORKERS = BOT_WORKERS
+
+
+def _replies(
+    folder: str,
+) -> tuple[list[float], list[float], list[float], int, dict[int, list[float]]]:
     """Other patients' reply times alone, while ``BURST`` charts are drawn in worker
-    threads, and while they are drawn in child processes."""
+    threads, while they are drawn in child processes, and the bot's way (``bot.progress.pool``,
+    1 and 2 child processes)."""
     patients = _Patients(folder)
     for _ in range(2 * PATIENTS):  # warm-up: every session stored, caches filled
         patients.reply_ms()
@@ -195,7 +230,8 @@ def _replies(folder: str) -> tuple[list[float], list[float], list[float], int]:
     ) as processes:
         list(processes.map(render_chart, [_checkins(0)] * WORKERS))  # start them, warm
         in_processes = _during(patients, processes)
-    return alone, during, in_processes, workers
+    in_pool = {n: _with_bot_pool(patients, n, workers) for n in POOL_SIZES}
+    return alone, during, in_processes, workers, in_pool
 
 
 def _summary() -> Summary:
@@ -222,10 +258,11 @@ def run(json: bool = False) -> int:
     idle_lags = _sample_idle(2.0)
     render_ms, wait_ms, burst_s, sampler = _burst()
     with tempfile.TemporaryDirectory() as folder:
-        replies_alone, replies_during, replies_processes, reply_workers = _replies(folder)
+        replies_alone, replies_during, replies_processes, reply_workers, in_pool = _replies(folder)
     reply_alone = percentile(replies_alone, 0.99)
     reply_during = percentile(replies_during, 0.99)
     reply_processes = percentile(replies_processes, 0.99)
+    pool_p99 = {n: percentile(replies, 0.99) for n, replies in in_pool.items()}
     pdf_ms = []
     for _ in range(5):
         start = time.perf_counter()
@@ -243,11 +280,18 @@ def run(json: bool = False) -> int:
         "tick_lag_ms_p99": round(percentile(sampler.lags, 0.99), 2),
         "tick_lag_ms_p99_idle": round(percentile(idle_lags, 0.99), 2),
         "reply_p99_ms_alone": round(reply_alone, 2),
-        "reply_p99_ms_during_burst": round(reply_during, 2),
-        "reply_ratio": round(reply_during / reply_alone, 2) if reply_alone else 0.0,
+        "reply_p99_ms_during_burst": round(pool_p99[BOT_WORKERS], 2),
+        "reply_ratio": round(pool_p99[BOT_WORKERS] / reply_alone, 2) if reply_alone else 0.0,
+        **{
+            f"reply_ratio_pool_{n}": round(p99 / reply_alone, 2) if reply_alone else 0.0
+            for n, p99 in pool_p99.items()
+        },
+        "reply_p99_ms_during_burst_threads": round(reply_during, 2),
+        "reply_ratio_threads": round(reply_during / reply_alone, 2) if reply_alone else 0.0,
         "reply_p99_ms_during_burst_processes": round(reply_processes, 2),
         "reply_ratio_processes": round(reply_processes / reply_alone, 2) if reply_alone else 0.0,
-        "replies_during_burst": len(replies_during),
+        "replies_during_burst": len(in_pool[BOT_WORKERS]),
+        "bot_pool_workers": BOT_WORKERS,
         "reply_chart_workers": reply_workers,
         "charts": BURST,
         "workers": WORKERS,
@@ -275,9 +319,18 @@ def run(json: bool = False) -> int:
         (
             "reply_p99_ms_during_burst",
             f"{result['reply_p99_ms_during_burst']} ms",
-            f"{len(replies_during)} replies while {BURST} charts are drawn",
+            f"{len(in_pool[BOT_WORKERS])} replies while {BURST} charts are drawn (the bot's pool)",
         ),
         ("reply_ratio", f"{result['reply_ratio']}", "during / alone (target at most 1.5)"),
+        *(
+            (f"reply_ratio_pool_{n}", f"{result[f'reply_ratio_pool_{n}']}", f"pool of {n}")
+            for n in POOL_SIZES
+        ),
+        (
+            "reply_ratio_threads",
+            f"{result['reply_ratio_threads']}",
+            "the same, charts drawn in worker threads (before the pool)",
+        ),
         (
             "reply_ratio_processes",
             f"{result['reply_ratio_processes']}",
