@@ -122,3 +122,5 @@ ACTIONS: dict[str, Action] = {
     "pick_activities": pick_activities,  # the activities rated each week
     "add_own_activity": add_own_activity,  # and one the person typed
 }
+# Actions the engine gives the turn's time as ``now`` (a Unix time; 0 when not known).
+TIMED = frozenset({"track_checkin"})

@@ -23,7 +23,7 @@ from typing import Any
 from transitions import EventData, Machine
 
 from bot import answer_words, callbacks, safety, texts
-from bot.actions import ACTION_ANSWERS, ACTIONS, CONSENT_ANSWER, Action
+from bot.actions import ACTION_ANSWERS, ACTIONS, CONSENT_ANSWER, TIMED, Action
 from bot.content import PLACEHOLDER, TextKey, shipped_kit
 from bot.localtime import match_timezone, timezone_label
 from bot.model import (
@@ -494,7 +494,8 @@ class Engine:
 
     def _enter(self, turn: Turn, step: Step) -> None:
         for call in step.actions:
-            result = self.actions[call.name](turn.session, call.args)
+            args = {**call.args, "now": turn.now} if call.name in TIMED else call.args
+            result = self.actions[call.name](turn.session, args)
             turn.session = safety.remember(result.session, result.effects, step.id, turn.now)
             turn.effects.extend(
                 replace(e, args={**e.args, "step": step.id}) for e in result.effects

@@ -12,8 +12,14 @@ and it ends at the first check-in where it does not (``tell_now``: the rule hold
 did not hold at the check-in before).
 
 ``track_checkin`` (a flow action, run with ``record_checkin``) keeps the last four check-ins
-in the answers (``ci_recent``: "pain:trend" strings, sealed with the other answers), counts
+in the answers (``ci_recent``: "pain:trend:day" strings, sealed with the other answers), counts
 them (``ci_count``) and saves ``ci_worse_run`` (yes when the person should be told now).
+
+A day has one check-in: the last (``last_per_day``). The count that gates the chart, the
+worse-trend rule, the chart and the summary all go by it (``bot.features.progress`` draws
+``last_per_day`` of the stored check-ins), so a second check-in on one day replaces the first
+everywhere. The day is the local day in the person's time zone (answer ``timezone``) at the
+turn's time, which the engine gives this action as ``now`` (``bot.actions.TIMED``).
 ``pick_activities`` turns the activities a person picked (``ci_acts``) into up to three
 named slots (``ci_act1`` ... ``ci_act3``) that the weekly rating questions ask about. With
 a slot free, the person may type one of their own (``ci_act_own``, a 'text' question);
@@ -22,11 +28,12 @@ a slot free, the person may type one of their own (``ci_act_own``, a 'text' ques
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypeVar
 
+from bot.localtime import local_of, zone
 from bot.model import AnswerValue, Session
 
 RUN = 3  # check-ins in a row
@@ -83,10 +90,27 @@ SCORES = tuple(f"ci_score{n}" for n in range(1, MAX_ACTIVITIES + 1))
 ANSWERS = frozenset({"ci_recent", "ci_count", "ci_worse_run", *SLOTS})
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
 class Point:
     pain: int | None
     trend: str | None
+    day: str = ""  # the local day (ISO), "" when not known (then never merged)
+
+
+def last_per_day(items: Sequence[T], day_of: Callable[[T], object]) -> list[T]:
+    """One check-in per day, the last: ``items`` in time order, each replacing the one before
+    when both have the same (known) day. The one rule for the chart, summary, count and trend."""
+    kept: list[T] = []
+    for item in items:
+        day = day_of(item)
+        if kept and day and day_of(kept[-1]) == day:
+            kept[-1] = item
+        else:
+            kept.append(item)
+    return kept
 
 
 def worse_run(points: Sequence[Point]) -> bool:
@@ -109,12 +133,23 @@ def tell_now(points: Sequence[Point]) -> bool:
 
 
 def _encode(point: Point) -> str:
-    return f"{'' if point.pain is None else point.pain}:{point.trend or ''}"
+    text = f"{'' if point.pain is None else point.pain}:{point.trend or ''}"
+    return f"{text}:{point.day}" if point.day else text
 
 
 def _decode(text: str) -> Point:
-    pain, _, trend = text.partition(":")
-    return Point(int(pain) if pain.isdigit() else None, trend or None)
+    pain, _, rest = text.partition(":")
+    trend, _, day = rest.partition(":")
+    return Point(int(pain) if pain.isdigit() else None, trend or None, day)
+
+
+def checkin_day(answers: Mapping[str, AnswerValue], now: object) -> str:
+    """The local day (ISO) of a check-in at ``now`` in the person's time zone; "" without a
+    time."""
+    if not isinstance(now, int | float) or isinstance(now, bool) or now <= 0:
+        return ""
+    name = answers.get("timezone")
+    return local_of(float(now), zone(name if isinstance(name, str) else "UTC")).date().isoformat()
 
 
 def recent(answers: Mapping[str, AnswerValue]) -> list[Point]:
@@ -124,17 +159,23 @@ def recent(answers: Mapping[str, AnswerValue]) -> list[Point]:
 
 def track_checkin(session: Session, args: Mapping[str, Any]) -> Session:
     """After a check-in (ci_pain, ci_trend): remember it, count it, and say whether the person
-    should be told about a worse run now (``ci_worse_run``: yes or no)."""
+    should be told about a worse run now (``ci_worse_run``: yes or no). A second check-in on
+    the same day (``now``, the turn's time) replaces the first and is not counted again."""
     answers = session.answers
     pain = answers.get("ci_pain")
     trend = answers.get("ci_trend")
     point = Point(
         pain if isinstance(pain, int) and not isinstance(pain, bool) else None,
         trend if isinstance(trend, str) else None,
+        checkin_day(answers, args.get("now")),
     )
-    points = [*recent(answers), point][-KEPT:]
+    before = recent(answers)
+    points = last_per_day([*before, point], lambda p: p.day)[-KEPT:]
+    same_day = bool(before) and bool(point.day) and before[-1].day == point.day
     count = answers.get("ci_count")
-    counted = (count if isinstance(count, int) and not isinstance(count, bool) else 0) + 1
+    counted = (count if isinstance(count, int) and not isinstance(count, bool) else 0) + (
+        0 if same_day else 1
+    )
     return (
         session.with_answer("ci_recent", [_encode(p) for p in points])
         .with_answer("ci_count", counted)

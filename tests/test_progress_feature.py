@@ -302,3 +302,23 @@ def test_summary_lists_the_symptom_answers_and_the_safety_questions_outcome(
     _, content, _ = outgoing.document_of(rows[0][2])
     text = " ".join(PdfReader(io.BytesIO(content)).pages[0].extract_text().split())
     assert "Said yes to 1 of 2 warning questions" in text
+
+
+def test_two_checkins_on_one_day_are_one_point_for_the_count_and_the_chart(
+    engine: Engine, storage: SqlStorage, features: Features
+) -> None:
+    clock = Clock()
+    turns = _turns(engine, storage, features, clock)
+    _agree_and_set_checkin(turns)
+    _checkin(turns, 6, "About the same", 3, 4)
+    clock.now += 3600  # an hour later, the same day
+    _checkin(turns, 5, "Better", 4, 4)
+    clock.now += WEEK
+    _checkin(turns, 4, "Better", 5, 5)
+    session = storage.load_session(str(CHAT))
+    assert session is not None
+    checkins = checkins_of(storage, str(CHAT))
+    assert [c.pain for c in checkins] == [5, 4]
+    assert session.answers["ci_count"] == len(checkins) == 2  # so no chart yet
+    rows = _say(turns, "/progress")
+    assert not any(kind == outgoing.PHOTO for _, kind, _ in rows)

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from bot.model import Session
-from bot.trend import Point, pick_activities, track_checkin, worse_run
+from bot.trend import (
+    Point,
+    last_per_day,
+    pick_activities,
+    recent,
+    track_checkin,
+    worse_run,
+)
 
 
 def _points(*pairs: tuple[int | None, str | None]) -> list[Point]:
@@ -88,3 +97,30 @@ def test_up_to_three_activities_are_named_in_words_and_old_scores_go() -> None:
         "running",
     ]
     assert "ci_score3" not in picked
+
+
+def _at(day: int, hour: int, minute: int = 0) -> float:
+    return datetime(2026, 3, day, hour, minute, tzinfo=UTC).timestamp()
+
+
+def _checkin_at(session: Session, pain: int, feeling: str, now: float) -> Session:
+    session = session.with_answer("ci_pain", pain).with_answer("ci_trend", feeling)
+    return track_checkin(session, {"now": now})
+
+
+def test_a_second_checkin_on_one_day_replaces_the_first_and_is_not_counted() -> None:
+    session = Session("1", "reminders", 1, "rem_ci_saved", answers={"timezone": "Europe/Berlin"})
+    session = _checkin_at(session, 4, "same", _at(1, 9))
+    session = _checkin_at(session, 5, "same", _at(1, 20))  # the same day in Berlin
+    assert session.answers["ci_count"] == 1
+    assert session.answers["ci_recent"] == ["5:same:2026-03-01"]
+    session = _checkin_at(session, 6, "same", _at(1, 23, 30))  # 00:30 on 2 March in Berlin
+    assert session.answers["ci_count"] == 2
+    assert [p.pain for p in recent(session.answers)] == [5, 6]
+    # 4, 5, 6 would be a worse run; one check-in a day leaves 5, 6: not three days yet
+    assert session.answers["ci_worse_run"] == "no"
+
+
+def test_last_per_day_keeps_unknown_days_apart() -> None:
+    assert last_per_day(["a", "b", "c"], lambda _: "") == ["a", "b", "c"]
+    assert last_per_day([(1, "x"), (1, "y"), (2, "z")], lambda p: p[0]) == [(1, "y"), (2, "z")]

@@ -68,19 +68,20 @@ def _reminder_store(storage: SqlStorage) -> ReminderStore:
 
 def checkins_of(storage: SqlStorage, user_id: str) -> list[CheckIn]:
     """A person's check-ins as the chart draws them: the day in their time zone (the last
-    check-in of a day counts), pain and how it felt, and the activity scores kept with it.
+    check-in of a day counts: ``trend.last_per_day``, as for the count and the worse-trend
+    rule), pain and how it felt, and the activity scores kept with it.
     Check-ins without a pain score or a feeling are left out."""
     reminders = _reminder_store(storage)
     tz = zone(reminders.settings(user_id).tz)
     scores = {s.at: s.scores for s in store.scores(storage.db, user_id)}
-    by_day: dict[date, CheckIn] = {}
+    kept: list[CheckIn] = []
     for checkin in reminders.checkins(user_id):
         if not isinstance(checkin.pain, int) or checkin.trend not in FEELINGS:
             continue
         day = local_of(checkin.at, tz).date()
         activities = dict(list(scores.get(checkin.at, {}).items())[: trend.MAX_ACTIVITIES])
-        by_day[day] = CheckIn(day, checkin.pain, cast(Feeling, checkin.trend), activities)
-    return [by_day[day] for day in sorted(by_day)]
+        kept.append(CheckIn(day, checkin.pain, cast(Feeling, checkin.trend), activities))
+    return trend.last_per_day(sorted(kept, key=lambda c: c.on), lambda c: c.on)
 
 
 def make_chart(storage: SqlStorage, user_id: str) -> bytes:
