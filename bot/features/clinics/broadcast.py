@@ -222,7 +222,10 @@ def queue(
     """Confirm a draft: one delivery per recipient, due now or at ``at`` locally. With a
     per-language ``text`` (the draft's) only patients in its languages are recipients.
     Returns the number of recipients, or None if the draft was gone (sent twice, discarded)."""
-    people, _ = split_by_language(recipients(storage, clinic_id, audience, now), text)
+    everyone = recipients(storage, clinic_id, audience, now)
+    people, _ = split_by_language(everyone, text)
+    kept = {p.user_id for p in people}
+    no_language = [p.user_id for p in everyone if p.user_id not in kept]
     due = []
     clock_of = person_clocks(storage.db)
     for person in people:
@@ -232,7 +235,7 @@ def queue(
         else:
             due.append((person.user_id, local_due(now, at, zone, quiet)))
     store = ClinicStore(storage.db)
-    if not store.queue(clinic_id, broadcast_id, due, now, report_to):
+    if not store.queue(clinic_id, broadcast_id, due, now, report_to, no_language):
         return None
     return len(people)
 
@@ -381,4 +384,9 @@ def report_text(broadcast: Broadcast, counts: Counts) -> str:
         f"Failed: {shown_html(counts.failed)}\n"
         f"Blocked the bot: {shown_html(counts.blocked)}\n"
         f"Skipped (left, stopped or cancelled): {shown_html(counts.skipped)}"
+        + (
+            f"\nSkipped (no text in their language): {shown_html(counts.language)}"
+            if counts.language
+            else ""
+        )
     )
