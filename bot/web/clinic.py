@@ -664,11 +664,14 @@ def alerts_body(staff: dash.WebStaff, found: list[dash.Alert]) -> str:
         else:
             done = "Not acknowledged yet"
         rows.append(
-            f'<tr class="{"urgent" if alert.urgent else "soon"}"><td>{h(alert.patient_ref)}</td>'
-            f"<td>{level}</td><td>{h(dash.when(alert.at))} UTC</td><td>{done}</td></tr>"
+            f'<tr class="{"urgent" if alert.urgent else "soon"}">'
+            f'<td data-label="Patient REF">{h(alert.patient_ref)}</td>'
+            f'<td data-label="Level">{level}</td>'
+            f'<td data-label="Time">{h(dash.when(alert.at))} UTC</td>'
+            f'<td data-label="Acknowledged">{done}</td></tr>'
         )
     return (
-        "<table><thead><tr><th scope=col>Patient REF</th><th scope=col>Level</th>"
+        '<table class="stack"><thead><tr><th scope=col>Patient REF</th><th scope=col>Level</th>'
         "<th scope=col>Time</th><th scope=col>Acknowledged</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
