@@ -53,6 +53,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class ClinicSettings:
     secure_cookies: bool = True  # False only for a dev server on http://127.0.0.1
     public_url: str = ""  # where staff open the dashboard (for the link in the code message)
+    time_zone: str = "UTC"  # a clinic's time zone until an admin sets it (Settings page)
 
 
 class Dashboard:
@@ -101,6 +102,8 @@ class Dashboard:
         get("/clinic/{cid}/audit", self.audit_page)
         get("/clinic/{cid}/staff", self.staff_page)
         post("/clinic/{cid}/staff", self.change_staff)
+        get("/clinic/{cid}/settings", self.settings_page)
+        post("/clinic/{cid}/settings", self.change_settings)
 
     # ------------------------------------------------------------ who is asking
 
@@ -304,8 +307,12 @@ class Dashboard:
         recent = ClinicStore(self.db).recent(staff.clinic_id, 20)
         languages = self._languages(staff)
         return broadcasts_body(
-            staff, self._audience_map(), form, problem, preview, recent, languages
-        )
+            staff, self._audience_map(), form, problem, preview, recent, languages,
+            self._zone(staff),
+        )  # fmt: skip
+
+    def _zone(self, staff: dash.WebStaff) -> str:
+        return dash.clinic_zone(self.db, staff.clinic_id, self.settings.time_zone)
 
     def _languages(self, staff: dash.WebStaff) -> list[str]:
         """The languages the compose form asks for: those the clinic's patients use."""
@@ -362,13 +369,16 @@ class Dashboard:
             staff.clinic_id, draft, text=text, audience=audience.id,
             at_time=str(at) if at else None,
         )  # fmt: skip
+        zone = self._zone(staff)
         count = await asyncio.to_thread(
-            bc.queue, self.storage, staff.clinic_id, draft, audience, at, now, staff.user_id, text
-        )
+            bc.queue, self.storage, staff.clinic_id, draft, audience, at, now, staff.user_id,
+            text, zone,
+        )  # fmt: skip
         with self.db.transaction():
             dash.audit(
                 self.db, staff.clinic_id, staff.user_id, "broadcast-sent", now,
-                f"broadcast {draft} to {shown(count or 0)} ({audience.id}, {at or 'now'})",
+                f"broadcast {draft} to {shown(count or 0)} ({audience.id}, "
+                f"{f'{at} {zone}' if at else 'now'})",
             )  # fmt: skip
         raise web.HTTPSeeOther(f"/clinic/{staff.clinic_id}/broadcasts/{draft}")
 
@@ -531,6 +541,28 @@ class Dashboard:
             )
         raise web.HTTPSeeOther(f"/clinic/{staff.clinic_id}/staff")
 
+    async def settings_page(self, request: web.Request) -> web.StreamResponse:
+        staff = self._authed(request, admin=True)
+        return self._page(staff, "Settings", settings_body(staff, self._zone(staff), "", ""))
+
+    async def change_settings(self, request: web.Request) -> web.StreamResponse:
+        staff = self._authed(request, admin=True)
+        form = await self._form(request, staff)
+        try:
+            zone = dash.check_zone(form.get("time_zone", ""))
+        except ValueError as error:
+            given = form.get("time_zone", "")
+            body = settings_body(staff, self._zone(staff), given, str(error))
+            return self._page(staff, "Settings", body, status=400)
+        before, now = self._zone(staff), self.clock()
+        dash.set_clinic_zone(self.db, staff.clinic_id, zone, now)
+        with self.db.transaction():
+            dash.audit(
+                self.db, staff.clinic_id, staff.user_id, "time-zone-changed", now,
+                f"{before} -> {zone}",
+            )  # fmt: skip
+        raise web.HTTPSeeOther(f"/clinic/{staff.clinic_id}/settings")
+
 
 # ---------------------------------------------------------------- rendering
 
@@ -589,6 +621,7 @@ def layout(
         ]
         if staff.admin:
             items += [("Staff", f"{base}/staff"), ("Audit log", f"{base}/audit")]
+            items += [("Settings", f"{base}/settings")]
         links = "".join(f'<li><a href="{h(u)}">{h(t)}</a></li>' for t, u in items)
         nav = (
             f'<nav aria-label="Dashboard"><ul>{links}</ul>'
@@ -709,6 +742,7 @@ def broadcasts_body(
     preview: str,
     recent: list[Any],
     languages: list[str] | None = None,
+    zone: str = "UTC",
 ) -> str:
     chosen = form.get("audience", "all")
     options = "".join(
@@ -743,9 +777,10 @@ def broadcasts_body(
         "<fieldset><legend>When</legend>"
         f'<label><input type="radio" name="when" value="now"{"" if at_chosen else " checked"}> Now</label>'
         f'<label><input type="radio" name="when" value="at"{" checked" if at_chosen else ""}> At</label>'
-        f'<input name="at" aria-label="Time, like 09:30 or 2026-11-20 09:30" placeholder="09:30" '
-        f'value="{h(form.get("at", ""))}"><p class="note">Each patient gets it at that time where '
-        "they live, never in their quiet hours.</p></fieldset>"
+        f'<input name="at" aria-label="Time in {h(zone)}, like 09:30 or 2026-11-20 09:30" '
+        f'placeholder="09:30" value="{h(form.get("at", ""))}"><span class="zone">{h(zone)}</span>'
+        f'<p class="note">The time is the clinic\'s ({h(zone)}). A patient in their quiet hours '
+        "then gets it when those end.</p></fieldset>"
         '<div class="actions"><button type="submit" name="action" value="preview">Preview</button>'
         '<button type="submit" name="action" value="send">Send</button></div></form>'
         f"{preview}<h2>Recent</h2>{table}"
@@ -887,4 +922,16 @@ def staff_body(staff: dash.WebStaff, members: list[Any], problem: str) -> str:
         '<label for="user_id">Telegram user id</label><input id="user_id" name="user_id" required '
         'inputmode="numeric"><label for="role">Role</label>'
         f'<select id="role" name="role">{roles}</select><button type="submit">Save</button></form>'
+    )
+
+
+def settings_body(staff: dash.WebStaff, zone: str, given: str, problem: str) -> str:
+    error = f'<p class="error" role="alert">{h(problem)}</p>' if problem else ""
+    return (
+        f"{error}<p>Time zone: <strong>{h(zone)}</strong>. A broadcast sent "
+        "&quot;at&quot; a time goes out at that time here.</p>"
+        f'<form method="post" action="/clinic/{staff.clinic_id}/settings">{_csrf(staff)}'
+        '<label for="time_zone">Clinic time zone (like Europe/Madrid)</label>'
+        f'<input id="time_zone" name="time_zone" required value="{h(given or zone)}">'
+        '<button type="submit">Save</button></form>'
     )

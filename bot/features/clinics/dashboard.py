@@ -94,6 +94,7 @@ AUDITED = (
     "sign-out",
     "sign-out-everywhere",
     "broadcast-sent",
+    "time-zone-changed",
     "broadcast-cancelled",
     "alert-acknowledged",
     "staff-changed",
@@ -656,6 +657,40 @@ def stored_text(texts: Mapping[str, str], languages: Sequence[str]) -> str:
     if len(languages) == 1:
         return texts.get(languages[0], "")
     return encode_texts(dict(texts))
+
+
+# ---------------------------------------------------------------- the clinic's time zone
+
+
+def clinic_zone(db: Database, clinic_id: int, default: str) -> str:
+    """The clinic's time zone (a broadcast's "at" time is in it); ``default`` until set."""
+    row = db.one("SELECT time_zone FROM clinic_zones WHERE clinic_id = ?", (clinic_id,))
+    return str(row[0]) if row else default
+
+
+def check_zone(name: str) -> str:
+    """An IANA time zone name like Europe/Madrid; ValueError names the bad value."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = name.strip()
+    try:
+        if not name or name.startswith("/") or ".." in name:
+            raise ValueError
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ValueError(
+            f"{name!r} is not a time zone: write a name like Europe/Madrid or America/Chicago"
+        ) from None
+    return name
+
+
+def set_clinic_zone(db: Database, clinic_id: int, name: str, now: float) -> None:
+    with db.transaction() as tx:
+        tx.execute("DELETE FROM clinic_zones WHERE clinic_id = ?", (clinic_id,))
+        tx.execute(
+            "INSERT INTO clinic_zones (clinic_id, time_zone, updated_at) VALUES (?, ?, ?)",
+            (clinic_id, name, now),
+        )
 
 
 __all__ = ["SMALL_COUNT"]

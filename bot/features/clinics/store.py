@@ -105,6 +105,14 @@ MIGRATIONS: list[str] = [
     # 2: the web dashboard: sign-in codes, web sessions, audit log, red-flag inbox, progress
     # sharing consents, and indexes for its overview (bot.features.clinics.dashboard)
     DASHBOARD_MIGRATION,
+    # 3: each clinic's time zone (a broadcast's "at" time is in it; bot.features.clinics.dashboard)
+    """
+    CREATE TABLE clinic_zones (
+        clinic_id  INTEGER PRIMARY KEY,
+        time_zone  TEXT NOT NULL,
+        updated_at {real} NOT NULL
+    );
+    """,
 ]
 
 # broadcast states: draft -> queued -> sending -> done; queued/sending -> cancelled
