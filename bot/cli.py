@@ -107,7 +107,7 @@ def _web(args: argparse.Namespace) -> int:
     from bot.loader import load_bundle
     from bot.settings import Settings, load_dotenv_file, urgent_care
     from bot.web.clinic import ClinicSettings
-    from bot.web.server import WebApp, serve
+    from bot.web.server import WebApp, WebSettings, serve
 
     load_dotenv_file()
     settings = Settings.from_env()
@@ -121,7 +121,11 @@ def _web(args: argparse.Namespace) -> int:
             secure_cookies=not args.dev_http_cookies,
             public_url=settings.web_url,
         )
-        app = WebApp(Engine(bundle, config), storage, features, clinic=clinic)
+        serves = "clinic" if args.clinic_only else "chat" if args.chat_only else "both"
+        app = WebApp(
+            Engine(bundle, config), storage, features, settings=WebSettings(serves=serves),
+            clinic=clinic,
+        )  # fmt: skip
         serve(app, args.host, args.port)
     finally:
         storage.close()
@@ -342,6 +346,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--dev-http-cookies",
         action="store_true",
         help="the clinic dashboard's cookie without Secure (only for a local test on http)",
+    )
+    only = webchat.add_mutually_exclusive_group()
+    only.add_argument(
+        "--clinic-only", action="store_true", help="serve only the clinic dashboard (/clinic)"
+    )
+    only.add_argument(
+        "--chat-only", action="store_true", help="serve only the web chat (no /clinic)"
     )
     webchat.set_defaults(func=_web)
 

@@ -206,6 +206,16 @@ def test_a_clinic_runs_its_side_from_the_browser(
             page.get_by_role("link", name=re.compile("^Alerts")).click()
             expect(page).to_have_title(re.compile(r"^\(1\) Red-flag alerts"))
             _shots(page, "alerts")
+            page.set_viewport_size({"width": 390, "height": 900})  # a card per alert, no scroll
+            table = page.locator("table.stack")
+            wide, room = table.evaluate("t => [t.scrollWidth, t.clientWidth]")
+            assert wide <= room, f"the alerts table scrolls sideways at 390 px ({wide} > {room})"
+            assert (
+                page.locator("table.stack tr.urgent").evaluate("r => getComputedStyle(r).display")
+                == "block"
+            )
+            page.set_viewport_size({"width": 1280, "height": 900})
+            assert page.locator("table.stack thead").is_visible()
             page.get_by_role("button", name="Acknowledge P-2").click()
             expect(page.locator("main")).to_contain_text(f"Acknowledged by {ADMIN_A}")
             expect(page).to_have_title(re.compile(r"^Red-flag alerts"))

@@ -15,7 +15,7 @@ import csv
 import html
 import io
 import time
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,11 +37,12 @@ from bot.features.clinics.rules import (
     shown,
 )
 from bot.features.clinics.store import ClinicStore
+from bot.languages import NATIVE_NAMES
 from bot.storage.sql import SqlStorage
 from bot.web.markup import Node, markup_tree
 
 COOKIE = "hipbot_clinic"
-MAX_FORM = 16 * 1024  # bytes of a posted form (a broadcast is at most 4096 characters)
+MAX_FORM = 48 * 1024  # bytes of a posted form (a broadcast: up to 3 texts of 4096 characters)
 LOGIN_TRIES = 10  # sign-in attempts per address ...
 LOGIN_PERIOD = 600.0  # ... per this many seconds
 ADDRESSES_TRACKED = 10_000
@@ -52,6 +53,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class ClinicSettings:
     secure_cookies: bool = True  # False only for a dev server on http://127.0.0.1
     public_url: str = ""  # where staff open the dashboard (for the link in the code message)
+    time_zone: str = "UTC"  # a clinic's time zone until an admin sets it (Settings page)
 
 
 class Dashboard:
@@ -100,6 +102,8 @@ class Dashboard:
         get("/clinic/{cid}/audit", self.audit_page)
         get("/clinic/{cid}/staff", self.staff_page)
         post("/clinic/{cid}/staff", self.change_staff)
+        get("/clinic/{cid}/settings", self.settings_page)
+        post("/clinic/{cid}/settings", self.change_settings)
 
     # ------------------------------------------------------------ who is asking
 
@@ -301,26 +305,54 @@ class Dashboard:
         self, staff: dash.WebStaff, form: Mapping[str, str], problem: str, preview: str
     ) -> str:
         recent = ClinicStore(self.db).recent(staff.clinic_id, 20)
-        return broadcasts_body(staff, self._audience_map(), form, problem, preview, recent)
+        languages = self._languages(staff)
+        return broadcasts_body(
+            staff, self._audience_map(), form, problem, preview, recent, languages,
+            self._zone(staff),
+        )  # fmt: skip
+
+    def _zone(self, staff: dash.WebStaff) -> str:
+        return dash.clinic_zone(self.db, staff.clinic_id, self.settings.time_zone)
+
+    def _languages(self, staff: dash.WebStaff) -> list[str]:
+        """The languages the compose form asks for: those the clinic's patients use."""
+        people = bc.recipients(self.storage, staff.clinic_id, EVERYONE, self.clock())
+        return dash.compose_languages(Counter(p.language for p in people))
+
+    def _reach(
+        self, staff: dash.WebStaff, audience: Audience, texts: Mapping[str, str]
+    ) -> tuple[int, Counter[str]]:
+        """How many patients the broadcast would reach, and how many it skips per language."""
+        text = dash.stored_text(texts, self._languages(staff))
+        people = bc.recipients(self.storage, staff.clinic_id, audience, self.clock())
+        kept, left_out = bc.split_by_language(people, text)
+        return len(kept), left_out
 
     async def audience_count(self, request: web.Request) -> web.StreamResponse:
+        """``?name=<audience>&languages=en,es``: recipients, and those skipped for language
+        (``languages``: those with a text written so far; absent: all of them)."""
         staff = self._authed(request)
         audience = self._audience_map().get(request.query.get("name", "all"))
         if audience is None:
             raise web.HTTPNotFound()
-        people = await asyncio.to_thread(
-            bc.recipients, self.storage, staff.clinic_id, audience, self.clock()
-        )
-        return web.json_response({"count": shown(len(people))})
+        asked = request.query.get("languages")
+        written = self._languages(staff) if asked is None else asked.split(",")
+        texts = {code: "-" for code in written if code}
+        count, left_out = await asyncio.to_thread(self._reach, staff, audience, texts)
+        skipped = sum(left_out.values())
+        found = {"count": shown(count), "skipped": shown(skipped), "skips": skipped > 0}
+        return web.json_response(found)
 
     async def compose(self, request: web.Request) -> web.StreamResponse:
         staff = self._authed(request)
         form = await self._form(request, staff)
         store = ClinicStore(self.db)
-        text = form.get("text", "").strip()
+        languages = self._languages(staff)
+        texts = dash.composed_texts(form, languages)
+        text = dash.stored_text(texts, languages)
         audience = self._audience_map().get(form.get("audience", "all"))
         problem = "" if audience else f"no audience {form.get('audience')!r}"
-        problem = problem or html.unescape(message_problem(store, staff.clinic_id, text))
+        problem = problem or _texts_problem(store, staff.clinic_id, texts, languages)
         at = None
         if not problem and form.get("when") == "at":
             try:
@@ -328,7 +360,7 @@ class Dashboard:
             except ValueError as error:
                 problem = str(error)
         if problem or form.get("action") != "send" or audience is None:
-            preview = "" if problem else self._preview(staff, text, audience or EVERYONE)
+            preview = "" if problem else self._preview(staff, texts, audience or EVERYONE)
             body = self._broadcasts_body(staff, form, problem, preview)
             return self._page(staff, "Broadcasts", body, status=400 if problem else 200)
         now = self.clock()
@@ -337,27 +369,46 @@ class Dashboard:
             staff.clinic_id, draft, text=text, audience=audience.id,
             at_time=str(at) if at else None,
         )  # fmt: skip
+        zone = self._zone(staff)
         count = await asyncio.to_thread(
-            bc.queue, self.storage, staff.clinic_id, draft, audience, at, now, staff.user_id
-        )
+            bc.queue, self.storage, staff.clinic_id, draft, audience, at, now, staff.user_id,
+            text, zone,
+        )  # fmt: skip
         with self.db.transaction():
             dash.audit(
                 self.db, staff.clinic_id, staff.user_id, "broadcast-sent", now,
-                f"broadcast {draft} to {shown(count or 0)} ({audience.id}, {at or 'now'})",
+                f"broadcast {draft} to {shown(count or 0)} ({audience.id}, "
+                f"{f'{at} {zone}' if at else 'now'})",
             )  # fmt: skip
         raise web.HTTPSeeOther(f"/clinic/{staff.clinic_id}/broadcasts/{draft}")
 
-    def _preview(self, staff: dash.WebStaff, text: str, audience: Audience) -> str:
-        shown_as = patient_message(self._clinic_name(staff), text, bc.stop_data(staff.clinic_id))
-        count = len(bc.recipients(self.storage, staff.clinic_id, audience, self.clock()))
-        buttons = "".join(
-            f'<span class="button">{h(b.label)}</span>' for row in shown_as.buttons for b in row
-        )
+    def _preview(self, staff: dash.WebStaff, texts: Mapping[str, str], audience: Audience) -> str:
+        name, several = self._clinic_name(staff), len(self._languages(staff)) > 1
+        bubbles = []
+        for language, text in texts.items():
+            shown_as = patient_message(name, text, bc.stop_data(staff.clinic_id), language)
+            buttons = "".join(
+                f'<span class="button">{h(b.label)}</span>' for row in shown_as.buttons for b in row
+            )
+            label = f'<h3 lang="en">{h(NATIVE_NAMES[language])}</h3>' if several else ""
+            bubbles.append(
+                f'{label}<div class="bubble" lang="{h(language)}">'
+                f"{render_markup(markup_tree(shown_as.text))}<div>{buttons}</div></div>"
+            )
+        count, left_out = self._reach(staff, audience, texts)
+        skipped = ""
+        if left_out:
+            each = ", ".join(
+                f"{NATIVE_NAMES.get(code, code)}: {shown(n)}"
+                for code, n in sorted(left_out.items())
+            )
+            skipped = (
+                f" {h(shown(sum(left_out.values())))} are skipped: no text in their language "
+                f"({h(each)})."
+            )
         return (
-            f'<section aria-labelledby="preview"><h2 id="preview">Preview</h2>'
-            f'<div class="bubble">{render_markup(markup_tree(shown_as.text))}'
-            f"<div>{buttons}</div></div>"
-            f"<p>It would go to {h(shown(count))} patients.</p></section>"
+            f'<section aria-labelledby="preview"><h2 id="preview">Preview</h2>{"".join(bubbles)}'
+            f'<p id="reach">It would go to {h(shown(count))} patients.{skipped}</p></section>'
         )
 
     def _broadcast_of(self, request: web.Request, staff: dash.WebStaff) -> int:
@@ -490,6 +541,28 @@ class Dashboard:
             )
         raise web.HTTPSeeOther(f"/clinic/{staff.clinic_id}/staff")
 
+    async def settings_page(self, request: web.Request) -> web.StreamResponse:
+        staff = self._authed(request, admin=True)
+        return self._page(staff, "Settings", settings_body(staff, self._zone(staff), "", ""))
+
+    async def change_settings(self, request: web.Request) -> web.StreamResponse:
+        staff = self._authed(request, admin=True)
+        form = await self._form(request, staff)
+        try:
+            zone = dash.check_zone(form.get("time_zone", ""))
+        except ValueError as error:
+            given = form.get("time_zone", "")
+            body = settings_body(staff, self._zone(staff), given, str(error))
+            return self._page(staff, "Settings", body, status=400)
+        before, now = self._zone(staff), self.clock()
+        dash.set_clinic_zone(self.db, staff.clinic_id, zone, now)
+        with self.db.transaction():
+            dash.audit(
+                self.db, staff.clinic_id, staff.user_id, "time-zone-changed", now,
+                f"{before} -> {zone}",
+            )  # fmt: skip
+        raise web.HTTPSeeOther(f"/clinic/{staff.clinic_id}/settings")
+
 
 # ---------------------------------------------------------------- rendering
 
@@ -516,6 +589,19 @@ def render_markup(nodes: list[Node]) -> str:
     return "".join(out)
 
 
+def _texts_problem(
+    store: ClinicStore, clinic_id: int, texts: Mapping[str, str], languages: list[str]
+) -> str:
+    """What is wrong with the written texts (English is needed), or ""."""
+    if "en" not in texts:
+        return "write the message in English (it is always needed)"
+    for language, text in texts.items():
+        problem = html.unescape(message_problem(store, clinic_id, text))
+        if problem:
+            return f"{NATIVE_NAMES[language]}: {problem}" if len(languages) > 1 else problem
+    return ""
+
+
 def _csrf(staff: dash.WebStaff) -> str:
     return f'<input type="hidden" name="csrf" value="{h(staff.csrf)}">'
 
@@ -535,6 +621,7 @@ def layout(
         ]
         if staff.admin:
             items += [("Staff", f"{base}/staff"), ("Audit log", f"{base}/audit")]
+            items += [("Settings", f"{base}/settings")]
         links = "".join(f'<li><a href="{h(u)}">{h(t)}</a></li>' for t, u in items)
         nav = (
             f'<nav aria-label="Dashboard"><ul>{links}</ul>'
@@ -610,11 +697,14 @@ def alerts_body(staff: dash.WebStaff, found: list[dash.Alert]) -> str:
         else:
             done = "Not acknowledged yet"
         rows.append(
-            f'<tr class="{"urgent" if alert.urgent else "soon"}"><td>{h(alert.patient_ref)}</td>'
-            f"<td>{level}</td><td>{h(dash.when(alert.at))} UTC</td><td>{done}</td></tr>"
+            f'<tr class="{"urgent" if alert.urgent else "soon"}">'
+            f'<td data-label="Patient REF">{h(alert.patient_ref)}</td>'
+            f'<td data-label="Level">{level}</td>'
+            f'<td data-label="Time">{h(dash.when(alert.at))} UTC</td>'
+            f'<td data-label="Acknowledged">{done}</td></tr>'
         )
     return (
-        "<table><thead><tr><th scope=col>Patient REF</th><th scope=col>Level</th>"
+        '<table class="stack"><thead><tr><th scope=col>Patient REF</th><th scope=col>Level</th>'
         "<th scope=col>Time</th><th scope=col>Acknowledged</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
@@ -651,6 +741,8 @@ def broadcasts_body(
     problem: str,
     preview: str,
     recent: list[Any],
+    languages: list[str] | None = None,
+    zone: str = "UTC",
 ) -> str:
     chosen = form.get("audience", "all")
     options = "".join(
@@ -675,22 +767,60 @@ def broadcasts_body(
     return (
         f'{error}<form method="post" action="/clinic/{staff.clinic_id}/broadcasts" class="compose">'
         f"{_csrf(staff)}"
-        '<label for="text">Message (Telegram HTML: &lt;b&gt;, &lt;i&gt;, &lt;a href&gt;)</label>'
-        f'<textarea id="text" name="text" rows="6" maxlength="4096" required>'
-        f"{h(form.get('text', ''))}</textarea>"
+        f"{_text_fields(form, languages or ['en'])}"
         f'<label for="audience">Who gets it</label>'
         f'<select id="audience" name="audience" data-count-url="/clinic/{staff.clinic_id}/audience">'
         f"{options}</select>"
-        '<p>Recipients: <output id="audience-count" aria-live="polite">…</output></p>'
+        '<p>Recipients: <output id="audience-count" aria-live="polite">…</output>'
+        '<span id="language-skips" hidden> (<output id="skipped-count">0</output> skipped: '
+        "no text in their language)</span></p>"
         "<fieldset><legend>When</legend>"
         f'<label><input type="radio" name="when" value="now"{"" if at_chosen else " checked"}> Now</label>'
         f'<label><input type="radio" name="when" value="at"{" checked" if at_chosen else ""}> At</label>'
-        f'<input name="at" aria-label="Time, like 09:30 or 2026-11-20 09:30" placeholder="09:30" '
-        f'value="{h(form.get("at", ""))}"><p class="note">Each patient gets it at that time where '
-        "they live, never in their quiet hours.</p></fieldset>"
+        f'<input name="at" aria-label="Time in {h(zone)}, like 09:30 or 2026-11-20 09:30" '
+        f'placeholder="09:30" value="{h(form.get("at", ""))}"><span class="zone">{h(zone)}</span>'
+        f'<p class="note">The time is the clinic\'s ({h(zone)}). A patient in their quiet hours '
+        "then gets it when those end.</p></fieldset>"
         '<div class="actions"><button type="submit" name="action" value="preview">Preview</button>'
         '<button type="submit" name="action" value="send">Send</button></div></form>'
         f"{preview}<h2>Recent</h2>{table}"
+    )
+
+
+def _text_fields(form: Mapping[str, str], languages: list[str]) -> str:
+    """One textarea per language in use (English always and required)."""
+    hint = "Telegram HTML: &lt;b&gt;, &lt;i&gt;, &lt;a href&gt;"
+    if len(languages) == 1:
+        return (
+            f'<label for="text">Message ({hint})</label>'
+            '<textarea id="text" name="text" rows="6" maxlength="4096" required>'
+            f"{h(form.get('text', ''))}</textarea>"
+        )
+    parts = [
+        f'<p class="note">Your patients use {len(languages)} languages. Write the message in '
+        f"each ({hint}). Patients whose language is left empty get nothing.</p>"
+    ]
+    for code in languages:
+        field = dash.text_field(code)
+        need = " (needed)" if code == "en" else ""
+        parts.append(
+            f'<label for="{field}">Message in {h(NATIVE_NAMES[code])}{need}</label>'
+            f'<textarea id="{field}" name="{field}" rows="5" maxlength="4096" lang="{code}" '
+            f'data-language="{code}"{" required" if code == "en" else ""}>'
+            f"{h(form.get(field, ''))}</textarea>"
+        )
+    return "".join(parts)
+
+
+def _bubbles(text: str) -> str:
+    """A stored broadcast text as shown: one bubble, or one per language under its name."""
+    texts = bc.texts_by_language(text)
+    if texts is None:
+        return f'<div class="bubble">{render_markup(markup_tree(text))}</div>'
+    return "".join(
+        f"<h3>{h(NATIVE_NAMES.get(code, code))}</h3>"
+        f'<div class="bubble" lang="{h(code)}">{render_markup(markup_tree(said))}</div>'
+        for code, said in texts.items()
     )
 
 
@@ -706,6 +836,7 @@ def broadcast_body(staff: dash.WebStaff, broadcast: Any, found: dash.Progress) -
             ("blocked", "Blocked the bot"),
             ("failed", "Failed"),
             ("skipped", "Skipped"),
+            ("no_language", "Skipped: no text in their language"),
         )
     )
     cancel = ""
@@ -719,7 +850,7 @@ def broadcast_body(staff: dash.WebStaff, broadcast: Any, found: dash.Progress) -
         )
     url = f"/clinic/{staff.clinic_id}/broadcasts/{broadcast.id}/progress"
     return (
-        f'<div class="bubble">{render_markup(markup_tree(broadcast.text))}</div>'
+        f"{_bubbles(broadcast.text)}"
         f"<p>Time: {h(broadcast.at_time or 'now')}. State: "
         f'<strong id="state">{h(found.state)}</strong></p>'
         f'<progress id="bar" max="100" value="{found.percent}" data-url="{h(url)}" '
@@ -791,4 +922,16 @@ def staff_body(staff: dash.WebStaff, members: list[Any], problem: str) -> str:
         '<label for="user_id">Telegram user id</label><input id="user_id" name="user_id" required '
         'inputmode="numeric"><label for="role">Role</label>'
         f'<select id="role" name="role">{roles}</select><button type="submit">Save</button></form>'
+    )
+
+
+def settings_body(staff: dash.WebStaff, zone: str, given: str, problem: str) -> str:
+    error = f'<p class="error" role="alert">{h(problem)}</p>' if problem else ""
+    return (
+        f"{error}<p>Time zone: <strong>{h(zone)}</strong>. A broadcast sent "
+        "&quot;at&quot; a time goes out at that time here.</p>"
+        f'<form method="post" action="/clinic/{staff.clinic_id}/settings">{_csrf(staff)}'
+        '<label for="time_zone">Clinic time zone (like Europe/Madrid)</label>'
+        f'<input id="time_zone" name="time_zone" required value="{h(given or zone)}">'
+        '<button type="submit">Save</button></form>'
     )

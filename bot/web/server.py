@@ -66,6 +66,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # (reminders, clinic messages) stays with `hipbot run`: the web chat has no outbox sender.
 WEB_JOBS = frozenset({"heartbeat", "purge_job"})
 JOB_INTERVAL = 5.0  # seconds between runs of those jobs
+SERVES = ("both", "chat", "clinic")  # what one `hipbot web` process serves
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class WebSettings:
     period: float = 60  # ... in this many seconds
     max_body: int = MAX_BODY
     people_tracked: int = 10_000  # rate limiters kept (least recently used forgotten)
+    serves: str = "both"  # "both", "chat" (no /clinic) or "clinic" (only /clinic): SERVES
 
 
 class Refused(HipbotError):
@@ -266,14 +268,19 @@ class WebApp:
             middlewares=[_security_headers],
             client_max_size=max(self.settings.max_body, CLINIC_MAX_FORM),
         )
+        serves = self.settings.serves
+        if serves not in SERVES:
+            raise ValueError(f"serves is {serves!r}: it must be one of {', '.join(SERVES)}")
         app.cleanup_ctx.append(self._jobs)
-        app.router.add_get("/", self.page)
-        app.router.add_get("/api/history", self.history)
-        app.router.add_post("/api/send", self.send)
+        if serves != "clinic":  # the web chat
+            app.router.add_get("/", self.page)
+            app.router.add_get("/api/history", self.history)
+            app.router.add_post("/api/send", self.send)
+            app.router.add_get(PICTURES_URL + "/{name}", self.picture)
         app.router.add_get("/favicon.ico", _no_icon)
-        app.router.add_get(PICTURES_URL + "/{name}", self.picture)
-        app.router.add_static("/static", STATIC, append_version=False)
-        self.dashboard.routes(app)  # /clinic: the clinic dashboard (bot.web.clinic)
+        app.router.add_static("/static", STATIC, append_version=False)  # both use its files
+        if serves != "chat":
+            self.dashboard.routes(app)  # /clinic: the clinic dashboard (bot.web.clinic)
         return app
 
 
@@ -343,5 +350,6 @@ def _set_cookie(request: web.Request, response: web.StreamResponse, person: str)
 
 def serve(app: WebApp, host: str, port: int) -> None:
     """Run until interrupted."""
-    print(f"hipbot web chat: open http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
+    path = "clinic" if app.settings.serves == "clinic" else ""
+    print(f"hipbot web: open http://{host}:{port}/{path} (Ctrl-C to stop)", flush=True)
     web.run_app(app.build(), host=host, port=port, print=None, access_log=None)

@@ -130,6 +130,15 @@ def local_due(now: float, at: LocalTime, zone_name: str, quiet: QuietHours) -> f
     return max(now, reminders.hold(moment, zone_name, quiet))
 
 
+def clinic_due(
+    now: float, at: LocalTime, clinic_zone: str, zone_name: str, quiet: QuietHours
+) -> float:
+    """When a delivery scheduled at ``at`` in the clinic's time zone is due for someone in
+    ``zone_name``: that one moment for everyone, held to the end of the person's quiet hours."""
+    moment = local_due(now, at, clinic_zone, QuietHours(0, 0))
+    return max(now, reminders.hold(moment, zone_name, quiet))
+
+
 def person_clocks(db: Database) -> Callable[[str], tuple[str, QuietHours]]:
     """Each person's time zone and quiet hours, as the reminders keep them
     (``ReminderStore.settings``: UTC and 21:00-08:00 for someone who never set them)."""
@@ -218,21 +227,28 @@ def queue(
     now: float,
     report_to: str | None,
     text: str = "",
+    clinic_zone: str | None = None,
 ) -> int | None:
     """Confirm a draft: one delivery per recipient, due now or at ``at`` locally. With a
     per-language ``text`` (the draft's) only patients in its languages are recipients.
+    With ``clinic_zone`` the ``at`` time is the clinic's (one moment), not each patient's.
     Returns the number of recipients, or None if the draft was gone (sent twice, discarded)."""
-    people, _ = split_by_language(recipients(storage, clinic_id, audience, now), text)
+    everyone = recipients(storage, clinic_id, audience, now)
+    people, _ = split_by_language(everyone, text)
+    kept = {p.user_id for p in people}
+    no_language = [p.user_id for p in everyone if p.user_id not in kept]
     due = []
     clock_of = person_clocks(storage.db)
     for person in people:
         zone, quiet = clock_of(person.user_id)
         if at is None:
             due.append((person.user_id, now_due(now, zone, quiet)))
+        elif clinic_zone is not None:
+            due.append((person.user_id, clinic_due(now, at, clinic_zone, zone, quiet)))
         else:
             due.append((person.user_id, local_due(now, at, zone, quiet)))
     store = ClinicStore(storage.db)
-    if not store.queue(clinic_id, broadcast_id, due, now, report_to):
+    if not store.queue(clinic_id, broadcast_id, due, now, report_to, no_language):
         return None
     return len(people)
 
@@ -381,4 +397,9 @@ def report_text(broadcast: Broadcast, counts: Counts) -> str:
         f"Failed: {shown_html(counts.failed)}\n"
         f"Blocked the bot: {shown_html(counts.blocked)}\n"
         f"Skipped (left, stopped or cancelled): {shown_html(counts.skipped)}"
+        + (
+            f"\nSkipped (no text in their language): {shown_html(counts.language)}"
+            if counts.language
+            else ""
+        )
     )

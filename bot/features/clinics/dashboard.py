@@ -18,13 +18,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot import outgoing
 from bot.errors import HipbotError
-from bot.features.clinics.rules import CODE_ALPHABET, SMALL_COUNT, shown
+from bot.features.clinics.rules import CODE_ALPHABET, LANGUAGE_SKIPPED, SMALL_COUNT, shown
 from bot.model import Reply
 from bot.storage.db import Database
 from bot.storage.sql import insert_outbox
@@ -94,6 +94,7 @@ AUDITED = (
     "sign-out",
     "sign-out-everywhere",
     "broadcast-sent",
+    "time-zone-changed",
     "broadcast-cancelled",
     "alert-acknowledged",
     "staff-changed",
@@ -553,10 +554,11 @@ class Progress:
     blocked: int
     failed: int
     skipped: int
+    no_language: int = 0  # not sent: the broadcast has no text in their language
 
     @property
     def done(self) -> int:
-        return self.sent + self.blocked + self.failed + self.skipped
+        return self.sent + self.blocked + self.failed + self.skipped + self.no_language
 
     @property
     def percent(self) -> int:
@@ -575,6 +577,7 @@ class Progress:
             "blocked": shown(self.blocked),
             "failed": shown(self.failed),
             "skipped": shown(self.skipped),
+            "no_language": shown(self.no_language),
         }
 
 
@@ -603,6 +606,7 @@ def progress(db: Database, clinic_id: int, broadcast_id: int, now: float) -> Pro
         counts.get("blocked", 0),
         counts.get("failed", 0),
         counts.get("skipped", 0),
+        counts.get(LANGUAGE_SKIPPED, 0),
     )
 
 
@@ -621,6 +625,72 @@ def _html(text: str) -> str:
     from bot.telegram_html import escape
 
     return escape(text)
+
+
+# ---------------------------------------------------------------- composing per language
+
+
+def compose_languages(in_use: Mapping[str, int]) -> list[str]:
+    """The languages the compose form asks a text for: English always, and every other
+    language the bot speaks that at least one of the clinic's patients uses."""
+    from bot.languages import SUPPORTED
+
+    return [code for code in SUPPORTED if code == "en" or in_use.get(code)]
+
+
+def text_field(language: str) -> str:
+    """The compose form's field of a language's text (English keeps the plain ``text``)."""
+    return "text" if language == "en" else f"text_{language}"
+
+
+def composed_texts(form: Mapping[str, str], languages: Sequence[str]) -> dict[str, str]:
+    """The non-empty texts of the form by language (English first)."""
+    found = {code: form.get(text_field(code), "").strip() for code in languages}
+    return {code: text for code, text in found.items() if text}
+
+
+def stored_text(texts: Mapping[str, str], languages: Sequence[str]) -> str:
+    """What the broadcast keeps: one text for all when the clinic's patients all use one
+    language, else one text per language (patients in a language left empty are skipped)."""
+    from bot.features.clinics.broadcast import encode_texts
+
+    if len(languages) == 1:
+        return texts.get(languages[0], "")
+    return encode_texts(dict(texts))
+
+
+# ---------------------------------------------------------------- the clinic's time zone
+
+
+def clinic_zone(db: Database, clinic_id: int, default: str) -> str:
+    """The clinic's time zone (a broadcast's "at" time is in it); ``default`` until set."""
+    row = db.one("SELECT time_zone FROM clinic_zones WHERE clinic_id = ?", (clinic_id,))
+    return str(row[0]) if row else default
+
+
+def check_zone(name: str) -> str:
+    """An IANA time zone name like Europe/Madrid; ValueError names the bad value."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = name.strip()
+    try:
+        if not name or name.startswith("/") or ".." in name:
+            raise ValueError
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ValueError(
+            f"{name!r} is not a time zone: write a name like Europe/Madrid or America/Chicago"
+        ) from None
+    return name
+
+
+def set_clinic_zone(db: Database, clinic_id: int, name: str, now: float) -> None:
+    with db.transaction() as tx:
+        tx.execute("DELETE FROM clinic_zones WHERE clinic_id = ?", (clinic_id,))
+        tx.execute(
+            "INSERT INTO clinic_zones (clinic_id, time_zone, updated_at) VALUES (?, ?, ?)",
+            (clinic_id, name, now),
+        )
 
 
 __all__ = ["SMALL_COUNT"]

@@ -240,6 +240,9 @@ class Stats:
         ]
 
 
+LANGUAGE_SKIPPED = "no_language"  # a delivery state: not sent, no text in their language
+
+
 @dataclass(frozen=True, slots=True)
 class Counts:
     """Deliveries of one broadcast by state."""
@@ -249,6 +252,7 @@ class Counts:
     failed: int = 0
     blocked: int = 0
     skipped: int = 0  # left the clinic, stopped all messages, or the broadcast was cancelled
+    language: int = 0  # not sent: the broadcast has no text in their language (not in total)
 
     @property
     def total(self) -> int:

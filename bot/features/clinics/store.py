@@ -23,6 +23,7 @@ from bot.errors import HipbotError
 from bot.features.clinics.dashboard import MIGRATION as DASHBOARD_MIGRATION
 from bot.features.clinics.rules import (
     CLINIC_PREFIX,
+    LANGUAGE_SKIPPED,
     PERSONAL_PREFIX,
     ROLES,
     Counts,
@@ -104,6 +105,14 @@ MIGRATIONS: list[str] = [
     # 2: the web dashboard: sign-in codes, web sessions, audit log, red-flag inbox, progress
     # sharing consents, and indexes for its overview (bot.features.clinics.dashboard)
     DASHBOARD_MIGRATION,
+    # 3: each clinic's time zone (a broadcast's "at" time is in it; bot.features.clinics.dashboard)
+    """
+    CREATE TABLE clinic_zones (
+        clinic_id  INTEGER PRIMARY KEY,
+        time_zone  TEXT NOT NULL,
+        updated_at {real} NOT NULL
+    );
+    """,
 ]
 
 # broadcast states: draft -> queued -> sending -> done; queued/sending -> cancelled
@@ -468,6 +477,7 @@ class ClinicStore:
             failed=found.get("failed", 0),
             blocked=found.get("blocked", 0),
             skipped=found.get("skipped", 0),
+            language=found.get(LANGUAGE_SKIPPED, 0),
         )
 
     def queue(
@@ -477,8 +487,10 @@ class ClinicStore:
         deliveries: Sequence[tuple[str, float]],
         now: float,
         report_to: str | None,
+        no_language: Sequence[str] = (),
     ) -> bool:
-        """draft -> queued, with one pending delivery per recipient ``(user_id, due_at)``."""
+        """draft -> queued, with one pending delivery per recipient ``(user_id, due_at)``;
+        those in ``no_language`` (no text in their language) are recorded as done, unsent."""
         with self.db.transaction() as db:
             cursor = db.execute(
                 "UPDATE clinic_broadcasts SET state = 'queued', queued_at = ?, report_to = ?"
@@ -491,6 +503,12 @@ class ClinicStore:
                 "INSERT INTO clinic_deliveries (broadcast_id, clinic_id, user_id, due_at)"
                 " VALUES (?, ?, ?, ?)",
                 [(broadcast_id, clinic_id, user, due) for user, due in deliveries],
+            )
+            db.executemany(
+                "INSERT INTO clinic_deliveries"
+                " (broadcast_id, clinic_id, user_id, state, due_at, done_at, error)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'no text in their language')",
+                [(broadcast_id, clinic_id, u, LANGUAGE_SKIPPED, now, now) for u in no_language],
             )
         return True
 

@@ -4,14 +4,28 @@
   const select = document.getElementById("audience");
   const count = document.getElementById("audience-count");
   if (select && count) {
+    // per-language texts: those written so far decide who would be skipped for language
+    const texts = Array.from(document.querySelectorAll("textarea[data-language]"));
+    const skips = document.getElementById("language-skips");
+    const skipped = document.getElementById("skipped-count");
     const update = async () => {
-      const url = select.dataset.countUrl + "?name=" + encodeURIComponent(select.value);
+      let url = select.dataset.countUrl + "?name=" + encodeURIComponent(select.value);
+      if (texts.length) {
+        const written = texts.filter((t) => t.value.trim()).map((t) => t.dataset.language);
+        url += "&languages=" + encodeURIComponent(written.join(","));
+      }
       try {
         const answer = await fetch(url, { credentials: "same-origin" });
-        count.textContent = answer.ok ? (await answer.json()).count : "?";
+        const data = answer.ok ? await answer.json() : { count: "?", skipped: "", skips: false };
+        count.textContent = data.count;
+        if (skips && skipped) {
+          skipped.textContent = data.skipped;
+          skips.hidden = !data.skips;
+        }
       } catch (error) { count.textContent = "?"; }
     };
     select.addEventListener("change", update);
+    for (const text of texts) { text.addEventListener("change", update); }
     update();
   }
   const bar = document.getElementById("bar");
