@@ -46,8 +46,9 @@ def scripted_walk(bundle: Bundle, folder: Path) -> Walk:
         chat = Conversation(Engine(bundle, doc.config), MemoryStorage(), doc.user)
         for line in doc.steps:
             try:
-                if line.send is not None:
-                    event = parse_input(line.send)
+                if line.send is not None:  # a per-language send: the transcript's first language
+                    sent = line.send
+                    event = parse_input(sent if isinstance(sent, str) else sent[doc.spoken()[0]])
                 elif line.click is not None:
                     event = chat.button_event(line.click)
                 else:

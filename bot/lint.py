@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from bot.errors import HipbotError
+from bot.lint_message import MAX_WORDS, Message, words
 
 if TYPE_CHECKING:
     from bot.lint_languages import LanguageTopic
@@ -73,15 +74,6 @@ class LintError(HipbotError):
 
 
 # ---------------------------------------------------------------- results
-
-
-@dataclass(frozen=True)
-class Message:
-    """One text a person reads, cleaned for measuring."""
-
-    topic: str
-    where: str  # breadcrumb, e.g. "flows/hip.yaml > steps.learn_cam > say[0]"
-    text: str
 
 
 @dataclass(frozen=True)
@@ -384,14 +376,9 @@ def collect_messages(
 
 # ---------------------------------------------------------------- phone fit
 
-MAX_WORDS = 80  # about one phone screen of chat text
 MAX_BUTTONS = 8  # buttons a phone shows under a message without scrolling
 MAX_LABEL = 24  # characters a button shows on a phone without cutting the label off
 DEFAULT_TIPS_PER_MESSAGE = 4  # bot.schema.TipsRefDoc.limit
-
-
-def words(text: str) -> int:
-    return len(text.split())
 
 
 def phone_problems(documents: list[tuple[str, Any]], messages: list[Message]) -> list[str]:

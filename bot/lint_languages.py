@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from bot.lint import MAX_WORDS, Message, words
+from bot.lint_message import MAX_WORDS, Message, words
 
 MESSAGE_MIN_WORDS = 10
 """Fewer words than this and a message is not scored on its own: these formulas weigh word

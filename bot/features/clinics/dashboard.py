@@ -37,57 +37,6 @@ SESSION_TTL = 8 * 3600.0  # a web session lasts a working day at most
 CODE_PRIORITY = 0  # as fast as a reply
 SHARE_VERSION = 1  # the version of "share my progress with my clinic" patients agree to
 
-MIGRATION = """
-    CREATE TABLE staff_login_codes (
-        code_hash  TEXT PRIMARY KEY,
-        clinic_id  INTEGER NOT NULL,
-        user_id    TEXT NOT NULL,
-        created_at {real} NOT NULL,
-        expires_at {real} NOT NULL,
-        used_at    {real}
-    );
-    CREATE INDEX staff_login_codes_user ON staff_login_codes (user_id, created_at);
-    CREATE TABLE staff_web_sessions (
-        token_hash TEXT PRIMARY KEY,
-        clinic_id  INTEGER NOT NULL,
-        user_id    TEXT NOT NULL,
-        csrf       TEXT NOT NULL,
-        created_at {real} NOT NULL,
-        expires_at {real} NOT NULL
-    );
-    CREATE INDEX staff_web_sessions_user ON staff_web_sessions (user_id);
-    CREATE TABLE clinic_audit (
-        id        {id},
-        clinic_id INTEGER NOT NULL,
-        actor     TEXT NOT NULL,
-        action    TEXT NOT NULL,
-        detail    TEXT NOT NULL DEFAULT '',
-        at        {real} NOT NULL
-    );
-    CREATE INDEX clinic_audit_clinic ON clinic_audit (clinic_id, id);
-    CREATE TABLE clinic_alerts (
-        id         {id},
-        clinic_id  INTEGER NOT NULL,
-        user_id    TEXT NOT NULL,
-        patient_ref TEXT NOT NULL,
-        urgent     INTEGER NOT NULL,
-        at         {real} NOT NULL,
-        acked_by   TEXT,
-        acked_at   {real}
-    );
-    CREATE INDEX clinic_alerts_clinic ON clinic_alerts (clinic_id, id);
-    CREATE TABLE clinic_share_consents (
-        clinic_id    INTEGER NOT NULL,
-        user_id      TEXT NOT NULL,
-        version      INTEGER NOT NULL,
-        given_at     {real} NOT NULL,
-        withdrawn_at {real},
-        PRIMARY KEY (clinic_id, user_id)
-    );
-    CREATE INDEX clinic_patients_clinic ON clinic_patients (clinic_id, opted_in, user_id);
-    CREATE INDEX sessions_user_updated ON sessions (user_id, updated_at);
-    CREATE INDEX journal_kind_user ON journal (kind, user_id);
-"""
 
 AUDITED = (
     "sign-in",

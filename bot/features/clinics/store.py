@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import HipbotError
-from bot.features.clinics.dashboard import MIGRATION as DASHBOARD_MIGRATION
 from bot.features.clinics.rules import (
     CLINIC_PREFIX,
     LANGUAGE_SKIPPED,
@@ -33,6 +32,59 @@ from bot.features.clinics.rules import (
 from bot.storage.db import Database
 
 STORE = "clinics"
+# the web dashboard's tables (bot.features.clinics.dashboard)
+DASHBOARD_MIGRATION = """
+    CREATE TABLE staff_login_codes (
+        code_hash  TEXT PRIMARY KEY,
+        clinic_id  INTEGER NOT NULL,
+        user_id    TEXT NOT NULL,
+        created_at {real} NOT NULL,
+        expires_at {real} NOT NULL,
+        used_at    {real}
+    );
+    CREATE INDEX staff_login_codes_user ON staff_login_codes (user_id, created_at);
+    CREATE TABLE staff_web_sessions (
+        token_hash TEXT PRIMARY KEY,
+        clinic_id  INTEGER NOT NULL,
+        user_id    TEXT NOT NULL,
+        csrf       TEXT NOT NULL,
+        created_at {real} NOT NULL,
+        expires_at {real} NOT NULL
+    );
+    CREATE INDEX staff_web_sessions_user ON staff_web_sessions (user_id);
+    CREATE TABLE clinic_audit (
+        id        {id},
+        clinic_id INTEGER NOT NULL,
+        actor     TEXT NOT NULL,
+        action    TEXT NOT NULL,
+        detail    TEXT NOT NULL DEFAULT '',
+        at        {real} NOT NULL
+    );
+    CREATE INDEX clinic_audit_clinic ON clinic_audit (clinic_id, id);
+    CREATE TABLE clinic_alerts (
+        id         {id},
+        clinic_id  INTEGER NOT NULL,
+        user_id    TEXT NOT NULL,
+        patient_ref TEXT NOT NULL,
+        urgent     INTEGER NOT NULL,
+        at         {real} NOT NULL,
+        acked_by   TEXT,
+        acked_at   {real}
+    );
+    CREATE INDEX clinic_alerts_clinic ON clinic_alerts (clinic_id, id);
+    CREATE TABLE clinic_share_consents (
+        clinic_id    INTEGER NOT NULL,
+        user_id      TEXT NOT NULL,
+        version      INTEGER NOT NULL,
+        given_at     {real} NOT NULL,
+        withdrawn_at {real},
+        PRIMARY KEY (clinic_id, user_id)
+    );
+    CREATE INDEX clinic_patients_clinic ON clinic_patients (clinic_id, opted_in, user_id);
+    CREATE INDEX sessions_user_updated ON sessions (user_id, updated_at);
+    CREATE INDEX journal_kind_user ON journal (kind, user_id);
+"""
+
 MIGRATIONS: list[str] = [
     # 1: clinics, staff, personal links, patient links, broadcasts, deliveries, wizards
     """
