@@ -19,6 +19,7 @@ import yaml
 
 from bot.schema import CatalogDoc, FlowDoc
 from bot.telegram_html import check_html
+from tests.test_privacy import SHIPPED_VERSION
 
 FLOWS = Path(__file__).parents[1] / "flows"
 SYMPTOM_ANSWERS = {
@@ -395,7 +396,7 @@ def test_consent_is_recorded_before_any_symptom_question() -> None:
     assert consenting
     for sid in consenting:
         (call,) = [c for c in calls(steps[sid]) if c["run"] == "record_consent"]
-        assert call["with"] == {"policy_version": 1}
+        assert call["with"] == {"policy_version": SHIPPED_VERSION}
     symptom_steps = {sid for sid, s in steps.items() if saved(s) in SYMPTOM_ANSWERS}
     assert not symptom_steps & reachable_without(consenting)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -239,15 +240,23 @@ def raw_bytes(path: Path) -> bytes:
     )
 
 
+SHIPPED_VERSION = int(re.search(r"^version: (\d+)$", (FLOWS / "privacy.yaml").read_text(), re.M)[1])
+"""The shipped policy's version: the tests below build older and newer ones from it."""
+
+
 def flows_with_policy_version(tmp_path: Path, version: int) -> Path:
     """A copy of the shipped flows with the policy (and the consent step) at ``version``."""
     target = tmp_path / f"flows_v{version}"
     shutil.copytree(FLOWS, target)
     policy = target / "privacy.yaml"
-    policy.write_text(policy.read_text().replace("\nversion: 1\n", f"\nversion: {version}\n"))
+    policy.write_text(
+        policy.read_text().replace(f"\nversion: {SHIPPED_VERSION}\n", f"\nversion: {version}\n")
+    )
     hip = target / "hip.yaml"
     hip.write_text(
-        hip.read_text().replace("with: {policy_version: 1}", f"with: {{policy_version: {version}}}")
+        hip.read_text().replace(
+            f"with: {{policy_version: {SHIPPED_VERSION}}}", f"with: {{policy_version: {version}}}"
+        )
     )
     return target
 
@@ -259,7 +268,7 @@ def test_the_policy_is_loaded_with_the_flows_and_says_what_why_how_long_and_who(
     bundle: Bundle,
 ) -> None:
     policy = bundle.policy
-    assert policy is not None and policy.version == 1
+    assert policy is not None and policy.version == SHIPPED_VERSION
     assert policy.consent.ask.flow == "hip" and policy.consent.ask.step == "consent"
     gated = {s.id for f in bundle.flows.values() for s in f.steps.values() if s.needs_consent}
     assert {"sx_pain", "sx_signs", "rem_ci_pain"} <= gated and "rf_fall" not in gated
@@ -272,7 +281,7 @@ def test_the_policy_is_loaded_with_the_flows_and_says_what_why_how_long_and_who(
     assert "clinic" in said and "staff never see your answers" in said
     for command in ("/mydata", "/withdraw", "/delete", "/privacy"):
         assert command in said
-    assert "version 1" in said
+    assert f"version {SHIPPED_VERSION}" in said
 
 
 def test_every_right_in_the_policy_is_a_command_the_bot_answers(bundle: Bundle) -> None:
@@ -309,7 +318,7 @@ def _broken_policy(tmp_path: Path, old: str, new: str, file: str = "privacy.yaml
 
 
 def test_a_new_policy_version_must_be_matched_by_the_consent_step(tmp_path: Path) -> None:
-    errors = _broken_policy(tmp_path, "\nversion: 1\n", "\nversion: 2\n")
+    errors = _broken_policy(tmp_path, "\nversion: 1\n", "\nversion: 2\n")  # its copy is at 1
     assert [e.path for e in errors.errors] == ["steps.consent_yes > do > record_consent"]
     assert "policy_version is 1 but" in str(errors) and "is version 2" in str(errors)
 
@@ -324,7 +333,7 @@ def test_a_new_policy_version_must_be_matched_by_the_consent_step(tmp_path: Path
             "consent > topics: 'topics' (symptoms) is no longer read: put 'needs_consent: true'",
         ),
         ("  - command: mydata\n", "  - comand: mydata\n", "unknown key 'comand'"),
-        ('updated: "2026-11-27"', 'updated: "27.11.2026"', "updated"),
+        ('updated: "2026-12-02"', 'updated: "02.12.2026"', "updated"),
         ("<b>What you can do</b>", "<b>What you can do", "<b> is never closed"),
     ],
 )
@@ -362,9 +371,9 @@ def test_consent_is_stored_with_its_time_and_policy_version(person: Person, cloc
     assert consents(person.storage) == []  # nothing before the button
     clock.now = T0 + 60
     person.click("I agree")
-    assert consents(person.storage) == [(1, T0 + 60, None)]
+    assert consents(person.storage) == [(SHIPPED_VERSION, T0 + 60, None)]
     session = person.storage.load_session(USER)
-    assert session is not None and session.answers[CONSENT_ANSWER] == 1
+    assert session is not None and session.answers[CONSENT_ANSWER] == SHIPPED_VERSION
 
 
 def test_declining_stores_no_consent_and_no_answer(person: Person) -> None:
@@ -425,7 +434,7 @@ def test_withdraw_stops_processing_and_erases_health_answers_in_one_step(
     assert "took back your yes" in person.text()
     session = storage.load_session(USER)
     assert session is not None and session.answers == {}
-    assert consents(storage) == [(1, T0, T0 + 300)]
+    assert consents(storage) == [(SHIPPED_VERSION, T0, T0 + 300)]
     assert storage.db.one("SELECT count(*) FROM red_flag_audit WHERE user_id = ?", (USER,))[0] == 0
     assert [kind for kind, _ in storage.journal(USER) if kind == "red_flag"] == []
     # processing stopped: the next health question asks for consent first
@@ -460,7 +469,11 @@ def test_mydata_sends_everything_stored_as_a_json_file(
         "answered_at": "2027-01-15T08:00:00+00:00",
     }
     assert data["privacy"]["consents"] == [
-        {"policy_version": 1, "given_at": "2027-01-15T08:00:00+00:00", "withdrawn_at": None}
+        {
+            "policy_version": SHIPPED_VERSION,
+            "given_at": "2027-01-15T08:00:00+00:00",
+            "withdrawn_at": None,
+        }
     ]
     assert data["clinics"]["links"][0]["patient_ref"] == "P-1042"
     assert {"journal", "flags", "privacy", "clinics"} <= set(data)

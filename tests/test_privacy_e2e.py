@@ -20,7 +20,7 @@ from bot.features.clinics.store import ClinicStore
 from bot.storage.sql import SqlStorage
 from tests.fakes.bot_api import FakeBotApi, SentMessage, UploadedFile
 from tests.fakes.bot_process import BotProcess
-from tests.test_privacy import walk_tables
+from tests.test_privacy import SHIPPED_VERSION, walk_tables
 
 CHAT = 5550001234
 STAFF = 5550009876
@@ -165,7 +165,7 @@ def test_a_whole_conversation_leaves_no_trace_in_logs_or_tables(
         answers = {a["question"]: a for a in data["answers"]}
         assert answers["signs"]["answer"] == ["stiffness", "clicking"]
         assert answers["pain_now"]["answer"] == 6 and answers["pain_now"]["answered_at"]
-        assert data["privacy"]["consents"][0]["policy_version"] == 1
+        assert data["privacy"]["consents"][0]["policy_version"] == SHIPPED_VERSION
         assert data["privacy"]["red_flags"][0]["flag"] == "fever_hot_joint"
         assert data["clinics"]["links"][0]["patient_ref"] == REF
         # /withdraw, then /delete with its confirm button

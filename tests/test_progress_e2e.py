@@ -17,6 +17,7 @@ from bot.model import Session
 from bot.storage import SqlStorage
 from tests.fakes.bot_api import FakeBotApi, SentMessage, UploadedFile
 from tests.fakes.bot_process import BotProcess
+from tests.test_privacy import SHIPPED_VERSION
 from tests.test_telegram_e2e import TIMEOUT
 
 CHAT = 6161
@@ -62,7 +63,7 @@ def test_summary_is_made_when_sent_and_arrives_as_one_page(
     storage = SqlStorage(str(bot.db_path))
     load_features().setup(storage)
     _five_checkins(storage)
-    agreed = Session(str(CHAT), "hip", 1, "menu", revision=1, answers={"_consent": 1})
+    agreed = Session(str(CHAT), "hip", 1, "menu", revision=1, answers={"_consent": SHIPPED_VERSION})
     storage.commit_turn(agreed, now=START)
     fake.user(CHAT).send_command("/summary")
     sent = fake.wait_for_sync(lambda: fake.calls("sendDocument"), TIMEOUT, "the summary PDF")

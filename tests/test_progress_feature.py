@@ -27,6 +27,7 @@ from bot.progress.chart import chart_data, chart_figure
 from bot.storage import SqlStorage
 from bot.turns import Channel, Inbound, Turns
 from bot.web.chat import WebChat
+from tests.test_privacy import SHIPPED_VERSION
 
 REPO = Path(__file__).resolve().parents[1]
 DAY = 86400.0
@@ -287,7 +288,12 @@ def test_web_chat_gets_the_chart_in_the_answer(
 def test_summary_lists_the_symptom_answers_and_the_safety_questions_outcome(
     engine: Engine, storage: SqlStorage, features: Features
 ) -> None:
-    answers = {"_consent": 1, "hurts": ["sitting", "stairs"], "rf_fall": False, "rf_fever": False}
+    answers = {
+        "_consent": SHIPPED_VERSION,
+        "hurts": ["sitting", "stairs"],
+        "rf_fall": False,
+        "rf_fever": False,
+    }
     session = Session(str(CHAT), "hip", 1, "menu", revision=1, answers=answers)
     storage.commit_turn(session, now=START - 3 * DAY)  # 3 days before the summary
     rows = _say(_turns(engine, storage, features, Clock()), "/summary")

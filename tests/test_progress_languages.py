@@ -21,6 +21,7 @@ from bot.progress.summary import RedFlagScreen, Summary, render_summary
 from bot.storage import SqlStorage
 from bot.turns import Inbound
 from tests import test_progress_feature as progress
+from tests.test_privacy import SHIPPED_VERSION
 from tests.test_progress_feature import CHAT, DAY, START, Clock, _turns
 
 engine = progress.engine  # the same fixtures
@@ -78,7 +79,12 @@ def test_the_chart_axes_and_dates_are_in_the_language() -> None:
 def test_a_spanish_session_gets_a_spanish_summary_and_chart(
     engine: Engine, storage: SqlStorage, features: Features
 ) -> None:
-    answers = {"_consent": 1, "hurts": ["sitting"], "rf_fall": False, "rf_fever": True}
+    answers = {
+        "_consent": SHIPPED_VERSION,
+        "hurts": ["sitting"],
+        "rf_fall": False,
+        "rf_fever": True,
+    }
     session = Session(str(CHAT), "hip", 1, "menu", revision=1, answers=answers, language="es")
     storage.commit_turn(session, now=START - 3 * DAY)
     turns = _turns(engine, storage, features, Clock())

@@ -21,7 +21,15 @@ from bot.features.privacy.rules import render_policy
 from bot.loader import load_bundle
 from bot.model import Bundle
 from bot.storage.sql import SqlStorage
-from tests.test_privacy import RED_FLAG_NOS, USER, Clock, Person, consent_and_answer, to_consent
+from tests.test_privacy import (
+    RED_FLAG_NOS,
+    SHIPPED_VERSION,
+    USER,
+    Clock,
+    Person,
+    consent_and_answer,
+    to_consent,
+)
 
 FLOWS = Path(__file__).resolve().parent.parent / "flows"
 # stored forms of symptom answers (names and values; labels on screen are capitalised)
@@ -157,7 +165,8 @@ def test_i_agree_keeps_the_answers_with_the_time_and_version_as_it_says(
     person.walk("Stiffness", "Clicking", "Done")
     person.send("6")
     rows = stored(storage)
-    assert len(rows["consents"]) == 1 and '"policy_version": 1' in rows["consents"][0]
+    assert len(rows["consents"]) == 1
+    assert f'"policy_version": {SHIPPED_VERSION}' in rows["consents"][0]
     answers = session_answers(storage)
     assert answers["signs"] == ["stiffness", "clicking"] and answers["pain_now"] == 6
     assert len(rows["red_flag_answers"]) == 8
